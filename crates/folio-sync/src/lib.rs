@@ -1,0 +1,1 @@
+//! The sync engine: planner, executor, cursor, progress, scheduler. Filled by the sync issue.
