@@ -1,0 +1,359 @@
+//! Fault injection and per-endpoint request counters.
+//!
+//! Both are applied by one middleware, [`track`], that `server.rs` wraps
+//! around every provider router (`route_layer`, so only matched routes
+//! count). The route key of a request is
+//! `"<provider> <METHOD> <matched route>"`, e.g.
+//! `google GET /drive/v3/files/{fileId}`; a request with `alt=media` in its
+//! query gets `?alt=media` appended (Drive downloads count apart).
+//!
+//! A fault matches a request when its provider matches and its `endpoint`
+//! is absent, equals the key without the provider (`GET /drive/v3/files`),
+//! equals the route alone (`/drive/v3/files`), or ends in `*` and is a
+//! prefix of either.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::{Bytes, BytesMut};
+use http::{HeaderValue, StatusCode};
+use http_body_util::BodyExt;
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::world::Provider;
+
+/// What a fault does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// 429 with `Retry-After` in the provider's body shape.
+    RateLimit,
+    /// 5xx (503 by default, `status` overrides) in the provider's body shape.
+    ServerError,
+    /// Delays the response by `latencyMs`.
+    Latency,
+    /// Flips the first byte of a successful response body (downloads).
+    Corrupt,
+}
+
+/// A fault as posted to `POST /_sim/faults`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FaultSpec {
+    pub provider: Provider,
+    /// Which requests; see the module doc. Absent: every request of the provider.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    pub kind: FaultKind,
+    /// Fire this many times, then disappear.
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// Fire with this probability (0..=1). With neither count nor probability: always.
+    #[serde(default)]
+    pub probability: Option<f64>,
+    /// `Retry-After` of rate limits (default 1).
+    #[serde(default)]
+    pub retry_after_seconds: Option<u64>,
+    /// Delay of `latency` faults (default 1000).
+    #[serde(default)]
+    pub latency_ms: Option<u64>,
+    /// HTTP status of `server_error` faults (default 503).
+    #[serde(default)]
+    pub status: Option<u16>,
+}
+
+/// A fault in effect, with the firings it has left.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActiveFault {
+    pub id: u64,
+    #[serde(flatten)]
+    pub spec: FaultSpec,
+    pub remaining: Option<u64>,
+    pub fired: u64,
+}
+
+/// The faults in effect.
+#[derive(Debug, Default)]
+pub struct Faults {
+    next_id: u64,
+    active: Vec<ActiveFault>,
+}
+
+/// What the faults decided for one request.
+#[derive(Debug, Default, Clone)]
+pub struct Fired {
+    /// Sleep this long first.
+    pub latency: Option<Duration>,
+    /// Answer with this error instead of calling the handler.
+    pub error: Option<FaultSpec>,
+    /// Corrupt the body of a successful answer.
+    pub corrupt: bool,
+}
+
+impl Faults {
+    /// Adds a fault; returns its id.
+    pub fn add(&mut self, spec: FaultSpec) -> u64 {
+        self.next_id += 1;
+        let remaining = spec.count;
+        self.active.push(ActiveFault {
+            id: self.next_id,
+            spec,
+            remaining,
+            fired: 0,
+        });
+        self.next_id
+    }
+
+    /// Removes every fault.
+    pub fn clear(&mut self) {
+        self.active.clear();
+    }
+
+    /// The faults in effect.
+    pub fn list(&self) -> &[ActiveFault] {
+        &self.active
+    }
+
+    /// Decides which faults fire for a request with route `key` (without
+    /// the provider prefix), consuming counts.
+    pub fn fire(&mut self, provider: Provider, key: &str) -> Fired {
+        let mut fired = Fired::default();
+        for fault in &mut self.active {
+            if fault.spec.provider != provider || !endpoint_matches(fault.spec.endpoint.as_deref(), key)
+            {
+                continue;
+            }
+            if fault.remaining == Some(0) {
+                continue;
+            }
+            if let Some(p) = fault.spec.probability
+                && rand::random::<f64>() >= p
+            {
+                continue;
+            }
+            if let Some(r) = fault.remaining.as_mut() {
+                *r -= 1;
+            }
+            fault.fired += 1;
+            match fault.spec.kind {
+                FaultKind::Latency => {
+                    fired.latency = Some(Duration::from_millis(fault.spec.latency_ms.unwrap_or(1000)));
+                }
+                FaultKind::Corrupt => fired.corrupt = true,
+                FaultKind::RateLimit | FaultKind::ServerError => {
+                    if fired.error.is_none() {
+                        fired.error = Some(fault.spec.clone());
+                    }
+                }
+            }
+        }
+        self.active.retain(|f| f.remaining != Some(0));
+        fired
+    }
+}
+
+/// True when a fault's `endpoint` selects the route `key` (`METHOD /route`).
+pub fn endpoint_matches(endpoint: Option<&str>, key: &str) -> bool {
+    let Some(endpoint) = endpoint else {
+        return true;
+    };
+    let route = key.split_once(' ').map(|(_, r)| r).unwrap_or(key);
+    match endpoint.strip_suffix('*') {
+        Some(prefix) => key.starts_with(prefix) || route.starts_with(prefix),
+        None => endpoint == key || endpoint == route,
+    }
+}
+
+/// Request counts by key (`"google GET /drive/v3/files"`).
+#[derive(Debug, Default)]
+pub struct Counters(Mutex<BTreeMap<String, u64>>);
+
+impl Counters {
+    /// Adds one to `key`.
+    pub fn hit(&self, key: &str) {
+        *self.0.lock().entry(key.to_string()).or_default() += 1;
+    }
+
+    /// A copy of all counts.
+    pub fn snapshot(&self) -> BTreeMap<String, u64> {
+        self.0.lock().clone()
+    }
+
+    /// Forgets all counts.
+    pub fn reset(&self) {
+        self.0.lock().clear();
+    }
+}
+
+/// State of the [`track`] middleware: the app and the provider it counts for.
+#[derive(Clone)]
+pub struct Track {
+    pub app: AppState,
+    pub provider: Provider,
+}
+
+/// The route key of a request, without the provider prefix.
+pub fn route_key(req: &Request) -> String {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let media = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "alt=media"));
+    format!(
+        "{} {}{}",
+        req.method(),
+        route,
+        if media { "?alt=media" } else { "" }
+    )
+}
+
+/// Middleware: counts the request, then applies latency, error and corrupt faults.
+pub async fn track(State(track): State<Track>, req: Request, next: Next) -> Response {
+    let key = route_key(&req);
+    track
+        .app
+        .shared()
+        .counters
+        .hit(&format!("{} {key}", track.provider));
+    let fired = track.app.shared().faults.lock().fire(track.provider, &key);
+    if let Some(delay) = fired.latency {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(spec) = fired.error {
+        return fault_response(track.provider, &spec);
+    }
+    let response = next.run(req).await;
+    if fired.corrupt && response.status().is_success() {
+        return corrupt(response);
+    }
+    response
+}
+
+/// Flips the first byte of the body.
+fn corrupt(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let mut done = false;
+    let body = body.map_frame(move |frame| {
+        frame.map_data(|data: Bytes| {
+            if done || data.is_empty() {
+                return data;
+            }
+            done = true;
+            let mut b = BytesMut::from(&data[..]);
+            b[0] ^= 0xFF;
+            b.freeze()
+        })
+    });
+    Response::from_parts(parts, Body::new(body))
+}
+
+/// The response of a rate-limit or server-error fault, in `provider`'s shape.
+pub fn fault_response(provider: Provider, spec: &FaultSpec) -> Response {
+    let retry_after = spec.retry_after_seconds.unwrap_or(1);
+    let (status, body) = match (spec.kind, provider) {
+        (FaultKind::RateLimit, Provider::Google) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            serde_json::json!({"error": {"code": 429, "message": "Rate Limit Exceeded",
+                "errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded", "message": "Rate Limit Exceeded"}]}}),
+        ),
+        (FaultKind::RateLimit, Provider::Microsoft) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            serde_json::json!({"error": {"code": "activityLimitReached", "message": "The request has been throttled",
+                "innerError": {"code": "throttledRequest", "innerError": {"code": "quota"},
+                    "date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "request-id": uuid::Uuid::new_v4().to_string()}}}),
+        ),
+        (FaultKind::RateLimit, Provider::Dropbox) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            serde_json::json!({"error_summary": "too_many_requests/..",
+                "error": {"reason": {".tag": "too_many_requests"}, "retry_after": retry_after}}),
+        ),
+        (_, provider) => {
+            let status = spec
+                .status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            (status, server_error_body(provider, status))
+        }
+    };
+    let mut response = (status, json_body(provider, &body)).into_response();
+    if spec.kind == FaultKind::RateLimit {
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+    response
+}
+
+fn server_error_body(provider: Provider, status: StatusCode) -> serde_json::Value {
+    let code = status.as_u16();
+    match provider {
+        Provider::Google => serde_json::json!({"error": {"code": code, "message": "Backend Error",
+            "errors": [{"domain": "global", "reason": "backendError", "message": "Backend Error"}]}}),
+        Provider::Microsoft => serde_json::json!({"error": {"code": "serviceNotAvailable",
+            "message": "The service is not available. Try the request again after a delay.",
+            "innerError": {"date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "request-id": uuid::Uuid::new_v4().to_string()}}}),
+        Provider::Dropbox => serde_json::json!({"error_summary": "internal_error/...",
+            "error": {".tag": "internal_error"}}),
+    }
+}
+
+/// A JSON body with the provider's exact content type (Dropbox wants plain
+/// `application/json`; Google and Graph add a charset).
+pub fn json_body(provider: Provider, value: &serde_json::Value) -> Response {
+    let content_type = match provider {
+        Provider::Dropbox => "application/json",
+        _ => "application/json; charset=UTF-8",
+    };
+    (
+        [(http::header::CONTENT_TYPE, content_type)],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert!(endpoint_matches(None, "GET /drive/v3/files"));
+        assert!(endpoint_matches(Some("GET /drive/v3/files"), "GET /drive/v3/files"));
+        assert!(endpoint_matches(Some("/drive/v3/files"), "GET /drive/v3/files"));
+        assert!(!endpoint_matches(Some("/drive/v3/files"), "GET /drive/v3/files/{fileId}"));
+        assert!(endpoint_matches(Some("/drive/v3/*"), "GET /drive/v3/files/{fileId}"));
+    }
+
+    #[test]
+    fn counts_run_out() {
+        let mut f = Faults::default();
+        f.add(FaultSpec {
+            provider: Provider::Google,
+            endpoint: None,
+            kind: FaultKind::RateLimit,
+            count: Some(2),
+            probability: None,
+            retry_after_seconds: None,
+            latency_ms: None,
+            status: None,
+        });
+        assert!(f.fire(Provider::Google, "GET /x").error.is_some());
+        assert!(f.fire(Provider::Dropbox, "GET /x").error.is_none());
+        assert!(f.fire(Provider::Google, "GET /x").error.is_some());
+        assert!(f.fire(Provider::Google, "GET /x").error.is_none());
+        assert!(f.list().is_empty());
+    }
+}
