@@ -1,0 +1,191 @@
+//! Streaming, content-addressed writes.
+//!
+//! A put streams the body into `staging/<uuid>` while hashing it, then moves
+//! the staged object to `blobs/ab/cd/<hash>`. The move is a rename where the
+//! backend can rename (Fs: atomic), else a copy then a delete (S3: CopyObject
+//! is atomic). So a blob key only ever names a whole blob, and on any failure
+//! the staging object is removed before the error is returned.
+
+use bytes::Bytes;
+use futures::StreamExt;
+use opendal::options::WriteOptions;
+use opendal::{ErrorKind, Writer};
+use sha2::{Digest, Sha256};
+
+use crate::error::BackendContext;
+use crate::key::{blob_key, new_staging_key};
+use crate::{BlobError, BlobStore, ByteStream, StoredBlob};
+
+/// How many chunks (S3 multipart parts) may upload at once. A chunk is the
+/// service's minimum part size (5 MiB on S3); Fs writes straight through.
+const CONCURRENT_CHUNKS: usize = 2;
+
+impl BlobStore {
+    /// Stores the bytes of `body` and returns their hash and size.
+    ///
+    /// The body is streamed: memory stays bounded by a few chunks whatever
+    /// the size. The blob becomes visible under its hash only once whole.
+    /// Storing bytes that are already stored succeeds and keeps one copy, also
+    /// when several puts of the same bytes race.
+    ///
+    /// # Errors
+    ///
+    /// - [`BlobError::TooLarge`] as soon as more than `max_bytes` arrive;
+    /// - [`BlobError::Body`] when `body` yields an error;
+    /// - [`BlobError::Backend`] when storage fails.
+    ///
+    /// On every error nothing is left behind: no blob, no staging object.
+    pub async fn put(
+        &self,
+        body: ByteStream,
+        max_bytes: Option<u64>,
+    ) -> Result<StoredBlob, BlobError> {
+        self.put_observed(body, max_bytes, &mut |_| {}).await
+    }
+
+    /// Like [`BlobStore::put`], and also calls `observe` with every chunk of
+    /// the body, in order, before the chunk is stored. The sync engine uses it
+    /// to check a provider's own hash (md5, quickXorHash...) in the same pass.
+    /// A chunk past `max_bytes` is not observed.
+    ///
+    /// # Errors
+    ///
+    /// As [`BlobStore::put`].
+    pub async fn put_observed(
+        &self,
+        body: ByteStream,
+        max_bytes: Option<u64>,
+        observe: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<StoredBlob, BlobError> {
+        let staging = new_staging_key();
+        let result = self
+            .stage_and_promote(&staging, body, max_bytes, observe)
+            .await;
+        if result.is_err() {
+            self.discard_staging(&staging).await;
+        }
+        result
+    }
+
+    async fn stage_and_promote(
+        &self,
+        staging: &str,
+        body: ByteStream,
+        max_bytes: Option<u64>,
+        observe: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<StoredBlob, BlobError> {
+        let blob = self.stage(staging, body, max_bytes, observe).await?;
+        self.promote(staging, &blob).await?;
+        Ok(blob)
+    }
+
+    /// Writes `body` to `staging`, hashing and counting it on the way.
+    async fn stage(
+        &self,
+        staging: &str,
+        mut body: ByteStream,
+        max_bytes: Option<u64>,
+        observe: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<StoredBlob, BlobError> {
+        let mut writer = self.staging_writer(staging).await?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let step = next_chunk(chunk, &mut size, max_bytes);
+            let written = match step {
+                Ok(chunk) => {
+                    observe(&chunk);
+                    hasher.update(&chunk);
+                    writer
+                        .write(chunk)
+                        .await
+                        .backend(|| format!("write {staging}"))
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = written {
+                abort_writer(&mut writer, staging).await;
+                return Err(e);
+            }
+        }
+        writer
+            .close()
+            .await
+            .backend(|| format!("finish writing {staging}"))?;
+        Ok(StoredBlob {
+            hash: hex::encode(hasher.finalize()),
+            size,
+        })
+    }
+
+    async fn staging_writer(&self, staging: &str) -> Result<Writer, BlobError> {
+        let options = WriteOptions {
+            concurrent: CONCURRENT_CHUNKS,
+            ..WriteOptions::default()
+        };
+        self.op()
+            .writer_options(staging, options)
+            .await
+            .backend(|| format!("start writing {staging}"))
+    }
+
+    /// Makes the staged bytes visible as `blob`, or drops them if the blob
+    /// is already stored.
+    async fn promote(&self, staging: &str, blob: &StoredBlob) -> Result<(), BlobError> {
+        let key = blob_key(&blob.hash)?;
+        if self.size(&blob.hash).await? == Some(blob.size) {
+            tracing::debug!(hash = %blob.hash, "blob already stored; dropping the duplicate");
+            return self
+                .op()
+                .delete(staging)
+                .await
+                .backend(|| format!("delete {staging}"));
+        }
+        if self.op().info().capability().rename {
+            return self
+                .op()
+                .rename(staging, &key)
+                .await
+                .backend(|| format!("move {staging} to {key}"));
+        }
+        self.op()
+            .copy(staging, &key)
+            .await
+            .backend(|| format!("copy {staging} to {key}"))?;
+        self.op()
+            .delete(staging)
+            .await
+            .backend(|| format!("delete {staging}"))
+    }
+
+    /// Best-effort removal of a failed upload's staging object.
+    async fn discard_staging(&self, staging: &str) {
+        if let Err(e) = self.op().delete(staging).await {
+            tracing::warn!(staging, error = %e, "could not remove staging after a failed put; remove_stale_staging will");
+        }
+    }
+}
+
+/// Checks one body chunk against the size limit and counts it.
+fn next_chunk(
+    chunk: std::io::Result<Bytes>,
+    size: &mut u64,
+    max_bytes: Option<u64>,
+) -> Result<Bytes, BlobError> {
+    let chunk = chunk.map_err(BlobError::Body)?;
+    *size += chunk.len() as u64;
+    match max_bytes {
+        Some(limit) if *size > limit => Err(BlobError::TooLarge { limit }),
+        _ => Ok(chunk),
+    }
+}
+
+/// Aborts an unfinished write (cancels an S3 multipart upload). Fs cannot
+/// abort; its staging file is deleted by the caller.
+async fn abort_writer(writer: &mut Writer, staging: &str) {
+    match writer.abort().await {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::Unsupported => {}
+        Err(e) => tracing::warn!(staging, error = %e, "could not abort the staging upload"),
+    }
+}

@@ -1,0 +1,237 @@
+//! [`BlobStore`]: the content-addressed store over one OpenDAL operator.
+//! Writes live in `put.rs`; this file holds opening, reading, listing and
+//! deleting.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::{StreamExt, TryStreamExt};
+use opendal::{EntryMode, ErrorKind, Metadata, Operator};
+
+use crate::backend::build_operator;
+use crate::config::BlobConfig;
+use crate::error::BackendContext;
+use crate::key::{BLOBS_DIR, STAGING_DIR, blob_key, hash_of_blob_key};
+use crate::{BlobError, ByteStream};
+
+/// Content-addressed file bytes in a local directory or an S3 bucket.
+///
+/// A blob is named by the lowercase hex SHA-256 of its bytes. Blobs are
+/// immutable: a blob is visible only once whole, and writing the same bytes
+/// twice stores them once. Cloning is cheap and clones share the backend.
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) op: Operator,
+}
+
+impl BlobStore {
+    /// Opens the store described by `config`. An Fs store's directory is
+    /// created if missing. S3 is not contacted until the first operation.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::Config`] for an unusable configuration, and
+    /// [`BlobError::Backend`] when the directory cannot be created.
+    pub async fn open(config: &BlobConfig) -> Result<Self, BlobError> {
+        let op = build_operator(config)?;
+        tracing::debug!(?config, "blob store opened");
+        Ok(BlobStore {
+            inner: Arc::new(Inner { op }),
+        })
+    }
+
+    pub(crate) fn op(&self) -> &Operator {
+        &self.inner.op
+    }
+
+    /// Streams the blob `hash`, or the part of it in `range` (end exclusive;
+    /// an end past the blob's end is cut to it). The bytes are read as the
+    /// stream is polled, never all at once.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::InvalidHash`], [`BlobError::NotFound`],
+    /// [`BlobError::InvalidRange`] when the range starts past the end of the
+    /// blob or ends before it starts, [`BlobError::Backend`]. A failure in
+    /// the middle of the stream is an `io::Error` item.
+    pub async fn get(
+        &self,
+        hash: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, BlobError> {
+        let key = blob_key(hash)?;
+        let size = self
+            .size(hash)
+            .await?
+            .ok_or_else(|| BlobError::NotFound(hash.to_owned()))?;
+        let range = clamp_range(hash, range, size)?;
+        let reader = self
+            .op()
+            .reader(&key)
+            .await
+            .backend(|| format!("open {key} for reading"))?;
+        let stream = reader
+            .into_bytes_stream(range)
+            .await
+            .backend(|| format!("start reading {key}"))?;
+        Ok(stream.boxed())
+    }
+
+    /// Returns the size in bytes of the blob `hash`, or `None` if it is absent.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
+    pub async fn size(&self, hash: &str) -> Result<Option<u64>, BlobError> {
+        let key = blob_key(hash)?;
+        match self.op().stat(&key).await {
+            Ok(meta) => Ok(Some(meta.content_length())),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(BlobError::Backend {
+                action: format!("stat {key}"),
+                source,
+            }),
+        }
+    }
+
+    /// True if the blob `hash` is stored.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
+    pub async fn exists(&self, hash: &str) -> Result<bool, BlobError> {
+        Ok(self.size(hash).await?.is_some())
+    }
+
+    /// Deletes the blob `hash`. Deleting an absent blob succeeds.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
+    pub async fn delete(&self, hash: &str) -> Result<(), BlobError> {
+        let key = blob_key(hash)?;
+        self.op()
+            .delete(&key)
+            .await
+            .backend(|| format!("delete {key}"))
+    }
+
+    /// Lists the hashes of every stored blob, sorted. Reads the whole
+    /// listing; meant for garbage collection and orphan checks.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::Backend`].
+    pub async fn list_hashes(&self) -> Result<Vec<String>, BlobError> {
+        let mut hashes: Vec<String> = self
+            .list_files(BLOBS_DIR)
+            .await?
+            .iter()
+            .filter_map(|(key, _)| hash_of_blob_key(key).map(str::to_owned))
+            .collect();
+        hashes.sort_unstable();
+        Ok(hashes)
+    }
+
+    /// Deletes the staging objects (uploads that never became blobs, e.g.
+    /// after a crash) last modified more than `older_than` ago, and returns
+    /// how many it deleted. `Duration::ZERO` removes all staging, including
+    /// uploads in progress: use it only when no `put` is running.
+    ///
+    /// On S3, multipart uploads abandoned by a crash are not objects and are
+    /// not seen here; a bucket lifecycle rule
+    /// (`AbortIncompleteMultipartUpload`) cleans them up.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::Backend`].
+    pub async fn remove_stale_staging(&self, older_than: Duration) -> Result<u64, BlobError> {
+        let cutoff = SystemTime::now()
+            .checked_sub(older_than)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut removed = 0;
+        for (key, meta) in self.list_files(STAGING_DIR).await? {
+            if self.modified_before(&key, meta, cutoff).await? {
+                self.op()
+                    .delete(&key)
+                    .await
+                    .backend(|| format!("delete stale {key}"))?;
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed stale blob staging");
+        }
+        Ok(removed)
+    }
+
+    /// True if `key` was last modified before `cutoff`, or has vanished.
+    async fn modified_before(
+        &self,
+        key: &str,
+        meta: Metadata,
+        cutoff: SystemTime,
+    ) -> Result<bool, BlobError> {
+        let meta = match meta.last_modified() {
+            Some(_) => meta,
+            None => match self.op().stat(key).await {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+                Err(source) => {
+                    return Err(BlobError::Backend {
+                        action: format!("stat {key}"),
+                        source,
+                    });
+                }
+            },
+        };
+        // Without a modification time we cannot tell; only remove it on ZERO.
+        Ok(meta
+            .last_modified()
+            .map_or(cutoff >= SystemTime::now(), |t| {
+                SystemTime::from(t) <= cutoff
+            }))
+    }
+
+    /// Lists every file under `dir`, recursively, with its metadata. A
+    /// missing directory lists as empty.
+    async fn list_files(&self, dir: &str) -> Result<Vec<(String, Metadata)>, BlobError> {
+        let lister = match self.op().lister_with(dir).recursive(true).await {
+            Ok(lister) => lister,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => {
+                return Err(BlobError::Backend {
+                    action: format!("list {dir}"),
+                    source,
+                });
+            }
+        };
+        lister
+            .try_filter(|entry| futures::future::ready(entry.metadata().mode() == EntryMode::FILE))
+            .map_ok(|entry| entry.into_parts())
+            .try_collect()
+            .await
+            .backend(|| format!("list {dir}"))
+    }
+}
+
+/// Checks `range` against the blob's `size` and cuts its end to `size`.
+fn clamp_range(hash: &str, range: Option<Range<u64>>, size: u64) -> Result<Range<u64>, BlobError> {
+    let Some(range) = range else {
+        return Ok(0..size);
+    };
+    if range.start > range.end || range.start > size {
+        return Err(BlobError::InvalidRange {
+            hash: hash.to_owned(),
+            range,
+            size,
+        });
+    }
+    Ok(range.start..range.end.min(size))
+}

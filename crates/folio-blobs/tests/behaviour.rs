@@ -1,0 +1,373 @@
+//! The blob store's behaviour suite: each test is written once, below, and
+//! run against every backend by `behaviour_suite!` at the bottom: `fs::*`
+//! always, `s3::*` when `FOLIO_TEST_S3_URL` names a bucket (see
+//! `.ci/s3-server.sh`), each test under its own directory or prefix.
+
+mod support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use folio_blobs::{BlobError, BlobStore, ByteStream};
+use futures::{StreamExt, stream};
+use support::{
+    Backend, Harness, body_of, generated_body, generated_hash, hash_stream, read_all, sha256_hex,
+};
+
+const MIB: usize = 1024 * 1024;
+const ABC_SHA256: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Asserts the store holds no blob and no staging object.
+async fn assert_empty(store: &BlobStore) {
+    assert_eq!(
+        store.list_hashes().await.unwrap(),
+        Vec::<String>::new(),
+        "no blob stays behind"
+    );
+    assert_eq!(
+        store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0,
+        "no staging stays behind"
+    );
+}
+
+async fn round_trip(h: &Harness) {
+    let stored = h
+        .store
+        .put(body_of(&[b"hello, ", b"world"]), None)
+        .await
+        .unwrap();
+    assert_eq!(stored.size, 12);
+    assert_eq!(stored.hash, sha256_hex(b"hello, world"));
+    assert_eq!(
+        read_all(h.store.get(&stored.hash, None).await.unwrap()).await,
+        b"hello, world"
+    );
+    assert_eq!(h.store.size(&stored.hash).await.unwrap(), Some(12));
+    assert!(h.store.exists(&stored.hash).await.unwrap());
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+}
+
+async fn sha256_matches_known_vectors(h: &Harness) {
+    let abc = h.store.put(body_of(&[b"a", b"bc"]), None).await.unwrap();
+    assert_eq!(abc.hash, ABC_SHA256);
+    let empty = h.store.put(body_of(&[]), None).await.unwrap();
+    assert_eq!((empty.hash.as_str(), empty.size), (EMPTY_SHA256, 0));
+    assert!(
+        read_all(h.store.get(EMPTY_SHA256, None).await.unwrap())
+            .await
+            .is_empty()
+    );
+}
+
+async fn same_bytes_are_stored_once(h: &Harness) {
+    let first = h.store.put(body_of(&[b"same bytes"]), None).await.unwrap();
+    let second = h
+        .store
+        .put(body_of(&[b"same ", b"bytes"]), None)
+        .await
+        .unwrap();
+    assert_eq!(first, second);
+    assert_eq!(
+        h.store.list_hashes().await.unwrap(),
+        vec![first.hash.clone()]
+    );
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        read_all(h.store.get(&first.hash, None).await.unwrap()).await,
+        b"same bytes"
+    );
+}
+
+async fn too_large_leaves_nothing_behind(h: &Harness) {
+    let err = h
+        .store
+        .put(body_of(&[b"12345678", b"12345678"]), Some(10))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BlobError::TooLarge { limit: 10 }), "{err:?}");
+    assert_empty(&h.store).await;
+
+    let exact = h
+        .store
+        .put(body_of(&[b"12345", b"67890"]), Some(10))
+        .await
+        .unwrap();
+    assert_eq!(exact.size, 10);
+}
+
+async fn too_large_after_uploaded_parts_leaves_nothing_behind(h: &Harness) {
+    // 12 MiB against an 11 MiB limit: on S3, two 5 MiB parts are uploaded
+    // before the limit trips, so the multipart upload must be aborted.
+    let limit = 11 * MIB as u64;
+    let err = h
+        .store
+        .put(generated_body(7, 12 * MIB, 256 * 1024), Some(limit))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, BlobError::TooLarge { limit: l } if l == limit),
+        "{err:?}"
+    );
+    assert_empty(&h.store).await;
+}
+
+async fn failing_body_leaves_nothing_behind(h: &Harness) {
+    let body: ByteStream = stream::iter(vec![
+        Ok(Bytes::from_static(b"partial data")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "provider hung up",
+        )),
+    ])
+    .boxed();
+    let err = h.store.put(body, None).await.unwrap_err();
+    assert!(matches!(err, BlobError::Body(_)), "{err:?}");
+    assert!(err.is_temporary());
+    assert_empty(&h.store).await;
+}
+
+async fn range_reads_return_exactly_the_range(h: &Harness) {
+    let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+    let hash = h.store.put(body_of(&[&data]), None).await.unwrap().hash;
+    let read = |range: std::ops::Range<u64>| {
+        let store = h.store.clone();
+        let hash = hash.clone();
+        async move { read_all(store.get(&hash, Some(range)).await.unwrap()).await }
+    };
+    assert_eq!(read(0..10).await, &data[0..10]);
+    assert_eq!(read(100..300).await, &data[100..300]);
+    assert_eq!(
+        read(990..5000).await,
+        &data[990..],
+        "an end past the blob is cut to it"
+    );
+    assert!(read(1000..1000).await.is_empty());
+    #[allow(clippy::reversed_empty_ranges)] // a reversed range is what is tested
+    for bad in [1001..2000, 10..5] {
+        let err = h.store.get(&hash, Some(bad.clone())).await.err().unwrap();
+        assert!(
+            matches!(err, BlobError::InvalidRange { size: 1000, .. }),
+            "{bad:?}: {err:?}"
+        );
+    }
+}
+
+async fn absent_blobs_are_not_found(h: &Harness) {
+    let err = h.store.get(ABC_SHA256, None).await.err().unwrap();
+    assert!(
+        matches!(&err, BlobError::NotFound(hash) if hash == ABC_SHA256),
+        "{err:?}"
+    );
+    assert!(matches!(
+        h.store.get(ABC_SHA256, Some(0..1)).await,
+        Err(BlobError::NotFound(_))
+    ));
+    assert_eq!(h.store.size(ABC_SHA256).await.unwrap(), None);
+    assert!(!h.store.exists(ABC_SHA256).await.unwrap());
+}
+
+async fn invalid_hashes_are_rejected(h: &Harness) {
+    let traversal = format!("../../{}", &ABC_SHA256[6..]);
+    let upper = ABC_SHA256.to_uppercase();
+    for bad in [
+        "",
+        "abc",
+        "../../etc/passwd",
+        traversal.as_str(),
+        upper.as_str(),
+    ] {
+        let is_invalid =
+            |r: Result<(), BlobError>| matches!(r, Err(BlobError::InvalidHash(ref s)) if s == bad);
+        assert!(
+            is_invalid(h.store.get(bad, None).await.map(drop)),
+            "get {bad:?}"
+        );
+        assert!(
+            is_invalid(h.store.size(bad).await.map(drop)),
+            "size {bad:?}"
+        );
+        assert!(
+            is_invalid(h.store.exists(bad).await.map(drop)),
+            "exists {bad:?}"
+        );
+        assert!(is_invalid(h.store.delete(bad).await), "delete {bad:?}");
+    }
+}
+
+async fn delete_is_idempotent(h: &Harness) {
+    let hash = h
+        .store
+        .put(body_of(&[b"to delete"]), None)
+        .await
+        .unwrap()
+        .hash;
+    h.store.delete(&hash).await.unwrap();
+    h.store.delete(&hash).await.unwrap();
+    h.store.delete(ABC_SHA256).await.unwrap();
+    assert!(!h.store.exists(&hash).await.unwrap());
+    assert!(matches!(
+        h.store.get(&hash, None).await,
+        Err(BlobError::NotFound(_))
+    ));
+    assert_empty(&h.store).await;
+}
+
+async fn list_hashes_lists_every_blob(h: &Harness) {
+    assert_eq!(h.store.list_hashes().await.unwrap(), Vec::<String>::new());
+    let mut hashes = Vec::new();
+    for body in [&b"one"[..], b"two", b"three"] {
+        hashes.push(h.store.put(body_of(&[body]), None).await.unwrap().hash);
+    }
+    hashes.sort();
+    assert_eq!(h.store.list_hashes().await.unwrap(), hashes);
+    h.store.delete(&hashes[1]).await.unwrap();
+    hashes.remove(1);
+    assert_eq!(h.store.list_hashes().await.unwrap(), hashes);
+}
+
+async fn multi_megabyte_put_streams_through(h: &Harness) {
+    let (total, chunk) = (20 * MIB, 64 * 1024);
+    let stored = h
+        .store
+        .put(generated_body(42, total, chunk), None)
+        .await
+        .unwrap();
+    assert_eq!(stored.hash, generated_hash(42, total, chunk));
+    assert_eq!(stored.size, total as u64);
+    let read_back = hash_stream(h.store.get(&stored.hash, None).await.unwrap()).await;
+    assert_eq!(read_back, (stored.hash.clone(), total as u64));
+
+    let middle = (5 * MIB as u64 - 10)..(5 * MIB as u64 + 10);
+    let expected: Vec<u8> = read_all(generated_body(42, total, chunk))
+        .await
+        .drain(middle.start as usize..middle.end as usize)
+        .collect();
+    assert_eq!(
+        read_all(h.store.get(&stored.hash, Some(middle)).await.unwrap()).await,
+        expected
+    );
+}
+
+async fn concurrent_puts_of_the_same_bytes_agree(h: &Harness) {
+    let (total, chunk) = (3 * MIB, 100_000);
+    let puts = (0..8).map(|_| {
+        let store = h.store.clone();
+        tokio::spawn(async move { store.put(generated_body(9, total, chunk), None).await })
+    });
+    let results = futures::future::join_all(puts).await;
+    let expected = generated_hash(9, total, chunk);
+    for result in results {
+        let stored = result.unwrap().unwrap();
+        assert_eq!(
+            (stored.hash.as_str(), stored.size),
+            (expected.as_str(), total as u64)
+        );
+    }
+    assert_eq!(h.store.list_hashes().await.unwrap(), vec![expected.clone()]);
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        hash_stream(h.store.get(&expected, None).await.unwrap()).await,
+        (expected, total as u64)
+    );
+}
+
+async fn observer_sees_every_chunk_in_order(h: &Harness) {
+    let mut seen = Vec::new();
+    let mut chunks = 0;
+    let stored = h
+        .store
+        .put_observed(body_of(&[b"ob", b"serv", b"ed"]), None, &mut |chunk| {
+            seen.extend_from_slice(chunk);
+            chunks += 1;
+        })
+        .await
+        .unwrap();
+    assert_eq!((seen.as_slice(), chunks), (&b"observed"[..], 3));
+    assert_eq!(stored.hash, sha256_hex(b"observed"));
+}
+
+async fn interrupted_put_leaves_only_stale_staging(h: &Harness) {
+    // A put that is cancelled mid-body (as by a crash) leaves its staging
+    // object, never a blob; remove_stale_staging cleans it up once stale.
+    let (sent_tx, sent_rx) = tokio::sync::oneshot::channel::<()>();
+    let body: ByteStream = stream::once(async { Ok(Bytes::from_static(b"first chunk")) })
+        .chain(stream::once(async move {
+            let _ = sent_tx.send(());
+            futures::future::pending::<std::io::Result<Bytes>>().await
+        }))
+        .boxed();
+    let store = h.store.clone();
+    let put = tokio::spawn(async move { store.put(body, None).await });
+    sent_rx.await.unwrap();
+    put.abort();
+    assert!(put.await.unwrap_err().is_cancelled());
+
+    assert_eq!(h.store.list_hashes().await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        h.store
+            .remove_stale_staging(Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        0,
+        "fresh staging is kept"
+    );
+    let removed = h.store.remove_stale_staging(Duration::ZERO).await.unwrap();
+    // Fs writes the staging file as bytes arrive; S3 holds an unfinished
+    // multipart upload, which is not an object (a bucket lifecycle rule ends it).
+    let expected = if h.backend == Backend::Fs { 1 } else { 0 };
+    assert_eq!(removed, expected);
+    assert_empty(&h.store).await;
+}
+
+/// Runs each named test against every backend: `fs::<test>` and `s3::<test>`.
+macro_rules! behaviour_suite {
+    ($($test:ident),* $(,)?) => {
+        mod fs {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    super::$test(&crate::support::Harness::fs().await).await;
+                }
+            )*
+        }
+        mod s3 {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    if let Some(harness) = crate::support::Harness::s3(stringify!($test)).await {
+                        super::$test(&harness).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+behaviour_suite!(
+    round_trip,
+    sha256_matches_known_vectors,
+    same_bytes_are_stored_once,
+    too_large_leaves_nothing_behind,
+    too_large_after_uploaded_parts_leaves_nothing_behind,
+    failing_body_leaves_nothing_behind,
+    range_reads_return_exactly_the_range,
+    absent_blobs_are_not_found,
+    invalid_hashes_are_rejected,
+    delete_is_idempotent,
+    list_hashes_lists_every_blob,
+    multi_megabyte_put_streams_through,
+    concurrent_puts_of_the_same_bytes_agree,
+    observer_sees_every_chunk_in_order,
+    interrupted_put_leaves_only_stale_staging,
+);
