@@ -55,7 +55,14 @@ fn fs_operator(root: &std::path::Path) -> Result<Operator, BlobError> {
         return Err(BlobError::Config("blob directory path is empty".to_owned()));
     }
     // The builder creates the root directory when it is missing.
-    Operator::new(Fs::default().root(root)).backend(|| format!("open blob directory {root}"))
+    let operator = Operator::new(Fs::default().root(root))
+        .backend(|| format!("open blob directory {root}"))?;
+    if !std::path::Path::new(root).is_dir() {
+        return Err(BlobError::Config(format!(
+            "blob directory {root} is not a directory"
+        )));
+    }
+    Ok(operator)
 }
 
 fn s3_operator(config: &BlobConfig) -> Result<Operator, BlobError> {

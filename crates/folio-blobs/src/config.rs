@@ -75,6 +75,23 @@ impl BlobConfig {
             ))),
         }
     }
+
+    /// Where the blobs are, for messages and logs; never holds credentials.
+    /// `/abs/dir` for Fs, `s3://bucket/prefix at endpoint` for S3.
+    pub fn location(&self) -> String {
+        match self {
+            BlobConfig::Fs { root } => root.display().to_string(),
+            BlobConfig::S3 {
+                endpoint,
+                bucket,
+                prefix,
+                ..
+            } => {
+                let at = endpoint.as_deref().unwrap_or("AWS");
+                format!("s3://{bucket}/{prefix} at {at}")
+            }
+        }
+    }
 }
 
 fn parse_file_url(url: &Url) -> Result<BlobConfig, BlobError> {

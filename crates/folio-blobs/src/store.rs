@@ -32,14 +32,18 @@ pub(crate) struct Inner {
 
 impl BlobStore {
     /// Opens the store described by `config`. An Fs store's directory is
-    /// created if missing. S3 is not contacted until the first operation.
+    /// created if missing. One listing request checks that the storage
+    /// answers, so a wrong bucket, endpoint or credentials fail here, at
+    /// start-up, rather than on the first upload.
     ///
     /// # Errors
     ///
     /// [`BlobError::Config`] for an unusable configuration, and
-    /// [`BlobError::Backend`] when the directory cannot be created.
+    /// [`BlobError::Backend`] when the directory cannot be created or the
+    /// storage cannot be listed.
     pub async fn open(config: &BlobConfig) -> Result<Self, BlobError> {
         let op = build_operator(config)?;
+        check_reachable(&op).await?;
         tracing::debug!(?config, "blob store opened");
         Ok(BlobStore {
             inner: Arc::new(Inner { op }),
@@ -218,6 +222,26 @@ impl BlobStore {
             .try_collect()
             .await
             .backend(|| format!("list {dir}"))
+    }
+}
+
+/// Lists one entry of the root: any error (missing bucket, refused
+/// credentials, unreachable endpoint) is returned. Unlike `Operator::check`,
+/// a missing bucket is not taken for an empty one.
+async fn check_reachable(op: &Operator) -> Result<(), BlobError> {
+    let action = || {
+        format!(
+            "list {} (check the location and credentials)",
+            op.info().name()
+        )
+    };
+    let mut lister = op.lister_with("/").limit(1).await.backend(action)?;
+    match lister.next().await {
+        Some(Err(source)) => Err(BlobError::Backend {
+            action: action(),
+            source,
+        }),
+        _ => Ok(()),
     }
 }
 

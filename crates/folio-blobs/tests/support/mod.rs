@@ -48,11 +48,7 @@ impl Harness {
     /// variable is not set.
     pub async fn s3(test: &str) -> Option<Harness> {
         let Some(url) = std::env::var(S3_URL_VAR).ok().filter(|v| !v.is_empty()) else {
-            // Written to stderr directly so that libtest's capture cannot hide it.
-            let _ = writeln!(
-                std::io::stderr(),
-                "S3 suite NOT RUN: set {S3_URL_VAR} (skipped s3::{test}; see .ci/s3-server.sh)"
-            );
+            say_s3_not_run(test);
             return None;
         };
         let config = with_unique_prefix(
@@ -66,6 +62,15 @@ impl Harness {
             _dir: None,
         })
     }
+}
+
+/// Says loudly that an S3 test did not run. Written to stderr directly so
+/// that libtest's output capture cannot hide it.
+pub fn say_s3_not_run(test: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "S3 suite NOT RUN: set {S3_URL_VAR} (skipped s3::{test}; see .ci/s3-server.sh)"
+    );
 }
 
 fn with_unique_prefix(config: BlobConfig, test: &str) -> BlobConfig {
