@@ -43,7 +43,7 @@ impl BlobStore {
     /// storage cannot be listed.
     pub async fn open(config: &BlobConfig) -> Result<Self, BlobError> {
         let op = build_operator(config)?;
-        check_reachable(&op).await?;
+        check_reachable(&op, &config.location()).await?;
         tracing::debug!(?config, "blob store opened");
         Ok(BlobStore {
             inner: Arc::new(Inner { op }),
@@ -228,13 +228,8 @@ impl BlobStore {
 /// Lists one entry of the root: any error (missing bucket, refused
 /// credentials, unreachable endpoint) is returned. Unlike `Operator::check`,
 /// a missing bucket is not taken for an empty one.
-async fn check_reachable(op: &Operator) -> Result<(), BlobError> {
-    let action = || {
-        format!(
-            "list {} (check the location and credentials)",
-            op.info().name()
-        )
-    };
+async fn check_reachable(op: &Operator, location: &str) -> Result<(), BlobError> {
+    let action = || format!("list {location} (check the location and the credentials)");
     let mut lister = op.lister_with("/").limit(1).await.backend(action)?;
     match lister.next().await {
         Some(Err(source)) => Err(BlobError::Backend {

@@ -63,3 +63,14 @@ async fn s3_open_fails_for_a_missing_bucket() {
         "the error names the bucket: {err}"
     );
 }
+
+#[test]
+fn locations_never_show_credentials() {
+    let config =
+        BlobConfig::parse_url("s3://KEY:SECRET@bucket/some/prefix?endpoint=http://127.0.0.1:9000")
+            .unwrap();
+    assert_eq!(
+        config.location(),
+        "s3://bucket/some/prefix at http://127.0.0.1:9000"
+    );
+}
