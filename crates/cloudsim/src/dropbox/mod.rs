@@ -1,0 +1,58 @@
+//! Dropbox API v2 (PROVIDERS.md section 3): every route is `POST /2/...`
+//! on one host standing in for `api`, `content` and `notify`.
+//!
+//! Reading order: [`model`] (wire structs), [`error`] (the 400/401/409
+//! answers), [`rpc`] (auth and argument decoding), [`metadata`] (items as
+//! entries), then the routes: [`account`], [`list_folder`], [`download`].
+
+pub mod account;
+pub mod download;
+pub mod error;
+pub mod list_folder;
+pub mod metadata;
+pub mod model;
+pub mod rpc;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use http::{StatusCode, header};
+
+use crate::AppState;
+
+/// The Dropbox API routes; `server.rs` counts and fault-wraps them.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/2/users/get_current_account",
+            post(account::get_current_account),
+        )
+        .route("/2/auth/token/revoke", post(account::revoke))
+        .route("/2/files/list_folder", post(list_folder::list_folder))
+        .route(
+            "/2/files/list_folder/continue",
+            post(list_folder::list_folder_continue),
+        )
+        .route(
+            "/2/files/list_folder/get_latest_cursor",
+            post(list_folder::get_latest_cursor),
+        )
+        .route("/2/files/download", post(download::download))
+        .route("/2/{*route}", any(unknown))
+}
+
+/// Any other `/2/` path: 404 in plain text naming the unknown function.
+async fn unknown(Path(route): Path<String>) -> Response {
+    let mut response = (
+        StatusCode::NOT_FOUND,
+        format!("Unknown API function: \"{route}\""),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    error::insert_request_id(response.headers_mut());
+    response
+}
