@@ -1,0 +1,34 @@
+//! Folio's domain: the values the API, the store and the sync engine agree on.
+//!
+//! Reading order: [`ids`] (natural ids, usernames), [`library`] (library kinds,
+//! sources, schedules), [`permission`] (who may do what), [`path`] (safe
+//! library paths). Nothing here does I/O; every type that exists is valid
+//! because it can only be built through its `parse` constructor.
+
+pub mod ids;
+pub mod library;
+pub mod path;
+pub mod permission;
+
+pub use ids::{NaturalId, Username};
+pub use library::{LibrarySource, LibraryType, SyncSchedule};
+pub use path::LibraryPath;
+pub use permission::{Access, Permission, ShareLevel};
+
+/// A value that failed to parse, with the name of the field it came from so
+/// the API can answer "400: field `x` ...".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ParseError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl ParseError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! What a library is and where its files come from.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ParseError;
+
+/// Where a library's files come from: uploads (`local`) or one cloud drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum LibraryType {
+    #[serde(rename = "local")]
+    Local,
+    #[serde(rename = "google-drive")]
+    GoogleDrive,
+    #[serde(rename = "onedrive")]
+    OneDrive,
+    #[serde(rename = "sharepoint")]
+    SharePoint,
+    #[serde(rename = "dropbox")]
+    Dropbox,
+}
+
+impl LibraryType {
+    pub const ALL: [LibraryType; 5] = [
+        Self::Local,
+        Self::GoogleDrive,
+        Self::OneDrive,
+        Self::SharePoint,
+        Self::Dropbox,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::GoogleDrive => "google-drive",
+            Self::OneDrive => "onedrive",
+            Self::SharePoint => "sharepoint",
+            Self::Dropbox => "dropbox",
+        }
+    }
+
+    /// True for the types whose files come from a provider, not from uploads.
+    pub fn is_provider(self) -> bool {
+        self != Self::Local
+    }
+}
+
+impl FromStr for LibraryType {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                ParseError::new(
+                    "type",
+                    format!(
+                        "unknown type '{s}'; expected one of local, google-drive, onedrive, sharepoint, dropbox"
+                    ),
+                )
+            })
+    }
+}
+
+impl fmt::Display for LibraryType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What part of the connected account a library mirrors. All fields are
+/// optional; an empty source means the account's root drive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LibrarySource {
+    /// A folder id (Drive, OneDrive, SharePoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder_id: Option<String>,
+    /// A shared drive id (Drive) or a drive id (OneDrive, SharePoint document library).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drive_id: Option<String>,
+    /// A SharePoint site id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    /// A Dropbox path such as `/Team/Docs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl LibrarySource {
+    /// Checks each field's shape: ids are 1..=512 printable characters, a
+    /// Dropbox path is absolute and has no `..` segment.
+    pub fn validate(&self) -> Result<(), ParseError> {
+        for (field, value) in [
+            ("source.folderId", &self.folder_id),
+            ("source.driveId", &self.drive_id),
+            ("source.siteId", &self.site_id),
+        ] {
+            if let Some(v) = value
+                && (v.is_empty() || v.len() > 512 || v.chars().any(char::is_control))
+            {
+                return Err(ParseError::new(
+                    field,
+                    "must be 1 to 512 printable characters",
+                ));
+            }
+        }
+        if let Some(path) = &self.path {
+            let bad = !path.starts_with('/')
+                || path.len() > 1024
+                || path.chars().any(char::is_control)
+                || path.split('/').any(|seg| seg == "..");
+            if bad {
+                return Err(ParseError::new(
+                    "source.path",
+                    "must be an absolute path such as /Team/Docs, without '..'",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How often the server syncs a library on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncSchedule {
+    /// Minutes between two scheduled syncs, 1 to 525600 (a year).
+    pub interval_minutes: u32,
+}
+
+impl SyncSchedule {
+    pub fn validate(&self) -> Result<(), ParseError> {
+        if (1..=525_600).contains(&self.interval_minutes) {
+            Ok(())
+        } else {
+            Err(ParseError::new(
+                "syncSchedule.intervalMinutes",
+                "must be between 1 and 525600",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_type_round_trips() {
+        for t in LibraryType::ALL {
+            assert_eq!(t.as_str().parse::<LibraryType>(), Ok(t));
+            let json = serde_json::to_string(&t).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+        }
+        assert!("gdrive".parse::<LibraryType>().is_err());
+    }
+
+    #[test]
+    fn source_validation() {
+        assert!(LibrarySource::default().validate().is_ok());
+        let bad = LibrarySource {
+            path: Some("relative".into()),
+            ..Default::default()
+        };
+        assert_eq!(bad.validate().map_err(|e| e.field), Err("source.path"));
+        let escape = LibrarySource {
+            path: Some("/a/../b".into()),
+            ..Default::default()
+        };
+        assert!(escape.validate().is_err());
+    }
+
+    #[test]
+    fn schedule_bounds() {
+        assert!(
+            SyncSchedule {
+                interval_minutes: 0
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            SyncSchedule {
+                interval_minutes: 60
+            }
+            .validate()
+            .is_ok()
+        );
+    }
+}

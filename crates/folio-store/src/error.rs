@@ -1,0 +1,54 @@
+//! The store's one error type.
+
+/// What can go wrong in the store. The API maps `NotFound` to 404,
+/// `Conflict` to 409 or 400 (it names what collided), everything else to 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique constraint said no; the string names the constraint's meaning.
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// The blob a new file row points at vanished between writing it and
+    /// committing (a concurrent delete removed the last copy). Nothing was
+    /// written; the caller may retry with the bytes.
+    #[error("the stored bytes for {0} were removed concurrently; nothing was written, retry")]
+    BlobVanished(String),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    #[error("blob storage error during a store transaction: {0}")]
+    Blob(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => StoreError::NotFound("row"),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(constraint_meaning(db.message(), db.constraint()))
+            }
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// Names a unique violation in the user's words, from the constraint name
+/// (PostgreSQL) or the message (SQLite: "UNIQUE constraint failed: t.col").
+fn constraint_meaning(message: &str, constraint: Option<&str>) -> &'static str {
+    let text = constraint.unwrap_or(message);
+    if text.contains("natural_id") {
+        "a library with this naturalId"
+    } else if text.contains("username") {
+        "a user with this username"
+    } else if text.contains("token_hash") {
+        "a token with this value"
+    } else if text.contains("libraries") {
+        "a library with this id"
+    } else {
+        "a record with these values"
+    }
+}
