@@ -79,43 +79,29 @@ impl BlobStore {
         Ok(blob)
     }
 
-    /// Writes `body` to `staging`, hashing and counting it on the way.
+    /// Writes `body` to `staging`, hashing and counting it on the way. On
+    /// failure the unfinished upload is aborted.
     async fn stage(
         &self,
         staging: &str,
-        mut body: ByteStream,
+        body: ByteStream,
         max_bytes: Option<u64>,
         observe: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<StoredBlob, BlobError> {
         let mut writer = self.staging_writer(staging).await?;
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
-        while let Some(chunk) = body.next().await {
-            let step = next_chunk(chunk, &mut size, max_bytes);
-            let written = match step {
-                Ok(chunk) => {
-                    observe(&chunk);
-                    hasher.update(&chunk);
-                    writer
-                        .write(chunk)
-                        .await
-                        .backend(|| format!("write {staging}"))
-                }
-                Err(e) => Err(e),
-            };
-            if let Err(e) = written {
-                abort_writer(&mut writer, staging).await;
-                return Err(e);
-            }
+        let written = async {
+            let blob = copy_body(&mut writer, staging, body, max_bytes, observe).await?;
+            writer
+                .close()
+                .await
+                .backend(|| format!("finish writing {staging}"))?;
+            Ok(blob)
         }
-        writer
-            .close()
-            .await
-            .backend(|| format!("finish writing {staging}"))?;
-        Ok(StoredBlob {
-            hash: hex::encode(hasher.finalize()),
-            size,
-        })
+        .await;
+        if written.is_err() {
+            abort_writer(&mut writer, staging).await;
+        }
+        written
     }
 
     async fn staging_writer(&self, staging: &str) -> Result<Writer, BlobError> {
@@ -164,6 +150,31 @@ impl BlobStore {
             tracing::warn!(staging, error = %e, "could not remove staging after a failed put; remove_stale_staging will");
         }
     }
+}
+
+/// Streams `body` into `writer`, chunk by chunk, hashing and counting.
+async fn copy_body(
+    writer: &mut Writer,
+    staging: &str,
+    mut body: ByteStream,
+    max_bytes: Option<u64>,
+    observe: &mut (dyn FnMut(&[u8]) + Send),
+) -> Result<StoredBlob, BlobError> {
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    while let Some(chunk) = body.next().await {
+        let chunk = next_chunk(chunk, &mut size, max_bytes)?;
+        observe(&chunk);
+        hasher.update(&chunk);
+        writer
+            .write(chunk)
+            .await
+            .backend(|| format!("write {staging}"))?;
+    }
+    Ok(StoredBlob {
+        hash: hex::encode(hasher.finalize()),
+        size,
+    })
 }
 
 /// Checks one body chunk against the size limit and counts it.
