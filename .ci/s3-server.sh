@@ -46,17 +46,23 @@ install_moto
 PORT="${FOLIO_S3_PORT:-$(free_port)}"
 LOG="$(mktemp -t folio-moto.XXXXXX.log)"
 
+if answers; then
+  fail "something already answers on http://$HOST:$PORT; set FOLIO_S3_PORT to a free port"
+fi
+
 log "starting moto on http://$HOST:$PORT (log: $LOG)"
 # setsid + nohup: the server outlives this script and the shell that evals it.
 setsid nohup python3 -m moto.server -H "$HOST" -p "$PORT" >"$LOG" 2>&1 </dev/null &
 PID=$!
 
+running() { kill -0 "$PID" 2>/dev/null && ! grep -q '^State:.*zombie' "/proc/$PID/status" 2>/dev/null; }
+
 for _ in $(seq 1 $((WAIT_SECONDS * 4))); do
+  running || { tail -n 30 "$LOG" >&2; fail "moto exited during start-up (log above)"; }
   answers && break
-  kill -0 "$PID" 2>/dev/null || { tail -n 30 "$LOG" >&2; fail "moto exited during start-up (log above)"; }
   sleep 0.25
 done
-if ! answers; then
+if ! answers || ! running; then
   tail -n 30 "$LOG" >&2
   kill "$PID" 2>/dev/null || true
   fail "moto did not answer on http://$HOST:$PORT within ${WAIT_SECONDS}s (log above)"
