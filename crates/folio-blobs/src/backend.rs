@@ -3,13 +3,17 @@
 //!
 //! Layer stack, outermost first:
 //!
-//! 1. `RetryLayer` (jittered exponential backoff, [`RETRY_ATTEMPTS`] retries,
-//!    temporary errors only). It sits on the raw service, *under* OpenDAL's
-//!    chunking writer, so it retries one buffered chunk (one multipart part)
-//!    or one small request at a time; a failed read stream is re-opened at the
-//!    offset already delivered. Neither retry re-reads the caller's body or
-//!    buffers more than one chunk, so streaming and bounded memory hold.
-//! 2. the service: `Fs` or `S3`.
+//! 1. `RetryLayer`, ours (jittered exponential backoff, [`RETRY_ATTEMPTS`]
+//!    retries, temporary errors only: network errors, 5xx, S3 `SlowDown`).
+//!    It wraps the service, *under* the `Writer`'s chunking, so a write
+//!    retry re-sends one buffered chunk (S3: a failed multipart part is
+//!    re-sent from the part buffer OpenDAL still holds), and a read stream
+//!    that breaks is re-opened at the offset already delivered. No retry
+//!    re-reads the caller's body or buffers more than a chunk, so streaming
+//!    and bounded memory hold.
+//! 2. OpenDAL's built-in layers, added by `Operator::new` (error context,
+//!    capability completion, correctness checks).
+//! 3. the service: `Fs` or `S3`.
 
 use std::time::Duration;
 
