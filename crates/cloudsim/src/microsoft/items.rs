@@ -374,7 +374,8 @@ pub fn content(
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == etag || t == ctag));
+        // Graph's tags hold commas, so match them whole within the list.
+        .is_some_and(|v| v.trim() == "*" || v.contains(&etag) || v.contains(&ctag));
     if not_modified {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
