@@ -179,7 +179,10 @@ pub enum RangeRequest {
 /// Parses a single-range `Range: bytes=a-b | a- | -n` header. Multi-range
 /// and malformed headers are ignored (200 with the full body), as HTTP allows.
 pub fn parse_range(headers: &HeaderMap, len: u64) -> RangeRequest {
-    let Some(value) = headers.get(http::header::RANGE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(http::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return RangeRequest::Full;
     };
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
@@ -246,7 +249,10 @@ pub fn ranged_response(
                 .into_response();
         }
     };
-    headers.insert(CONTENT_LENGTH, http::HeaderValue::from(range.end - range.start));
+    headers.insert(
+        CONTENT_LENGTH,
+        http::HeaderValue::from(range.end - range.start),
+    );
     (status, headers, source.body(range)).into_response()
 }
 
@@ -331,12 +337,30 @@ mod tests {
     #[test]
     fn ranges() {
         assert_eq!(parse_range(&HeaderMap::new(), 10), RangeRequest::Full);
-        assert_eq!(parse_range(&headers("bytes=0-3"), 10), RangeRequest::Partial(0..4));
-        assert_eq!(parse_range(&headers("bytes=5-"), 10), RangeRequest::Partial(5..10));
-        assert_eq!(parse_range(&headers("bytes=-3"), 10), RangeRequest::Partial(7..10));
-        assert_eq!(parse_range(&headers("bytes=8-100"), 10), RangeRequest::Partial(8..10));
-        assert_eq!(parse_range(&headers("bytes=10-"), 10), RangeRequest::Unsatisfiable);
-        assert_eq!(parse_range(&headers("bytes=0-0"), 0), RangeRequest::Unsatisfiable);
+        assert_eq!(
+            parse_range(&headers("bytes=0-3"), 10),
+            RangeRequest::Partial(0..4)
+        );
+        assert_eq!(
+            parse_range(&headers("bytes=5-"), 10),
+            RangeRequest::Partial(5..10)
+        );
+        assert_eq!(
+            parse_range(&headers("bytes=-3"), 10),
+            RangeRequest::Partial(7..10)
+        );
+        assert_eq!(
+            parse_range(&headers("bytes=8-100"), 10),
+            RangeRequest::Partial(8..10)
+        );
+        assert_eq!(
+            parse_range(&headers("bytes=10-"), 10),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range(&headers("bytes=0-0"), 0),
+            RangeRequest::Unsatisfiable
+        );
     }
 
     #[test]

@@ -126,7 +126,8 @@ impl Faults {
     pub fn fire(&mut self, provider: Provider, key: &str) -> Fired {
         let mut fired = Fired::default();
         for fault in &mut self.active {
-            if fault.spec.provider != provider || !endpoint_matches(fault.spec.endpoint.as_deref(), key)
+            if fault.spec.provider != provider
+                || !endpoint_matches(fault.spec.endpoint.as_deref(), key)
             {
                 continue;
             }
@@ -144,7 +145,8 @@ impl Faults {
             fault.fired += 1;
             match fault.spec.kind {
                 FaultKind::Latency => {
-                    fired.latency = Some(Duration::from_millis(fault.spec.latency_ms.unwrap_or(1000)));
+                    fired.latency =
+                        Some(Duration::from_millis(fault.spec.latency_ms.unwrap_or(1000)));
                 }
                 FaultKind::Corrupt => fired.corrupt = true,
                 FaultKind::RateLimit | FaultKind::ServerError => {
@@ -331,10 +333,22 @@ mod tests {
     #[test]
     fn endpoints() {
         assert!(endpoint_matches(None, "GET /drive/v3/files"));
-        assert!(endpoint_matches(Some("GET /drive/v3/files"), "GET /drive/v3/files"));
-        assert!(endpoint_matches(Some("/drive/v3/files"), "GET /drive/v3/files"));
-        assert!(!endpoint_matches(Some("/drive/v3/files"), "GET /drive/v3/files/{fileId}"));
-        assert!(endpoint_matches(Some("/drive/v3/*"), "GET /drive/v3/files/{fileId}"));
+        assert!(endpoint_matches(
+            Some("GET /drive/v3/files"),
+            "GET /drive/v3/files"
+        ));
+        assert!(endpoint_matches(
+            Some("/drive/v3/files"),
+            "GET /drive/v3/files"
+        ));
+        assert!(!endpoint_matches(
+            Some("/drive/v3/files"),
+            "GET /drive/v3/files/{fileId}"
+        ));
+        assert!(endpoint_matches(
+            Some("/drive/v3/*"),
+            "GET /drive/v3/files/{fileId}"
+        ));
     }
 
     #[test]

@@ -30,7 +30,12 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         state: Option<PathBuf>,
         /// TLS certificate chain (PEM); needs --tls-key.
-        #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_generate")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            requires = "tls_key",
+            conflicts_with = "tls_generate"
+        )]
         tls_cert: Option<PathBuf>,
         /// TLS private key (PEM); needs --tls-cert.
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
@@ -45,8 +50,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -81,7 +81,11 @@ fn tracked(state: &AppState, provider: Provider, routes: Router<AppState>) -> Ro
 async fn unknown_path(req: Request) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/v1.0/") || path == "/v1.0" {
-        let segment = path.trim_start_matches("/v1.0/").split('/').next().unwrap_or("");
+        let segment = path
+            .trim_start_matches("/v1.0/")
+            .split('/')
+            .next()
+            .unwrap_or("");
         let body = serde_json::json!({"error": {"code": "BadRequest",
             "message": format!("Resource not found for the segment '{segment}'."),
             "innerError": {"date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -219,8 +223,7 @@ impl SimHandle {
     /// Stops accepting, lets requests in flight finish (up to 2 s), and
     /// writes the state snapshot.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        self.control
-            .graceful_shutdown(Some(Duration::from_secs(2)));
+        self.control.graceful_shutdown(Some(Duration::from_secs(2)));
         if let Some(f) = &self.flusher {
             f.abort();
         }

@@ -127,6 +127,9 @@ pub struct ChangeEntry {
     pub seq: u64,
     pub item_id: ItemId,
     pub time: DateTime<Utc>,
+    /// For a rename or move: the item's path before it (as [`World::path_of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<String>,
 }
 
 /// A drive: a root folder, its tree, and its change log.
@@ -501,7 +504,11 @@ impl World {
 
     /// Resolves a control-API drive reference: an account id (its own
     /// drive), a drive id, or a site id (its library), of `provider`.
-    pub fn resolve_drive(&self, provider: Provider, reference: &str) -> Result<DriveId, WorldError> {
+    pub fn resolve_drive(
+        &self,
+        provider: Provider,
+        reference: &str,
+    ) -> Result<DriveId, WorldError> {
         let id = if let Some(account) = self.accounts.get(reference) {
             Some(account.drive_id.clone())
         } else if self.drives.contains_key(reference) {
@@ -743,6 +750,8 @@ impl World {
     /// Rejects all feed positions of `drive` taken before now (Graph
     /// 410 resyncRequired, Dropbox `reset`).
     pub fn invalidate_cursors(&mut self, drive: &str) -> Result<(), WorldError> {
+        // A new position, so cursors taken from now on differ from all older ones.
+        self.seq += 1;
         let seq = self.seq;
         let d = self
             .drives
@@ -756,6 +765,11 @@ impl World {
 
     /// Appends a change for `id` to its drive's log.
     fn record(&mut self, id: &str) {
+        self.record_move(id, None);
+    }
+
+    /// Appends a change for `id`, noting its path before a move.
+    fn record_move(&mut self, id: &str, moved_from: Option<String>) {
         self.seq += 1;
         let seq = self.seq;
         let now = Utc::now();
@@ -769,6 +783,7 @@ impl World {
                 seq,
                 item_id: id.to_string(),
                 time: now,
+                moved_from,
             });
         }
     }
@@ -884,9 +899,9 @@ impl World {
             .child_named(&parent, &name)
             .map(|i| (i.id.clone(), i.is_folder()));
         match existing {
-            Some((_, true)) if !options.duplicate => Err(WorldError::Conflict(format!(
-                "'{name}' is a folder"
-            ))),
+            Some((_, true)) if !options.duplicate => {
+                Err(WorldError::Conflict(format!("'{name}' is a folder")))
+            }
             Some((id, false)) if !options.duplicate => {
                 self.set_content(&id, content, options.mime_type.as_deref())?;
                 Ok(id)
@@ -978,6 +993,7 @@ impl World {
                 "a folder cannot move into itself".into(),
             ));
         }
+        let from = self.path_of(id);
         let item = self.live_item_mut(id)?;
         let old_parent = item.parent_id.replace(new_parent.to_string());
         item.name = new_name.to_string();
@@ -992,7 +1008,7 @@ impl World {
             .entry(new_parent.to_string())
             .or_default()
             .push(id.to_string());
-        self.record(id);
+        self.record_move(id, Some(from));
         Ok(())
     }
 
@@ -1224,23 +1240,46 @@ mod tests {
     fn feed_reports_latest_state_once() {
         let (mut w, d) = world_with_account();
         let start = w.current_seq();
-        let a = w.put_path(&d, "a/x.txt", Bytes::from_static(b"1"), PutOptions::default()).unwrap();
-        w.put_path(&d, "a/x.txt", Bytes::from_static(b"2"), PutOptions::default()).unwrap();
-        let page = w.changes_since(&[d.clone()], start, 10).unwrap();
+        let a = w
+            .put_path(
+                &d,
+                "a/x.txt",
+                Bytes::from_static(b"1"),
+                PutOptions::default(),
+            )
+            .unwrap();
+        w.put_path(
+            &d,
+            "a/x.txt",
+            Bytes::from_static(b"2"),
+            PutOptions::default(),
+        )
+        .unwrap();
+        let page = w
+            .changes_since(std::slice::from_ref(&d), start, 10)
+            .unwrap();
         let ids: Vec<_> = page.entries.iter().map(|e| e.item_id.clone()).collect();
         assert_eq!(ids.len(), 2, "folder a and file x, once each");
         assert_eq!(ids[1], a);
         assert!(!page.more);
-        let paged = w.changes_since(&[d.clone()], start, 1).unwrap();
+        let paged = w.changes_since(std::slice::from_ref(&d), start, 1).unwrap();
         assert!(paged.more);
-        let rest = w.changes_since(&[d.clone()], paged.next, 1).unwrap();
+        let rest = w
+            .changes_since(std::slice::from_ref(&d), paged.next, 1)
+            .unwrap();
         assert_eq!(rest.entries[0].item_id, a);
     }
 
     #[test]
     fn delete_moves_and_paths() {
         let (mut w, d) = world_with_account();
-        w.put_path(&d, "a/b/c.txt", Bytes::from_static(b"x"), PutOptions::default()).unwrap();
+        w.put_path(
+            &d,
+            "a/b/c.txt",
+            Bytes::from_static(b"x"),
+            PutOptions::default(),
+        )
+        .unwrap();
         let id = w.move_path(&d, "a/b/c.txt", "z/c2.txt").unwrap();
         assert_eq!(w.path_of(&id), "/z/c2.txt");
         w.delete_path(&d, "a").unwrap();
@@ -1253,7 +1292,11 @@ mod tests {
         let (mut w, d) = world_with_account();
         let g = w.generate(&d, "gen", 1000, 10, 2).unwrap();
         assert_eq!(g.files, 1000);
-        let count = w.subtree(&g.root_id).iter().filter(|id| w.item(id).is_some_and(Item::is_file)).count();
+        let count = w
+            .subtree(&g.root_id)
+            .iter()
+            .filter(|id| w.item(id).is_some_and(Item::is_file))
+            .count();
         assert_eq!(count, 1000);
     }
 

@@ -22,7 +22,12 @@ pub struct GoogleError {
 }
 
 impl GoogleError {
-    fn new(status: StatusCode, domain: &'static str, reason: &'static str, message: impl Into<String>) -> Self {
+    fn new(
+        status: StatusCode,
+        domain: &'static str,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
         GoogleError {
             status,
             domain,
@@ -35,6 +40,12 @@ impl GoogleError {
     /// Adds `locationType`/`location`.
     pub fn at(mut self, location_type: &'static str, location: impl Into<String>) -> Self {
         self.location = Some((location_type, location.into()));
+        self
+    }
+
+    /// Replaces the message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
         self
     }
 
@@ -62,8 +73,13 @@ impl GoogleError {
 
     /// 401 authError "Invalid Credentials" (bad, expired or missing token).
     pub fn auth(_failure: AuthFailure) -> Self {
-        GoogleError::new(StatusCode::UNAUTHORIZED, "global", "authError", "Invalid Credentials")
-            .at("header", "Authorization")
+        GoogleError::new(
+            StatusCode::UNAUTHORIZED,
+            "global",
+            "authError",
+            "Invalid Credentials",
+        )
+        .at("header", "Authorization")
     }
 
     /// 404 notFound "File not found: ID."
@@ -149,9 +165,13 @@ impl IntoResponse for GoogleError {
         let mut response = json_body(Provider::Google, &self.body());
         *response.status_mut() = self.status;
         if self.status == StatusCode::UNAUTHORIZED
-            && let Ok(v) = http::HeaderValue::from_str("Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"")
+            && let Ok(v) = http::HeaderValue::from_str(
+                "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"",
+            )
         {
-            response.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+            response
+                .headers_mut()
+                .insert(http::header::WWW_AUTHENTICATE, v);
         }
         response
     }

@@ -261,14 +261,15 @@ impl OAuthState {
                 ));
             }
             None if provider != Provider::Dropbox => {
-                return Err(TokenError::InvalidRequest("Missing parameter: redirect_uri".into()));
+                return Err(TokenError::InvalidRequest(
+                    "Missing parameter: redirect_uri".into(),
+                ));
             }
             _ => {}
         }
         if let Some(challenge) = &grant.code_challenge {
-            let verifier = code_verifier.ok_or_else(|| {
-                TokenError::InvalidGrant("Missing code verifier.".into())
-            })?;
+            let verifier = code_verifier
+                .ok_or_else(|| TokenError::InvalidGrant("Missing code verifier.".into()))?;
             if !verify_pkce(challenge, grant.code_challenge_method.as_deref(), verifier) {
                 return Err(TokenError::InvalidGrant("Invalid code verifier.".into()));
             }
@@ -301,7 +302,11 @@ impl OAuthState {
         strict_rotation: bool,
     ) -> Result<Issued, TokenError> {
         let bad = || TokenError::InvalidGrant(expired_message(provider));
-        let rt = self.refresh_tokens.get(refresh_token).ok_or_else(bad)?.clone();
+        let rt = self
+            .refresh_tokens
+            .get(refresh_token)
+            .ok_or_else(bad)?
+            .clone();
         if rt.provider != provider || rt.client_id != client_id || rt.revoked {
             return Err(bad());
         }
@@ -372,7 +377,11 @@ impl OAuthState {
     pub fn expire_all(&mut self, provider: Provider) -> usize {
         let now = Utc::now();
         let mut n = 0;
-        for a in self.access_tokens.values_mut().filter(|a| a.provider == provider) {
+        for a in self
+            .access_tokens
+            .values_mut()
+            .filter(|a| a.provider == provider)
+        {
             a.expires_at = now;
             n += 1;
         }
@@ -382,11 +391,19 @@ impl OAuthState {
     /// `tokens/revoke`: every token of `provider`, refresh ones too, is revoked.
     pub fn revoke_all(&mut self, provider: Provider) -> usize {
         let mut n = 0;
-        for a in self.access_tokens.values_mut().filter(|a| a.provider == provider) {
+        for a in self
+            .access_tokens
+            .values_mut()
+            .filter(|a| a.provider == provider)
+        {
             a.revoked = true;
             n += 1;
         }
-        for r in self.refresh_tokens.values_mut().filter(|r| r.provider == provider) {
+        for r in self
+            .refresh_tokens
+            .values_mut()
+            .filter(|r| r.provider == provider)
+        {
             r.revoked = true;
             n += 1;
         }
@@ -394,7 +411,11 @@ impl OAuthState {
     }
 
     /// Checks an access token of `provider`.
-    pub fn check_access(&self, provider: Provider, token: &str) -> Result<AccessToken, AuthFailure> {
+    pub fn check_access(
+        &self,
+        provider: Provider,
+        token: &str,
+    ) -> Result<AccessToken, AuthFailure> {
         let t = self
             .access_tokens
             .get(token)

@@ -1,0 +1,597 @@
+//! `about.get`, `files.list`, `files.get` (metadata and `alt=media`),
+//! `files.export` and the `exportLinks` target.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::{Value, json};
+
+use super::error::GoogleError;
+use super::fields::Fields;
+use super::model::{self, Extras};
+use super::{
+    Params, caller, flag, my_drive, page_size, resolve_file_id, shared_drives, visible_drive,
+};
+use crate::AppState;
+use crate::content::{ContentSource, ranged_response};
+use crate::faults::json_body;
+use crate::world::{DriveId, Item, ItemId, Provider, World};
+
+type Result<T> = std::result::Result<T, GoogleError>;
+
+/// A JSON 200 in Google's content type.
+pub fn ok_json(value: &Value) -> Response {
+    json_body(Provider::Google, value)
+}
+
+/// Parses `fields`, or uses `default` when absent.
+pub fn fields_param(p: &Params, default: &str) -> Result<Fields> {
+    let raw = p.get("fields").map(String::as_str).unwrap_or(default);
+    Fields::parse(raw).map_err(|m| GoogleError::invalid_parameter("fields", m))
+}
+
+// ----- about -----------------------------------------------------------------
+
+/// `GET /drive/v3/about`: `fields` is required.
+pub async fn about(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Result<Response> {
+    let account = caller(&state, &headers)?;
+    let Some(raw) = p.get("fields") else {
+        return Err(GoogleError::required("fields")
+            .with_message("The 'fields' parameter is required for this method."));
+    };
+    let fields = Fields::parse(raw).map_err(|m| GoogleError::invalid_parameter("fields", m))?;
+    let value = state
+        .read(|w| {
+            let a = w.account(&account)?;
+            let used: u64 = w
+                .items
+                .values()
+                .filter(|i| i.drive_id == a.drive_id && !i.deleted && !i.is_google_native())
+                .map(Item::size)
+                .sum();
+            Some(json!({
+                "kind": "drive#about",
+                "user": model::user(a),
+                "storageQuota": {"limit": "16106127360", "usage": used.to_string(),
+                    "usageInDrive": used.to_string(), "usageInDriveTrash": "0"},
+                "maxUploadSize": "5242880000000",
+                "appInstalled": false,
+                "canCreateDrives": true,
+                "importFormats": {},
+                "exportFormats": {
+                    "application/vnd.google-apps.document": model::export_formats("application/vnd.google-apps.document").iter().map(|f| f.0).collect::<Vec<_>>(),
+                    "application/vnd.google-apps.spreadsheet": model::export_formats("application/vnd.google-apps.spreadsheet").iter().map(|f| f.0).collect::<Vec<_>>(),
+                    "application/vnd.google-apps.presentation": model::export_formats("application/vnd.google-apps.presentation").iter().map(|f| f.0).collect::<Vec<_>>(),
+                    "application/vnd.google-apps.drawing": model::export_formats("application/vnd.google-apps.drawing").iter().map(|f| f.0).collect::<Vec<_>>(),
+                },
+                "maxImportSizes": {},
+                "folderColorPalette": ["#ac725e", "#4986e7"],
+            }))
+        })
+        .ok_or_else(|| GoogleError::auth(crate::oauth::AuthFailure::Invalid))?;
+    Ok(ok_json(&fields.apply(value)))
+}
+
+// ----- q -----------------------------------------------------------------------
+
+/// One supported search term of `q`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    InParents(String),
+    Trashed(bool),
+    MimeType { equal: bool, value: String },
+    Name { op: NameOp, value: String },
+}
+
+/// Name comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameOp {
+    Equal,
+    NotEqual,
+    Contains,
+}
+
+/// Parses the supported subset of Drive's query language: terms joined by
+/// `and`: `'ID' in parents`, `trashed = true|false`, `mimeType = '...'`,
+/// `mimeType != '...'`, `name = '...'`, `name != '...'`, `name contains '...'`.
+pub fn parse_q(q: &str) -> Result<Vec<Term>> {
+    let invalid = || GoogleError::invalid_parameter("q", "Invalid Value");
+    let mut terms = Vec::new();
+    for raw in split_and(q) {
+        let t = raw
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim();
+        if t.is_empty() {
+            return Err(invalid());
+        }
+        if let Some(id) = t.strip_suffix("in parents").map(str::trim) {
+            terms.push(Term::InParents(unquote(id).ok_or_else(invalid)?));
+            continue;
+        }
+        let (field, op, value) = split_comparison(t).ok_or_else(invalid)?;
+        let term = match (field, op) {
+            ("trashed", "=") => Term::Trashed(parse_bool(value).ok_or_else(invalid)?),
+            ("trashed", "!=") => Term::Trashed(!parse_bool(value).ok_or_else(invalid)?),
+            ("mimeType", "=" | "!=") => Term::MimeType {
+                equal: op == "=",
+                value: unquote(value).ok_or_else(invalid)?,
+            },
+            ("name", "=" | "!=" | "contains") => Term::Name {
+                op: match op {
+                    "=" => NameOp::Equal,
+                    "!=" => NameOp::NotEqual,
+                    _ => NameOp::Contains,
+                },
+                value: unquote(value).ok_or_else(invalid)?,
+            },
+            _ => return Err(invalid()),
+        };
+        terms.push(term);
+    }
+    Ok(terms)
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+fn split_comparison(t: &str) -> Option<(&str, &str, &str)> {
+    let (field, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
+    let (field, rest) = match field.find(['=', '!']) {
+        Some(i) => (&field[..i], format!("{}{}", &field[i..], rest)),
+        None => (field, rest.to_string()),
+    };
+    let rest = rest.trim_start();
+    for op in ["!=", "=", "contains"] {
+        if let Some(value) = rest.strip_prefix(op) {
+            let end = t.len() - value.len();
+            return Some((field, op, t[end..].trim()));
+        }
+    }
+    None
+}
+
+/// `'text'` with `\'` and `\\` escapes.
+fn unquote(s: &str) -> Option<String> {
+    let inner = s.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            out.push(chars.next()?);
+        } else if c == '\'' {
+            return None;
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+/// Splits on ` and ` outside quotes (case-insensitive).
+fn split_and(q: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut in_quote = false;
+    let mut escaped = false;
+    let chars: Vec<char> = q.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if in_quote {
+            current.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '\'' {
+                in_quote = false;
+            }
+            i += 1;
+            continue;
+        }
+        if c == '\'' {
+            in_quote = true;
+        }
+        let rest: String = chars[i..chars.len().min(i + 5)].iter().collect();
+        if rest.eq_ignore_ascii_case(" and ") {
+            parts.push(std::mem::take(&mut current));
+            i += 5;
+            continue;
+        }
+        current.push(c);
+        i += 1;
+    }
+    parts.push(current);
+    parts
+}
+
+fn matches(item: &Item, terms: &[Term]) -> bool {
+    terms.iter().all(|t| match t {
+        Term::InParents(p) => item.parent_id.as_deref() == Some(p.as_str()),
+        Term::Trashed(v) => item.trashed == *v,
+        Term::MimeType { equal, value } => (item.mime_type == *value) == *equal,
+        Term::Name { op, value } => match op {
+            NameOp::Equal => item.name == *value,
+            NameOp::NotEqual => item.name != *value,
+            NameOp::Contains => item.name.to_lowercase().contains(&value.to_lowercase()),
+        },
+    })
+}
+
+// ----- files.list ----------------------------------------------------------------
+
+/// The drives a files.list call searches, from `corpora`, `driveId` and the flags.
+fn corpus(w: &World, account: &str, p: &Params) -> Result<Vec<DriveId>> {
+    let supports = flag(p, "supportsAllDrives")? || flag(p, "supportsTeamDrives")?;
+    let include = flag(p, "includeItemsFromAllDrives")? || flag(p, "includeTeamDriveItems")?;
+    let drive_id = p.get("driveId").or_else(|| p.get("teamDriveId"));
+    let corpora = p
+        .get("corpora")
+        .map(String::as_str)
+        .unwrap_or(if drive_id.is_some() { "drive" } else { "user" });
+    let mine: Vec<DriveId> = my_drive(w, account).into_iter().collect();
+    match corpora {
+        "drive" => {
+            let Some(id) = drive_id else {
+                return Err(GoogleError::invalid_parameter(
+                    "driveId",
+                    "The driveId parameter must be specified if and only if corpora is set to drive.",
+                ));
+            };
+            if !include {
+                return Err(GoogleError::invalid_parameter(
+                    "includeItemsFromAllDrives",
+                    "The includeItemsFromAllDrives parameter must be set to true when driveId is specified.",
+                ));
+            }
+            if !visible_drive(w, account, id, supports) {
+                return Err(GoogleError::drive_not_found(id));
+            }
+            Ok(vec![id.clone()])
+        }
+        "user" | "domain" | "allDrives" => {
+            if drive_id.is_some() {
+                return Err(GoogleError::invalid_parameter(
+                    "driveId",
+                    "The driveId parameter must be specified if and only if corpora is set to drive.",
+                ));
+            }
+            if corpora == "allDrives" && !include {
+                return Err(GoogleError::invalid_parameter(
+                    "includeItemsFromAllDrives",
+                    "The includeItemsFromAllDrives parameter must be set to true when corpora is allDrives.",
+                ));
+            }
+            let mut drives = mine;
+            if include && supports {
+                drives.extend(shared_drives(w, account));
+            }
+            Ok(drives)
+        }
+        other => Err(GoogleError::invalid_parameter(
+            "corpora",
+            format!("Invalid value '{other}'."),
+        )),
+    }
+}
+
+/// Ids matching `terms` in `drives`, in a stable order.
+fn search(w: &World, account: &str, drives: &[DriveId], terms: &[Term]) -> Vec<ItemId> {
+    let parent = terms.iter().find_map(|t| match t {
+        Term::InParents(p) => Some(resolve_file_id(w, account, p)),
+        _ => None,
+    });
+    let terms: Vec<Term> = terms
+        .iter()
+        .map(|t| match t {
+            Term::InParents(p) => Term::InParents(resolve_file_id(w, account, p)),
+            other => other.clone(),
+        })
+        .collect();
+    let candidates: Vec<ItemId> = match parent {
+        Some(parent) => match w.item(&parent) {
+            Some(p) if drives.contains(&p.drive_id) => w.children(&parent).to_vec(),
+            _ => Vec::new(),
+        },
+        None => drives
+            .iter()
+            .filter_map(|d| w.drive(d))
+            .flat_map(|d| w.subtree(&d.root_id).into_iter().skip(1))
+            .collect(),
+    };
+    candidates
+        .into_iter()
+        .filter(|id| w.item(id).is_some_and(|i| !i.deleted && matches(i, &terms)))
+        .collect()
+}
+
+fn encode_offset(offset: usize) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+fn decode_offset(token: &str) -> Result<usize> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| GoogleError::invalid_parameter("pageToken", "Invalid Value"))
+}
+
+/// md5 of each binary file among `ids`, computed (and cached) when `wanted`.
+pub async fn md5s(
+    state: &AppState,
+    ids: &[ItemId],
+    wanted: bool,
+) -> std::collections::HashMap<ItemId, String> {
+    let mut out = std::collections::HashMap::new();
+    if !wanted {
+        return out;
+    }
+    let binary: Vec<ItemId> = state.read(|w| {
+        ids.iter()
+            .filter(|id| {
+                w.item(id)
+                    .is_some_and(|i| i.is_file() && !i.is_google_native() && !i.deleted)
+            })
+            .cloned()
+            .collect()
+    });
+    for id in binary {
+        if let Some(h) = state.hash(&id, "md5", ContentSource::md5_hex).await {
+            out.insert(id, h);
+        }
+    }
+    out
+}
+
+/// `GET /drive/v3/files`.
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Result<Response> {
+    let account = caller(&state, &headers)?;
+    let fields = fields_param(
+        &p,
+        "kind,nextPageToken,incompleteSearch,files(kind,id,name,mimeType)",
+    )?;
+    let terms = match p.get("q") {
+        Some(q) if !q.trim().is_empty() => parse_q(q)?,
+        _ => Vec::new(),
+    };
+    let size = page_size(&p, 100, state.settings().google_max_page_size)?;
+    let offset = match p.get("pageToken") {
+        Some(t) if !t.is_empty() => decode_offset(t)?,
+        _ => 0,
+    };
+    let (page, more) = state.read(|w| {
+        let drives = corpus(w, &account, &p)?;
+        let all = search(w, &account, &drives, &terms);
+        let more = all.len() > offset + size;
+        let page: Vec<ItemId> = all.into_iter().skip(offset).take(size).collect();
+        Ok::<_, GoogleError>((page, more))
+    })?;
+    let md5 = md5s(&state, &page, fields.wants(&["files", "md5Checksum"])).await;
+    let base_url = state.base_url(&headers);
+    let files: Vec<Value> = state.read(|w| {
+        page.iter()
+            .filter_map(|id| w.item(id))
+            .map(|item| {
+                let extras = Extras {
+                    md5: md5.get(&item.id).cloned(),
+                    base_url: base_url.clone(),
+                };
+                model::file(w, item, &account, &extras)
+            })
+            .collect()
+    });
+    let mut body = json!({"kind": "drive#fileList", "incompleteSearch": false, "files": files});
+    if more {
+        body["nextPageToken"] = json!(encode_offset(offset + size));
+    }
+    Ok(ok_json(&fields.apply(body)))
+}
+
+// ----- files.get -------------------------------------------------------------------
+
+/// The live item `id` if the caller may see it (404 otherwise).
+fn visible_item(w: &World, account: &str, id: &str, p: &Params) -> Result<Item> {
+    let supports = flag(p, "supportsAllDrives")? || flag(p, "supportsTeamDrives")?;
+    let real = resolve_file_id(w, account, id);
+    match w.item(&real) {
+        Some(i) if !i.deleted && visible_drive(w, account, &i.drive_id, supports) => Ok(i.clone()),
+        _ => Err(GoogleError::file_not_found(id)),
+    }
+}
+
+/// `GET /drive/v3/files/{fileId}`: metadata, or the bytes with `alt=media`.
+pub async fn get(
+    State(state): State<AppState>,
+    Path(file_id): Path<String>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Result<Response> {
+    let account = caller(&state, &headers)?;
+    let item = state.read(|w| visible_item(w, &account, &file_id, &p))?;
+    match p.get("alt").map(String::as_str) {
+        Some("media") => return download(&state, &headers, &item),
+        None | Some("json") => {}
+        Some(other) => {
+            return Err(GoogleError::invalid_parameter(
+                "alt",
+                format!("Invalid value '{other}'."),
+            ));
+        }
+    }
+    let fields = fields_param(&p, "kind,id,name,mimeType")?;
+    let md5 = md5s(
+        &state,
+        std::slice::from_ref(&item.id),
+        fields.wants(&["md5Checksum"]),
+    )
+    .await;
+    let extras = Extras {
+        md5: md5.get(&item.id).cloned(),
+        base_url: state.base_url(&headers),
+    };
+    let value = state.read(|w| model::file(w, &item, &account, &extras));
+    Ok(ok_json(&fields.apply(value)))
+}
+
+fn download(state: &AppState, headers: &HeaderMap, item: &Item) -> Result<Response> {
+    if !item.is_file() || item.is_google_native() {
+        return Err(GoogleError::not_downloadable());
+    }
+    let source = state.read(|w| w.source(item));
+    let mut out = HeaderMap::new();
+    if let Ok(v) = HeaderValue::from_str(&item.mime_type) {
+        out.insert(http::header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", item.content_version)) {
+        out.insert(http::header::ETAG, v);
+    }
+    Ok(ranged_response(headers, &source, out))
+}
+
+// ----- export ------------------------------------------------------------------------
+
+/// The exported bytes of a native document: a header naming the target
+/// format and the document's version, then the document's own bytes.
+/// Deterministic, so two exports of one version are identical.
+fn export_body(item: &Item, source: &ContentSource, target: &str) -> (u64, Body) {
+    let header = Bytes::from(format!(
+        "cloudsim export of {} ({}) as {target}, version {}\n",
+        item.id, item.mime_type, item.content_version
+    ));
+    let len = header.len() as u64 + source.len();
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(header) })
+        .chain(source.stream(0..source.len()));
+    (len, Body::from_stream(stream))
+}
+
+fn export_response(
+    item: &Item,
+    source: &ContentSource,
+    target: &str,
+    limit: Option<u64>,
+) -> Result<Response> {
+    let (len, body) = export_body(item, source, target);
+    if limit.is_some_and(|l| len > l) {
+        return Err(GoogleError::export_too_large());
+    }
+    let mut response = (StatusCode::OK, body).into_response();
+    let h = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(target) {
+        h.insert(http::header::CONTENT_TYPE, v);
+    }
+    h.insert(http::header::CONTENT_LENGTH, HeaderValue::from(len));
+    Ok(response)
+}
+
+/// Checks that `item` exports to `target`.
+fn check_export(item: &Item, target: &str) -> Result<()> {
+    if !item.is_google_native() {
+        return Err(GoogleError::export_not_supported());
+    }
+    if !model::export_formats(&item.mime_type)
+        .iter()
+        .any(|(m, _)| *m == target)
+    {
+        return Err(
+            GoogleError::bad_request("The requested conversion is not supported.")
+                .at("parameter", "mimeType"),
+        );
+    }
+    Ok(())
+}
+
+/// `GET /drive/v3/files/{fileId}/export?mimeType=...` (10 MB limit).
+pub async fn export(
+    State(state): State<AppState>,
+    Path(file_id): Path<String>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Result<Response> {
+    let account = caller(&state, &headers)?;
+    let target = p
+        .get("mimeType")
+        .cloned()
+        .ok_or_else(|| GoogleError::required("mimeType"))?;
+    let item = state.read(|w| visible_item(w, &account, &file_id, &p))?;
+    check_export(&item, &target)?;
+    let source = state.read(|w| w.source(&item));
+    export_response(
+        &item,
+        &source,
+        &target,
+        Some(state.settings().google_export_limit_bytes),
+    )
+}
+
+/// `GET /feeds/download/{kind}/export/Export?id=&exportFormat=`: the
+/// `exportLinks` target, with no size limit.
+pub async fn export_link(
+    State(state): State<AppState>,
+    Path(_kind): Path<String>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Result<Response> {
+    let account = caller(&state, &headers)?;
+    let id = p
+        .get("id")
+        .cloned()
+        .ok_or_else(|| GoogleError::required("id"))?;
+    let format = p
+        .get("exportFormat")
+        .cloned()
+        .ok_or_else(|| GoogleError::required("exportFormat"))?;
+    let mut q = Params::new();
+    q.insert("supportsAllDrives".into(), "true".into());
+    let item = state.read(|w| visible_item(w, &account, &id, &q))?;
+    let target = model::export_formats(&item.mime_type)
+        .iter()
+        .find(|(_, ext)| *ext == format)
+        .map(|(m, _)| m.to_string())
+        .ok_or_else(|| GoogleError::bad_request("The requested conversion is not supported."))?;
+    let source = state.read(|w| w.source(&item));
+    export_response(&item, &source, &target, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q_subset() {
+        let t = parse_q("'abc' in parents and trashed = false and mimeType != 'application/vnd.google-apps.folder'").unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[0], Term::InParents("abc".into()));
+        assert_eq!(t[1], Term::Trashed(false));
+        let t = parse_q("name = 'rock and roll' and trashed=true").unwrap();
+        assert_eq!(
+            t[0],
+            Term::Name {
+                op: NameOp::Equal,
+                value: "rock and roll".into()
+            }
+        );
+        assert_eq!(t[1], Term::Trashed(true));
+        assert!(parse_q("modifiedTime > '2020'").is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! Drive v3 resources as JSON: File, User, Drive. int64 values are JSON
+//! strings, as in Drive's discovery document.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::world::{Account, Drive, DriveKind, Item, ItemKind, World};
+
+/// RFC 3339 with milliseconds, as Drive writes times.
+pub fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Export formats of each Google-native type: (mime type, file extension).
+pub fn export_formats(native: &str) -> &'static [(&'static str, &'static str)] {
+    match native {
+        "application/vnd.google-apps.document" => &[
+            (
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "docx",
+            ),
+            ("application/pdf", "pdf"),
+            ("text/plain", "txt"),
+            ("application/rtf", "rtf"),
+            ("application/vnd.oasis.opendocument.text", "odt"),
+            ("text/html", "html"),
+            ("text/markdown", "md"),
+        ],
+        "application/vnd.google-apps.spreadsheet" => &[
+            (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ),
+            ("application/pdf", "pdf"),
+            ("text/csv", "csv"),
+            ("text/tab-separated-values", "tsv"),
+            ("application/x-vnd.oasis.opendocument.spreadsheet", "ods"),
+        ],
+        "application/vnd.google-apps.presentation" => &[
+            (
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                "pptx",
+            ),
+            ("application/pdf", "pdf"),
+            ("text/plain", "txt"),
+            ("application/vnd.oasis.opendocument.presentation", "odp"),
+        ],
+        "application/vnd.google-apps.drawing" => &[
+            ("application/pdf", "pdf"),
+            ("image/png", "png"),
+            ("image/jpeg", "jpg"),
+            ("image/svg+xml", "svg"),
+        ],
+        "application/vnd.google-apps.script" => {
+            &[("application/vnd.google-apps.script+json", "json")]
+        }
+        _ => &[],
+    }
+}
+
+/// The `/feeds/download/{kind}/...` segment for a native type.
+pub fn export_kind(native: &str) -> &'static str {
+    match native {
+        "application/vnd.google-apps.spreadsheet" => "spreadsheets",
+        "application/vnd.google-apps.presentation" => "presentations",
+        "application/vnd.google-apps.drawing" => "drawings",
+        _ => "documents",
+    }
+}
+
+/// The User resource of `account`.
+pub fn user(account: &Account) -> Value {
+    json!({
+        "kind": "drive#user",
+        "displayName": account.display_name,
+        "me": true,
+        "permissionId": account.id,
+        "emailAddress": account.email,
+        "photoLink": format!("https://lh3.googleusercontent.com/a/{}=s64", account.id),
+    })
+}
+
+/// Inputs of [`file`] computed outside the world lock.
+#[derive(Debug, Default, Clone)]
+pub struct Extras {
+    /// md5 of binary files' bytes.
+    pub md5: Option<String>,
+    /// `scheme://host` for exportLinks.
+    pub base_url: String,
+}
+
+/// The full File resource of `item`.
+pub fn file(world: &World, item: &Item, viewer: &str, extras: &Extras) -> Value {
+    let drive = world.drive(&item.drive_id);
+    let shared = drive.is_some_and(|d| d.kind == DriveKind::SharedDrive);
+    let owner = drive.and_then(|d| match &d.kind {
+        DriveKind::Personal { owner } => world.account(owner),
+        _ => None,
+    });
+    let mut v = json!({
+        "kind": "drive#file",
+        "id": item.id,
+        "name": item.name,
+        "mimeType": item.mime_type,
+        "starred": false,
+        "trashed": item.trashed,
+        "explicitlyTrashed": item.trashed,
+        "parents": item.parent_id.iter().collect::<Vec<_>>(),
+        "spaces": ["drive"],
+        "version": item.version.to_string(),
+        "webViewLink": format!("https://drive.google.com/file/d/{}/view", item.id),
+        "createdTime": time(item.created),
+        "modifiedTime": time(item.modified),
+        "viewedByMeTime": time(item.modified),
+        "shared": shared,
+        "ownedByMe": owner.is_some_and(|o| o.id == viewer),
+        "capabilities": {
+            "canDownload": true, "canEdit": true, "canListChildren": item.is_folder(),
+            "canTrash": true, "canDelete": true, "canRename": true,
+        },
+        "quotaBytesUsed": if item.is_file() && !item.is_google_native() { item.size().to_string() } else { "0".to_string() },
+    });
+    if item.trashed {
+        v["trashedTime"] = json!(time(item.modified));
+    }
+    if let Some(o) = owner {
+        v["owners"] = json!([user(o)]);
+    }
+    if shared {
+        v["driveId"] = json!(item.drive_id);
+    }
+    match &item.kind {
+        ItemKind::Folder => {}
+        ItemKind::Shortcut {
+            target_id,
+            target_mime_type,
+        } => {
+            v["shortcutDetails"] =
+                json!({"targetId": target_id, "targetMimeType": target_mime_type});
+        }
+        ItemKind::File if item.is_google_native() => {
+            v["size"] = json!(item.size().to_string());
+            let kind = export_kind(&item.mime_type);
+            let links: serde_json::Map<String, Value> = export_formats(&item.mime_type)
+                .iter()
+                .map(|(mime, ext)| {
+                    (
+                        mime.to_string(),
+                        json!(format!(
+                            "{}/feeds/download/{kind}/export/Export?id={}&exportFormat={ext}",
+                            extras.base_url, item.id
+                        )),
+                    )
+                })
+                .collect();
+            if !links.is_empty() {
+                v["exportLinks"] = Value::Object(links);
+            }
+        }
+        ItemKind::File => {
+            v["size"] = json!(item.size().to_string());
+            v["headRevisionId"] = json!(format!("0B{:016x}", item.content_version));
+            v["originalFilename"] = json!(item.name);
+            v["webContentLink"] = json!(format!(
+                "https://drive.google.com/uc?id={}&export=download",
+                item.id
+            ));
+            if let Some((_, ext)) = item.name.rsplit_once('.') {
+                v["fileExtension"] = json!(ext);
+                v["fullFileExtension"] = json!(ext);
+            }
+            if let Some(md5) = &extras.md5 {
+                v["md5Checksum"] = json!(md5);
+            }
+        }
+    }
+    v
+}
+
+/// The Drive (shared drive) resource.
+pub fn drive(d: &Drive) -> Value {
+    json!({
+        "kind": "drive#drive",
+        "id": d.id,
+        "name": d.name,
+        "createdTime": time(d.created),
+        "hidden": false,
+        "colorRgb": "#4285f4",
+        "capabilities": {"canListChildren": true, "canDownload": true, "canEdit": true},
+        "restrictions": {"copyRequiresWriterPermission": false, "domainUsersOnly": false,
+            "driveMembersOnly": false, "adminManagedRestrictions": false},
+    })
+}
