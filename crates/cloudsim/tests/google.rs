@@ -131,6 +131,23 @@ async fn oauth_client_and_redirect_errors() {
         .await;
     assert_eq!((status, v["error"].as_str()), (401, Some("invalid_client")));
 
+    // Client credentials in HTTP Basic work too.
+    let code = s.code().await;
+    let resp = s
+        .http
+        .post(s.url("/token"))
+        .basic_auth(CLIENT_ID, Some(SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+
     // A redirect_uri that is not registered exactly gets an error page, no redirect.
     let resp = s
         .http

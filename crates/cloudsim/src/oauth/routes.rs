@@ -325,12 +325,19 @@ fn client_credentials(headers: &HeaderMap, p: &Params) -> (Option<String>, Optio
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| {
             s.split_once(':')
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .map(|(a, b)| (form_decode(a), form_decode(b)))
         });
     match basic {
         Some((id, secret)) => (Some(id), Some(secret)),
         None => (p.get("client_id").cloned(), p.get("client_secret").cloned()),
     }
+}
+
+/// RFC 6749 2.3.1: Basic credentials are form-urlencoded before base64.
+fn form_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Runs a token request; returns the issued tokens or the error.
