@@ -255,12 +255,40 @@ async fn continue_reports_adds_changes_deletes_and_moves() {
     assert_eq!(at(&changes, "/a/two.txt").unwrap()[".tag"], "deleted");
     assert_eq!(at(&changes, "/c").unwrap()[".tag"], "folder");
     assert_eq!(
+        at(&changes, "/b").unwrap()[".tag"],
+        "deleted",
+        "a move deletes the old path"
+    );
+    let pos = |p: &str| changes.iter().position(|e| e["path_lower"] == p).unwrap();
+    assert!(pos("/b") < pos("/c"), "the delete comes before the add");
+    assert_eq!(
         at(&changes, "/c/three.txt").map(|e| e[".tag"].clone()),
         Some(json!("file")),
         "a moved folder's contents appear under the new path"
     );
-    let (after, _) = continue_all(&env, &token, &cursor).await;
+    let (after, cursor) = continue_all(&env, &token, &cursor).await;
     assert!(after.is_empty());
+
+    // A file renamed, then changed: the old name is deleted once.
+    env.mv("dropbox", &drive, "a/one.txt", "a/uno.txt").await;
+    env.put("dropbox", &drive, "a/uno.txt", b"uno").await;
+    let (changes, _) = continue_all(&env, &token, &cursor).await;
+    let tags: Vec<(String, String)> = changes
+        .iter()
+        .map(|e| {
+            (
+                e[".tag"].as_str().unwrap().into(),
+                e["path_lower"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            ("deleted".to_string(), "/a/one.txt".to_string()),
+            ("file".to_string(), "/a/uno.txt".to_string())
+        ]
+    );
 }
 
 #[tokio::test]

@@ -178,6 +178,7 @@ struct Planned {
 
 enum Planned1 {
     Item(ItemId),
+    DeletedPath(String),
 }
 
 async fn page(state: &AppState, cursor: Cursor) -> Result<ListFolderResult, DbxError> {
@@ -185,8 +186,9 @@ async fn page(state: &AppState, cursor: Cursor) -> Result<ListFolderResult, DbxE
     let ids: Vec<ItemId> = planned
         .items
         .iter()
-        .map(|p| match p {
-            Planned1::Item(id) => id.clone(),
+        .filter_map(|p| match p {
+            Planned1::Item(id) => Some(id.clone()),
+            Planned1::DeletedPath(_) => None,
         })
         .collect();
     let hashes = hashes::cached(state, &ids, HASH_KEY, hashes::dropbox_of).await;
@@ -205,6 +207,7 @@ fn render(world: &World, planned: &[Planned1], hashes: &HashMap<ItemId, String>)
             Planned1::Item(id) => world
                 .item(id)
                 .map(|item| metadata::entry(world, item, hashes)),
+            Planned1::DeletedPath(path) => Some(metadata::deleted_at(path)),
         })
         .collect()
 }
@@ -312,6 +315,8 @@ fn plan_changes(world: &World, cursor: Cursor, pos: u64) -> Result<Planned, DbxE
     let page = world
         .changes_since(std::slice::from_ref(&cursor.d), pos, cursor.l as usize)
         .map_err(|_| DbxError::reset())?;
+    let moves = first_moves(world, &cursor.d, pos, page.next);
+    let scope = world.path_of(&cursor.f).to_lowercase();
     let mut items = Vec::new();
     for change in &page.entries {
         let Some(item) = world.item(&change.item_id) else {
@@ -319,6 +324,14 @@ fn plan_changes(world: &World, cursor: Cursor, pos: u64) -> Result<Planned, DbxE
         };
         if item.id == cursor.f {
             continue;
+        }
+        let moved_from = moves.get(&item.id);
+        // A move is a delete at the old path (children included) plus an add.
+        if let Some(from) = moved_from
+            && old_path_in_scope(&scope, from, cursor.r)
+            && from.to_lowercase() != world.path_of(&item.id).to_lowercase()
+        {
+            items.push(Planned1::DeletedPath(from.clone()));
         }
         let Some(depth) = depth_below(world, &item.id, &cursor.f) else {
             continue;
@@ -328,7 +341,7 @@ fn plan_changes(world: &World, cursor: Cursor, pos: u64) -> Result<Planned, DbxE
         }
         items.push(Planned1::Item(item.id.clone()));
         // A folder renamed or moved into view: its contents are new paths.
-        if cursor.r && item.is_folder() && item.is_live() && item.version > 1 {
+        if cursor.r && item.is_folder() && item.is_live() && moved_from.is_some() {
             items.extend(
                 world
                     .subtree(&item.id)
@@ -347,6 +360,37 @@ fn plan_changes(world: &World, cursor: Cursor, pos: u64) -> Result<Planned, DbxE
         },
         has_more: page.more,
     })
+}
+
+/// For each item moved in `(after, until]`, its path before the first of
+/// those moves: the path the cursor's holder knows it by.
+fn first_moves(world: &World, drive: &str, after: u64, until: u64) -> HashMap<ItemId, String> {
+    let mut out = HashMap::new();
+    let Some(drive) = world.drive(drive) else {
+        return out;
+    };
+    let start = drive.changes.partition_point(|c| c.seq <= after);
+    for change in drive.changes[start..].iter().take_while(|c| c.seq <= until) {
+        if let Some(from) = &change.moved_from {
+            out.entry(change.item_id.clone())
+                .or_insert_with(|| from.clone());
+        }
+    }
+    out
+}
+
+/// True when `old` (a display path) lay in the listed folder `scope`
+/// (lowercase, `""` for the root): below it, or directly in it when not
+/// recursive.
+fn old_path_in_scope(scope: &str, old: &str, recursive: bool) -> bool {
+    let lower = old.to_lowercase();
+    match lower
+        .strip_prefix(scope)
+        .and_then(|rest| rest.strip_prefix('/'))
+    {
+        Some(rest) if !rest.is_empty() => recursive || !rest.contains('/'),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -370,5 +414,14 @@ mod tests {
         assert_eq!(back.f, "id:x");
         assert!(matches!(back.p, Phase::L { snap: 4, .. }));
         assert!(Cursor::decode(CONTINUE, "not a cursor").is_err());
+    }
+
+    #[test]
+    fn old_paths_in_scope() {
+        assert!(old_path_in_scope("", "/A/b.txt", true));
+        assert!(!old_path_in_scope("", "/A/b.txt", false));
+        assert!(old_path_in_scope("/a", "/A/b.txt", false));
+        assert!(!old_path_in_scope("/a", "/Ab/c.txt", true));
+        assert!(!old_path_in_scope("/a", "/A", true));
     }
 }
