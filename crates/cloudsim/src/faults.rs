@@ -63,7 +63,8 @@ pub struct FaultSpec {
     /// Delay of `latency` faults (default 1000).
     #[serde(default)]
     pub latency_ms: Option<u64>,
-    /// HTTP status of `server_error` faults (default 503).
+    /// HTTP status of `server_error` faults (default 503); `403` turns a
+    /// Google `rate_limit` into Drive's 403 `userRateLimitExceeded`.
     #[serde(default)]
     pub status: Option<u16>,
 }
@@ -264,6 +265,11 @@ fn corrupt(response: Response) -> Response {
 pub fn fault_response(provider: Provider, spec: &FaultSpec) -> Response {
     let retry_after = spec.retry_after_seconds.unwrap_or(1);
     let (status, body) = match (spec.kind, provider) {
+        (FaultKind::RateLimit, Provider::Google) if spec.status == Some(403) => (
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"error": {"code": 403, "message": "User Rate Limit Exceeded",
+                "errors": [{"domain": "usageLimits", "reason": "userRateLimitExceeded", "message": "User Rate Limit Exceeded"}]}}),
+        ),
         (FaultKind::RateLimit, Provider::Google) => (
             StatusCode::TOO_MANY_REQUESTS,
             serde_json::json!({"error": {"code": 429, "message": "Rate Limit Exceeded",

@@ -198,6 +198,12 @@ pub struct Item {
     /// Bumped when the bytes change: Graph `cTag`, Dropbox `rev`.
     pub content_version: u64,
     pub trashed: bool,
+    /// Trashed by itself, not only as part of a trashed folder (Drive `explicitlyTrashed`).
+    #[serde(default)]
+    pub explicitly_trashed: bool,
+    /// When it was trashed.
+    #[serde(default)]
+    pub trashed_time: Option<DateTime<Utc>>,
     /// Tombstone: deleted for good; kept so change feeds can report it.
     pub deleted: bool,
     /// Sequence number of the latest change.
@@ -671,6 +677,8 @@ impl World {
                 version: 1,
                 content_version: 1,
                 trashed: false,
+                explicitly_trashed: false,
+                trashed_time: None,
                 deleted: false,
                 change_seq: 0,
                 hashes: BTreeMap::new(),
@@ -824,6 +832,8 @@ impl World {
                 version: 1,
                 content_version: 1,
                 trashed: false,
+                explicitly_trashed: false,
+                trashed_time: None,
                 deleted: false,
                 change_seq: 0,
                 hashes: BTreeMap::new(),
@@ -1045,11 +1055,13 @@ impl World {
         if self.live_item_mut(id)?.parent_id.is_none() {
             return Err(WorldError::BadRequest("the root cannot be trashed".into()));
         }
+        let now = Utc::now();
         for sub in self.subtree(id) {
             if let Some(item) = self.items.get_mut(&sub) {
                 item.trashed = trashed;
+                item.explicitly_trashed = trashed && sub == id;
+                item.trashed_time = trashed.then_some(now);
                 item.version += 1;
-                item.modified = Utc::now();
             }
             self.record(&sub);
         }

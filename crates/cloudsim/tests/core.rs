@@ -34,6 +34,15 @@ async fn rate_limit_by_count_with_retry_after() {
         assert_eq!(v["error"]["code"], 429);
     }
     assert_eq!(s.get(&token, "/drive/v3/files").await.status(), 200);
+    // Drive's other quota answer: 403 userRateLimitExceeded.
+    s.post(
+        "/faults",
+        json!({"provider": "google", "endpoint": "/drive/v3/files", "kind": "rate_limit", "count": 1, "status": 403}),
+    )
+    .await;
+    let (status, v) = s.get_json(&token, "/drive/v3/files").await;
+    assert_eq!(status, 403);
+    assert_eq!(v["error"]["errors"][0]["reason"], "userRateLimitExceeded");
     // Other endpoints were never affected.
     let (status, _) = s.get_json(&token, "/drive/v3/about?fields=user").await;
     assert_eq!(status, 200);

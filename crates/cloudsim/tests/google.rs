@@ -275,6 +275,28 @@ async fn files_list_pages_at_the_limit() {
     let (status, v) = s.get_json(&token, "/drive/v3/files?pageSize=1001").await;
     assert_eq!(status, 400);
     assert_eq!(v["error"]["errors"][0]["location"], "pageSize");
+    // Without a parent the whole drive pages the same way: no duplicates, nothing lost.
+    let (mut seen, mut page_token) = (std::collections::HashSet::new(), String::new());
+    loop {
+        let (_, v) = s
+            .get_json(
+                &token,
+                &format!("/drive/v3/files?pageSize=997&pageToken={page_token}"),
+            )
+            .await;
+        for f in v["files"].as_array().unwrap() {
+            assert!(
+                seen.insert(f["id"].as_str().unwrap().to_string()),
+                "duplicate"
+            );
+        }
+        match v["nextPageToken"].as_str() {
+            Some(t) => page_token = t.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 2501, "2500 files and their folder");
+
     s.control(
         reqwest::Method::PATCH,
         "/settings",
@@ -513,6 +535,8 @@ async fn changes_after_add_edit_rename_move_trash_delete() {
     assert_eq!(by_id(&renamed)[0]["file"]["name"], "r2.txt");
     assert_eq!(by_id(&moved)[0]["file"]["parents"][0], a_folder.as_str());
     assert_eq!(by_id(&trashed)[0]["file"]["trashed"], true);
+    assert_eq!(by_id(&trashed)[0]["file"]["explicitlyTrashed"], true);
+    assert!(by_id(&trashed)[0]["file"]["trashedTime"].is_string());
     assert_eq!(by_id(&trashed)[0]["removed"], false);
     let gone = &by_id(&deleted)[0];
     assert_eq!(gone["removed"], true);
@@ -756,6 +780,11 @@ async fn unknown_path_and_wrong_token_answer_like_google() {
     assert_eq!(v["error"]["errors"][0]["location"], "Authorization");
     let resp = s.http.get(s.url("/drive/v3/files")).send().await.unwrap();
     assert_eq!(resp.status(), 401);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(
+        v["error"]["errors"][0]["reason"], "required",
+        "no credentials: Login Required"
+    );
 
     let (status, v) = s.get_json(&token, "/drive/v3/files/doesnotexist").await;
     assert_eq!(status, 404);

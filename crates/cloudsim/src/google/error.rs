@@ -72,14 +72,13 @@ impl GoogleError {
     }
 
     /// 401 authError "Invalid Credentials" (bad, expired or missing token).
-    pub fn auth(_failure: AuthFailure) -> Self {
-        GoogleError::new(
-            StatusCode::UNAUTHORIZED,
-            "global",
-            "authError",
-            "Invalid Credentials",
-        )
-        .at("header", "Authorization")
+    pub fn auth(failure: AuthFailure) -> Self {
+        let (reason, message) = match failure {
+            AuthFailure::Missing => ("required", "Login Required."),
+            _ => ("authError", "Invalid Credentials"),
+        };
+        GoogleError::new(StatusCode::UNAUTHORIZED, "global", reason, message)
+            .at("header", "Authorization")
     }
 
     /// 404 notFound "File not found: ID."

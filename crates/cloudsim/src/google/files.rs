@@ -290,12 +290,17 @@ fn corpus(w: &World, account: &str, p: &Params) -> Result<Vec<DriveId>> {
     }
 }
 
-/// Ids matching `terms` in `drives`, in a stable order.
-fn search(w: &World, account: &str, drives: &[DriveId], terms: &[Term]) -> Vec<ItemId> {
-    let parent = terms.iter().find_map(|t| match t {
-        Term::InParents(p) => Some(resolve_file_id(w, account, p)),
-        _ => None,
-    });
+/// The page `offset..offset+limit` of the ids matching `terms` in
+/// `drives` (stable order: folder children in creation order, drives
+/// breadth first), and whether more follow. Stops walking once the page is full.
+fn search(
+    w: &World,
+    account: &str,
+    drives: &[DriveId],
+    terms: &[Term],
+    offset: usize,
+    limit: usize,
+) -> (Vec<ItemId>, bool) {
     let terms: Vec<Term> = terms
         .iter()
         .map(|t| match t {
@@ -303,21 +308,60 @@ fn search(w: &World, account: &str, drives: &[DriveId], terms: &[Term]) -> Vec<I
             other => other.clone(),
         })
         .collect();
-    let candidates: Vec<ItemId> = match parent {
-        Some(parent) => match w.item(&parent) {
-            Some(p) if drives.contains(&p.drive_id) => w.children(&parent).to_vec(),
-            _ => Vec::new(),
-        },
-        None => drives
-            .iter()
-            .filter_map(|d| w.drive(d))
-            .flat_map(|d| w.subtree(&d.root_id).into_iter().skip(1))
-            .collect(),
+    let parent = terms.iter().find_map(|t| match t {
+        Term::InParents(p) => Some(p.as_str()),
+        _ => None,
+    });
+    let mut page = Vec::new();
+    let mut matched = 0usize;
+    let mut more = false;
+    // Returns false once the page is full and one more match was seen.
+    let mut visit = |item: &Item| -> bool {
+        if item.deleted || !matches(item, &terms) {
+            return true;
+        }
+        if matched >= offset {
+            if page.len() == limit {
+                more = true;
+                return false;
+            }
+            page.push(item.id.clone());
+        }
+        matched += 1;
+        true
     };
-    candidates
-        .into_iter()
-        .filter(|id| w.item(id).is_some_and(|i| !i.deleted && matches(i, &terms)))
-        .collect()
+    match parent {
+        Some(parent) => {
+            if w.item(parent).is_some_and(|p| drives.contains(&p.drive_id)) {
+                for id in w.children(parent) {
+                    if let Some(item) = w.item(id)
+                        && !visit(item)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        None => {
+            let mut queue: std::collections::VecDeque<&str> = drives
+                .iter()
+                .filter_map(|d| w.drive(d))
+                .map(|d| d.root_id.as_str())
+                .collect();
+            'walk: while let Some(folder) = queue.pop_front() {
+                for id in w.children(folder) {
+                    let Some(item) = w.item(id) else { continue };
+                    if !visit(item) {
+                        break 'walk;
+                    }
+                    if item.is_folder() {
+                        queue.push_back(&item.id);
+                    }
+                }
+            }
+        }
+    }
+    (page, more)
 }
 
 fn encode_offset(offset: usize) -> String {
@@ -382,10 +426,7 @@ pub async fn list(
     };
     let (page, more) = state.read(|w| {
         let drives = corpus(w, &account, &p)?;
-        let all = search(w, &account, &drives, &terms);
-        let more = all.len() > offset + size;
-        let page: Vec<ItemId> = all.into_iter().skip(offset).take(size).collect();
-        Ok::<_, GoogleError>((page, more))
+        Ok::<_, GoogleError>(search(w, &account, &drives, &terms, offset, size))
     })?;
     let md5 = md5s(&state, &page, fields.wants(&["files", "md5Checksum"])).await;
     let base_url = state.base_url(&headers);

@@ -104,7 +104,7 @@ pub fn file(world: &World, item: &Item, viewer: &str, extras: &Extras) -> Value 
         "mimeType": item.mime_type,
         "starred": false,
         "trashed": item.trashed,
-        "explicitlyTrashed": item.trashed,
+        "explicitlyTrashed": item.explicitly_trashed,
         "parents": item.parent_id.iter().collect::<Vec<_>>(),
         "spaces": ["drive"],
         "version": item.version.to_string(),
@@ -120,8 +120,8 @@ pub fn file(world: &World, item: &Item, viewer: &str, extras: &Extras) -> Value 
         },
         "quotaBytesUsed": if item.is_file() && !item.is_google_native() { item.size().to_string() } else { "0".to_string() },
     });
-    if item.trashed {
-        v["trashedTime"] = json!(time(item.modified));
+    if let Some(t) = item.trashed_time.filter(|_| item.trashed) {
+        v["trashedTime"] = json!(time(t));
     }
     if let Some(o) = owner {
         v["owners"] = json!([user(o)]);
