@@ -532,11 +532,30 @@ impl World {
     }
 
     /// The first live child of `parent` named `name`.
+    /// Names compare exactly on Google Drive and case-insensitively on
+    /// OneDrive/SharePoint and Dropbox.
+    pub fn same_name(provider: Provider, a: &str, b: &str) -> bool {
+        match provider {
+            Provider::Google => a == b,
+            _ => a == b || a.to_lowercase() == b.to_lowercase(),
+        }
+    }
+
+    fn provider_of_item(&self, id: &str) -> Provider {
+        self.items
+            .get(id)
+            .and_then(|i| self.drives.get(&i.drive_id))
+            .map(|d| d.provider)
+            .unwrap_or(Provider::Google)
+    }
+
+    /// The first live, untrashed child of `parent` named `name` (see [`World::same_name`]).
     pub fn child_named(&self, parent: &str, name: &str) -> Option<&Item> {
+        let provider = self.provider_of_item(parent);
         self.children(parent)
             .iter()
             .filter_map(|id| self.items.get(id))
-            .find(|i| i.name == name && !i.trashed)
+            .find(|i| !i.trashed && World::same_name(provider, &i.name, name))
     }
 
     /// The item at `path` (segments separated by `/`) below the drive root.
@@ -544,22 +563,9 @@ impl World {
     /// is applied for Dropbox drives.
     pub fn resolve_path(&self, drive: &str, path: &str) -> Option<&Item> {
         let drive = self.drives.get(drive)?;
-        let case_insensitive = drive.provider == Provider::Dropbox;
         let mut current = self.items.get(&drive.root_id)?;
         for segment in split_path(path) {
-            let next = self
-                .children(&current.id)
-                .iter()
-                .filter_map(|id| self.items.get(id))
-                .find(|i| {
-                    !i.trashed
-                        && if case_insensitive {
-                            i.name.to_lowercase() == segment.to_lowercase()
-                        } else {
-                            i.name == segment
-                        }
-                })?;
-            current = next;
+            current = self.child_named(&current.id, segment)?;
         }
         Some(current)
     }
@@ -815,6 +821,27 @@ impl World {
     ) -> Result<ItemId, WorldError> {
         let drive_id = self.live_folder(parent)?.drive_id.clone();
         let provider = self.drive_provider(&drive_id)?;
+        if provider != Provider::Google && self.child_named(parent, name).is_some() {
+            return Err(WorldError::Conflict(format!(
+                "{provider} does not allow a second item named '{name}' in one folder"
+            )));
+        }
+        self.insert_item(parent, &drive_id, provider, name, kind, mime_type, content)
+    }
+
+    /// Creates an item without the duplicate-name check (for `generate`).
+    #[allow(clippy::too_many_arguments)]
+    fn insert_item(
+        &mut self,
+        parent: &str,
+        drive_id: &str,
+        provider: Provider,
+        name: &str,
+        kind: ItemKind,
+        mime_type: &str,
+        content: Content,
+    ) -> Result<ItemId, WorldError> {
+        let drive_id = drive_id.to_string();
         let id = self.new_id(provider, IdKind::Item);
         let now = Utc::now();
         self.items.insert(
@@ -900,6 +927,12 @@ impl World {
             return Err(WorldError::BadRequest("the path names no file".into()));
         };
         let name = options.name.clone().unwrap_or_else(|| (*last).to_string());
+        let provider = self.drive_provider(drive)?;
+        if options.duplicate && provider != Provider::Google {
+            return Err(WorldError::Conflict(format!(
+                "{provider} does not allow duplicate names"
+            )));
+        }
         let parent = self.ensure_folders(drive, parents)?;
         let content = self
             .blobs
@@ -1002,6 +1035,16 @@ impl World {
             return Err(WorldError::BadRequest(
                 "a folder cannot move into itself".into(),
             ));
+        }
+        let provider = self.provider_of_item(id);
+        if provider != Provider::Google
+            && self
+                .child_named(new_parent, new_name)
+                .is_some_and(|other| other.id != id)
+        {
+            return Err(WorldError::Conflict(format!(
+                "'{new_name}' exists in the target folder"
+            )));
         }
         let from = self.path_of(id);
         let item = self.live_item_mut(id)?;
@@ -1114,6 +1157,7 @@ impl World {
         depth: u32,
     ) -> Result<Generated, WorldError> {
         let root_id = self.ensure_folders(drive, &split_path(root))?;
+        let provider = self.drive_provider(drive)?;
         let fanout = ((files as f64).powf(1.0 / f64::from(depth + 1)).ceil() as u64).max(1);
         let leaves = fanout.pow(depth).max(1);
         let mut folders: HashMap<u64, ItemId> = HashMap::new();
@@ -1155,8 +1199,11 @@ impl World {
                 }
             };
             let name = format!("file-{n:07}.bin");
-            self.create_item(
+            // Names are unique by construction: skip the per-file duplicate scan.
+            self.insert_item(
                 &parent,
+                drive,
+                provider,
                 &name,
                 ItemKind::File,
                 "application/octet-stream",
@@ -1297,6 +1344,54 @@ mod tests {
         w.delete_path(&d, "a").unwrap();
         assert!(w.resolve_path(&d, "a/b").is_none());
         assert!(w.item(&id).is_some_and(|i| !i.deleted));
+    }
+
+    #[test]
+    fn name_rules_per_provider() {
+        let mut w = World::default();
+        let (_, d) = w.add_account(Provider::Dropbox, "d@x.test", "D").unwrap();
+        let a = w
+            .put_path(
+                &d,
+                "Dir/A.txt",
+                Bytes::from_static(b"1"),
+                PutOptions::default(),
+            )
+            .unwrap();
+        let b = w
+            .put_path(
+                &d,
+                "dir/a.TXT",
+                Bytes::from_static(b"2"),
+                PutOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(a, b, "Dropbox names are case-insensitive");
+        let dup = PutOptions {
+            duplicate: true,
+            ..PutOptions::default()
+        };
+        assert!(matches!(
+            w.put_path(&d, "dir/a.txt", Bytes::new(), dup.clone()),
+            Err(WorldError::Conflict(_))
+        ));
+        w.put_path(&d, "b.txt", Bytes::new(), PutOptions::default())
+            .unwrap();
+        assert!(matches!(
+            w.move_path(&d, "b.txt", "DIR/A.txt"),
+            Err(WorldError::Conflict(_))
+        ));
+
+        let (_, g) = w.add_account(Provider::Google, "g@x.test", "G").unwrap();
+        let x = w
+            .put_path(&g, "x", Bytes::from_static(b"1"), PutOptions::default())
+            .unwrap();
+        let y = w.put_path(&g, "x", Bytes::new(), dup).unwrap();
+        assert_ne!(x, y, "Drive allows duplicate names");
+        assert!(
+            w.resolve_path(&g, "X").is_none(),
+            "Drive names are case-sensitive"
+        );
     }
 
     #[test]
