@@ -172,8 +172,10 @@ impl OAuthState {
         }
     }
 
-    /// Stores a code for `grant`; returns the code.
+    /// Stores a code for `grant`; returns the code. Expired codes and
+    /// long-expired access tokens are dropped on the way.
     pub fn issue_code(&mut self, grant: CodeGrant) -> String {
+        self.sweep();
         let prefix = match grant.provider {
             Provider::Google => "4/0A",
             Provider::Microsoft => "M.C5",
