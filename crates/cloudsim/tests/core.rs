@@ -270,6 +270,51 @@ async fn cursor_and_tokens_survive_a_restart() {
     s.sim.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn the_state_is_written_without_a_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Sim2::with(SimOptions {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..SimOptions::default()
+    })
+    .await;
+    let (token, drive) = s.connect().await;
+    let (_, v) = s.get_json(&token, "/drive/v3/changes/startPageToken").await;
+    let cursor = v["startPageToken"].as_str().unwrap().to_string();
+    let id = s.put(&drive, "x.txt", "x").await;
+    // As if the process were killed: copy the directory after the flush interval.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let copy = tempfile::tempdir().unwrap();
+    for entry in walk(dir.path()) {
+        let target = copy.path().join(entry.strip_prefix(dir.path()).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, &target).unwrap();
+    }
+    let s2 = Sim2::with(SimOptions {
+        state_dir: Some(copy.path().to_path_buf()),
+        ..SimOptions::default()
+    })
+    .await;
+    let (status, v) = s2
+        .get_json(&token, &format!("/drive/v3/changes?pageToken={cursor}"))
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["changes"][0]["fileId"], id.as_str());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 // ----- generated content ---------------------------------------------------------
 
 #[tokio::test]
@@ -660,6 +705,20 @@ async fn tls_generate_serves_https() {
             .expect("TLS handshake with the generated CA");
         assert_eq!(resp.status(), 401);
     }
+    sim.shutdown().await.unwrap();
+
+    // The same files given as --tls-cert/--tls-key.
+    let sim = cloudsim::Sim::start(SimOptions {
+        tls: Some(TlsOptions::Files {
+            cert: dir.path().join("cert.pem"),
+            key: dir.path().join("key.pem"),
+        }),
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
+    let url = format!("https://localhost:{}/drive/v3/files", sim.addr().port());
+    assert_eq!(http.get(url).send().await.unwrap().status(), 401);
     sim.shutdown().await.unwrap();
 }
 

@@ -370,6 +370,30 @@ async fn q_filters_trash_and_duplicates() {
     let v = list("'root' in parents".to_string()).await;
     assert_eq!(names(&v), ["docs"]);
 
+    let (_, v) = s
+        .get_json(
+            &token,
+            &format!(
+                "/drive/v3/files?q={}&orderBy={}",
+                enc(&format!("'{docs}' in parents and trashed = false")),
+                enc("folder,name desc")
+            ),
+        )
+        .await;
+    let ordered: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(ordered, ["sub", "Plan", "a.txt", "a.txt"]);
+    let (status, _) = s.get_json(&token, "/drive/v3/files?orderBy=bogus").await;
+    assert_eq!(status, 400);
+    let (_, v) = s
+        .get_json(&token, "/drive/v3/files?spaces=appDataFolder")
+        .await;
+    assert!(v["files"].as_array().unwrap().is_empty());
+
     // Trashed items keep their metadata and say so.
     let (_, f) = s
         .get_json(

@@ -364,6 +364,76 @@ fn search(
     (page, more)
 }
 
+/// One `orderBy` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderKey {
+    Folder,
+    Name,
+    ModifiedTime,
+    CreatedTime,
+    QuotaBytesUsed,
+    /// A valid key cloudsim does not sort by (recency, starred, ...).
+    Ignored,
+}
+
+/// Parses `orderBy` (`folder,name desc,modifiedTime`); unknown keys are 400.
+pub fn parse_order_by(raw: &str) -> Result<Vec<(OrderKey, bool)>> {
+    let mut keys = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut words = part.split_whitespace();
+        let key = match words.next().unwrap_or_default() {
+            "folder" => OrderKey::Folder,
+            "name" | "name_natural" => OrderKey::Name,
+            "modifiedTime" | "modifiedByMeTime" => OrderKey::ModifiedTime,
+            "createdTime" => OrderKey::CreatedTime,
+            "quotaBytesUsed" => OrderKey::QuotaBytesUsed,
+            "recency" | "sharedWithMeTime" | "starred" | "viewedByMeTime" => OrderKey::Ignored,
+            other => {
+                return Err(GoogleError::invalid_parameter(
+                    "orderBy",
+                    format!("Invalid sort key: {other}"),
+                ));
+            }
+        };
+        let desc = match words.next() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(GoogleError::invalid_parameter(
+                    "orderBy",
+                    format!("Invalid sort direction: {other}"),
+                ));
+            }
+        };
+        keys.push((key, desc));
+    }
+    Ok(keys)
+}
+
+fn sort_items(w: &World, ids: &mut [ItemId], order: &[(OrderKey, bool)]) {
+    use std::cmp::Ordering;
+    ids.sort_by(|a, b| {
+        let (Some(a), Some(b)) = (w.item(a), w.item(b)) else {
+            return Ordering::Equal;
+        };
+        for (key, desc) in order {
+            let o = match key {
+                OrderKey::Folder => b.is_folder().cmp(&a.is_folder()),
+                OrderKey::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                OrderKey::ModifiedTime => a.modified.cmp(&b.modified),
+                OrderKey::CreatedTime => a.created.cmp(&b.created),
+                OrderKey::QuotaBytesUsed => a.size().cmp(&b.size()),
+                OrderKey::Ignored => Ordering::Equal,
+            };
+            let o = if *desc { o.reverse() } else { o };
+            if o != Ordering::Equal {
+                return o;
+            }
+        }
+        Ordering::Equal
+    });
+}
+
 fn encode_offset(offset: usize) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
 }
@@ -424,9 +494,22 @@ pub async fn list(
         Some(t) if !t.is_empty() => decode_offset(t)?,
         _ => 0,
     };
+    let order = parse_order_by(p.get("orderBy").map(String::as_str).unwrap_or(""))?;
+    let app_data_only = p
+        .get("spaces")
+        .is_some_and(|sp| !sp.split(',').any(|x| x.trim() == "drive"));
     let (page, more) = state.read(|w| {
         let drives = corpus(w, &account, &p)?;
-        Ok::<_, GoogleError>(search(w, &account, &drives, &terms, offset, size))
+        if app_data_only {
+            return Ok((Vec::new(), false));
+        }
+        if order.is_empty() {
+            return Ok::<_, GoogleError>(search(w, &account, &drives, &terms, offset, size));
+        }
+        let (mut all, _) = search(w, &account, &drives, &terms, 0, usize::MAX);
+        sort_items(w, &mut all, &order);
+        let more = all.len() > offset + size;
+        Ok((all.into_iter().skip(offset).take(size).collect(), more))
     })?;
     let md5 = md5s(&state, &page, fields.wants(&["files", "md5Checksum"])).await;
     let base_url = state.base_url(&headers);
