@@ -224,13 +224,12 @@ impl AppState {
         let computed = tokio::task::spawn_blocking(move || compute(&source))
             .await
             .ok()?;
-        self.write(|w| {
-            if let Some(item) = w.items.get_mut(item_id)
-                && item.content_version == version
-            {
-                item.hashes.insert(algo.to_string(), computed.clone());
-            }
-        });
+        // A cache entry, not a change: no snapshot is forced for it.
+        if let Some(item) = self.0.world.write().items.get_mut(item_id)
+            && item.content_version == version
+        {
+            item.hashes.insert(algo.to_string(), computed.clone());
+        }
         Some(computed)
     }
 }

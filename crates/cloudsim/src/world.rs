@@ -928,6 +928,13 @@ impl World {
         };
         let name = options.name.clone().unwrap_or_else(|| (*last).to_string());
         let provider = self.drive_provider(drive)?;
+        if options.mime_type.as_deref() == Some(folder_mime(provider)) {
+            let parent = self.ensure_folders(drive, parents)?;
+            return match self.child_named(&parent, &name) {
+                Some(i) if i.is_folder() && !options.duplicate => Ok(i.id.clone()),
+                _ => self.create_folder(&parent, &name),
+            };
+        }
         if options.duplicate && provider != Provider::Google {
             return Err(WorldError::Conflict(format!(
                 "{provider} does not allow duplicate names"
@@ -1392,6 +1399,20 @@ mod tests {
             w.resolve_path(&g, "X").is_none(),
             "Drive names are case-sensitive"
         );
+    }
+
+    #[test]
+    fn put_with_the_folder_type_makes_a_folder() {
+        let (mut w, d) = world_with_account();
+        let options = PutOptions {
+            mime_type: Some(GOOGLE_FOLDER.into()),
+            ..PutOptions::default()
+        };
+        let id = w
+            .put_path(&d, "a/b", Bytes::new(), options.clone())
+            .unwrap();
+        assert!(w.item(&id).unwrap().is_folder());
+        assert_eq!(w.put_path(&d, "a/b", Bytes::new(), options).unwrap(), id);
     }
 
     #[test]
