@@ -410,15 +410,15 @@ impl World {
             }
             (Provider::Google, _) => format!(
                 "1{}{}{}",
-                encode(n, ID_ALPHABET, 6),
                 encode(noise, ID_ALPHABET, 10),
+                encode(n, ID_ALPHABET, 6),
                 encode(noise2, ID_ALPHABET, 10)
             ),
             (Provider::Microsoft, IdKind::Account) => uuid_from(n, noise),
             (Provider::Microsoft, IdKind::Drive) => format!(
                 "b!{}{}",
-                encode(n, ID_ALPHABET, 8),
-                encode(noise, ID_ALPHABET, 10)
+                encode(noise, ID_ALPHABET, 10),
+                encode(n, ID_ALPHABET, 8)
             ),
             (Provider::Microsoft, IdKind::Site) => format!(
                 "contoso.sharepoint.com,{},{}",
@@ -427,21 +427,21 @@ impl World {
             ),
             (Provider::Microsoft, IdKind::Item) => format!(
                 "01{}{}{}",
-                encode(n, UPPER_ALPHABET, 8),
                 encode(noise, UPPER_ALPHABET, 12),
+                encode(n, UPPER_ALPHABET, 8),
                 encode(noise2, UPPER_ALPHABET, 12)
             ),
             (Provider::Dropbox, IdKind::Account) => format!(
                 "dbid:AA{}{}{}",
-                encode(n, ID_ALPHABET, 6),
                 encode(noise, ID_ALPHABET, 10),
+                encode(n, ID_ALPHABET, 6),
                 encode(noise2, ID_ALPHABET, 17)
             ),
             (Provider::Dropbox, IdKind::Drive) => format!("{}", 1_000_000 + n),
             (Provider::Dropbox, _) => format!(
                 "id:{}{}{}",
-                encode(n, ID_ALPHABET, 6),
                 encode(noise, ID_ALPHABET, 10),
+                encode(n, ID_ALPHABET, 6),
                 encode(noise2, ID_ALPHABET, 6)
             ),
         }
