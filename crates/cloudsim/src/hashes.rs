@@ -284,15 +284,17 @@ pub async fn cached(
     })
     .await
     .unwrap_or_default();
-    state.write(|w| {
+    // A cache fill, not a change: no snapshot is forced for it.
+    {
+        let mut world = state.world_lock().write();
         for (id, hash, version) in &computed {
-            if let Some(item) = w.items.get_mut(id)
+            if let Some(item) = world.items.get_mut(id)
                 && item.content_version == *version
             {
                 item.hashes.insert(algo.to_string(), hash.clone());
             }
         }
-    });
+    }
     known.extend(computed.into_iter().map(|(id, hash, _)| (id, hash)));
     known
 }

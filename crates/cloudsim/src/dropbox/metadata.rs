@@ -120,10 +120,35 @@ pub fn lookup<'w>(world: &'w World, drive: &str, path: &str) -> Result<&'w Item,
     if path.starts_with("ns:") {
         return Err("malformed_path");
     }
-    world
-        .resolve_path(drive, path)
+    resolve(world, drive, path)
         .and_then(live)
         .ok_or("not_found")
+}
+
+/// The live item at a `/`-separated path, matching names case-insensitively
+/// as Dropbox does, without allocating per comparison.
+fn resolve<'w>(world: &'w World, drive: &str, path: &str) -> Option<&'w Item> {
+    let mut current = world.item(&world.drive(drive)?.root_id)?;
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        current = world
+            .children(&current.id)
+            .iter()
+            .filter_map(|id| world.item(id))
+            .find(|i| i.is_live() && same_name(&i.name, segment))?;
+    }
+    Some(current)
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    if a.len() == b.len() && a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        return false;
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 #[cfg(test)]
@@ -144,5 +169,12 @@ mod tests {
         assert!(check_path_syntax("files/list_folder", "").is_ok());
         assert!(check_path_syntax("files/list_folder", "docs").is_err());
         assert!(check_path_syntax("files/list_folder", "id:abc").is_ok());
+    }
+
+    #[test]
+    fn names_match_case_insensitively() {
+        assert!(same_name("Résumé.PDF", "résumé.pdf"));
+        assert!(same_name("a.txt", "A.TXT"));
+        assert!(!same_name("a.txt", "a.txt2"));
     }
 }
