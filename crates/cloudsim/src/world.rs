@@ -541,6 +541,37 @@ impl World {
         }
     }
 
+    /// Checks a name against the provider's rules: Drive takes any
+    /// non-empty name (`/`, `..` included); OneDrive/SharePoint refuse
+    /// `" * : < > ? / \ |`, `.`, `..` and a trailing dot or space; Dropbox
+    /// refuses `/`, `.`, `..` and a trailing space.
+    pub fn check_name(provider: Provider, name: &str) -> Result<(), WorldError> {
+        let bad = match provider {
+            Provider::Google => name.is_empty(),
+            Provider::Microsoft => {
+                name.is_empty()
+                    || name == "."
+                    || name == ".."
+                    || name.ends_with('.')
+                    || name.ends_with(' ')
+                    || name.contains(['"', '*', ':', '<', '>', '?', '/', '\\', '|'])
+            }
+            Provider::Dropbox => {
+                name.is_empty()
+                    || name == "."
+                    || name == ".."
+                    || name.ends_with(' ')
+                    || name.contains('/')
+            }
+        };
+        if bad {
+            return Err(WorldError::BadRequest(format!(
+                "'{name}' is not a valid {provider} item name"
+            )));
+        }
+        Ok(())
+    }
+
     fn provider_of_item(&self, id: &str) -> Provider {
         self.items
             .get(id)
@@ -821,6 +852,7 @@ impl World {
     ) -> Result<ItemId, WorldError> {
         let drive_id = self.live_folder(parent)?.drive_id.clone();
         let provider = self.drive_provider(&drive_id)?;
+        World::check_name(provider, name)?;
         if provider != Provider::Google && self.child_named(parent, name).is_some() {
             return Err(WorldError::Conflict(format!(
                 "{provider} does not allow a second item named '{name}' in one folder"
@@ -1044,6 +1076,7 @@ impl World {
             ));
         }
         let provider = self.provider_of_item(id);
+        World::check_name(provider, new_name)?;
         if provider != Provider::Google
             && self
                 .child_named(new_parent, new_name)
@@ -1389,7 +1422,17 @@ mod tests {
             Err(WorldError::Conflict(_))
         ));
 
+        assert!(matches!(
+            w.put_path(&d, "dir/..", Bytes::new(), PutOptions::default()),
+            Err(WorldError::BadRequest(_))
+        ));
+
         let (_, g) = w.add_account(Provider::Google, "g@x.test", "G").unwrap();
+        let odd = PutOptions {
+            name: Some("../a/b:c".into()),
+            ..PutOptions::default()
+        };
+        w.put_path(&g, "dir/x", Bytes::new(), odd).unwrap();
         let x = w
             .put_path(&g, "x", Bytes::from_static(b"1"), PutOptions::default())
             .unwrap();
