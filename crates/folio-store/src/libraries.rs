@@ -37,7 +37,7 @@ impl Store {
             .bind(&library.library_type)
             .bind(library.owner_id)
             .bind(&library.source)
-            .bind(&library.sync_schedule)
+            .bind(library.sync_schedule)
             .bind(library.created_at)
             .bind(library.updated_at)
             .execute(pool)
@@ -134,7 +134,7 @@ impl Store {
             .bind(&library.name)
             .bind(&library.description)
             .bind(&library.source)
-            .bind(&library.sync_schedule)
+            .bind(library.sync_schedule)
             .bind(library.updated_at)
             .execute(pool)
             .await?

@@ -1,0 +1,16 @@
+//! Folio's HTTP API.
+//!
+//! Reading order: [`app`] (the router, its layers, serving), [`state`],
+//! [`error`] (the one error body), [`auth`] and [`extract`], then
+//! [`routes`], one module per resource, and [`openapi`].
+
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use app::{Application, router};
+pub use state::{AppState, ServerConfig};

@@ -1,0 +1,20 @@
+//! One router per module; [`api_router`] merges them.
+
+pub mod files;
+pub mod health;
+pub mod libraries;
+pub mod users;
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+/// Every `/api` route, with the OpenAPI paths collected from their
+/// `#[utoipa::path]` attributes.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(health::router())
+        .merge(users::router())
+        .merge(libraries::router())
+        .merge(files::router())
+}

@@ -1,0 +1,175 @@
+//! `folio serve`: open the store and storage, make sure an admin exists,
+//! and serve until SIGTERM or Ctrl-C.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use folio_server::auth::{TOKEN_PREFIX, hash_secret, new_secret};
+use folio_server::{AppState, Application, ServerConfig};
+use folio_store::{NewUser, Store};
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::config;
+
+pub const ADMIN_USERNAME: &str = "admin";
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    let store = config::open_store(args).await?;
+    let blobs = config::open_blobs(args).await?;
+    ensure_admin(&store, &args.data_dir, serve.admin_token.as_deref()).await?;
+    let server_config = ServerConfig {
+        max_upload_bytes: serve.max_upload_bytes,
+        secure_cookies: serve.secure_cookies,
+        ..ServerConfig::default()
+    };
+    let state = AppState::new(store.clone(), blobs, server_config);
+    spawn_orphan_sweep(state.clone());
+    let app = Application::build(state, serve.listen)
+        .await
+        .with_context(|| format!("listening on {}", serve.listen))?;
+    let addr = app.local_addr()?;
+    println!("listening on http://{addr}");
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, database = %config::redact(&config::database_url(args)), "folio is serving");
+    app.serve_until(
+        shutdown_signal(),
+        Duration::from_secs(serve.shutdown_grace_secs),
+    )
+    .await
+    .context("serving HTTP")?;
+    store.close().await;
+    tracing::info!("folio stopped");
+    Ok(())
+}
+
+/// On an empty database, creates `admin` with a token: `FOLIO_ADMIN_TOKEN`
+/// when given, else a new one written to `<data dir>/admin.token` (0600).
+/// On later starts, a `FOLIO_ADMIN_TOKEN` the database does not know yet is
+/// added to `admin`, so setting the variable always works.
+async fn ensure_admin(
+    store: &Store,
+    data_dir: &Path,
+    env_token: Option<&str>,
+) -> anyhow::Result<()> {
+    let token = env_token.map_or_else(|| new_secret(TOKEN_PREFIX), str::to_owned);
+    let admin = NewUser {
+        username: ADMIN_USERNAME.to_owned(),
+        display_name: Some("Administrator".to_owned()),
+        password_hash: None,
+        is_admin: true,
+    };
+    let created = store
+        .bootstrap_admin(admin, "admin", &hash_secret(&token))
+        .await
+        .context("creating the first admin")?;
+    if created.is_some() {
+        if env_token.is_none() {
+            let path = data_dir.join(ADMIN_TOKEN_FILE);
+            write_secret_file(&path, &token)?;
+            tracing::info!(path = %path.display(), "created user 'admin'; its API token is in this file");
+        } else {
+            tracing::info!("created user 'admin' with the token from FOLIO_ADMIN_TOKEN");
+        }
+        return Ok(());
+    }
+    if let Some(token) = env_token {
+        install_env_token(store, token).await?;
+    }
+    Ok(())
+}
+
+async fn install_env_token(store: &Store, token: &str) -> anyhow::Result<()> {
+    let hash = hash_secret(token);
+    if store.user_by_token_hash(&hash).await?.is_some() {
+        return Ok(());
+    }
+    match store.get_user_by_username(ADMIN_USERNAME).await? {
+        Some(admin) if admin.is_admin => {
+            store
+                .create_token(admin.id, "FOLIO_ADMIN_TOKEN", &hash)
+                .await?;
+            tracing::info!("added the token from FOLIO_ADMIN_TOKEN to user 'admin'");
+        }
+        _ => tracing::warn!(
+            "FOLIO_ADMIN_TOKEN is set but there is no admin user named 'admin'; ignoring it"
+        ),
+    }
+    Ok(())
+}
+
+fn write_secret_file(path: &Path, secret: &str) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    writeln!(file, "{secret}").with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Collects blobs no file uses, left by a crash between deleting files and
+/// collecting their bytes. Runs once at start, in the background, for a
+/// bounded number of rounds so a blob that cannot be deleted cannot spin it.
+fn spawn_orphan_sweep(state: AppState) {
+    const BATCH: u32 = 500;
+    const MAX_ROUNDS: u32 = 1000;
+    tokio::spawn(async move {
+        for _ in 0..MAX_ROUNDS {
+            let hashes = match state.store.orphan_blob_hashes(BATCH).await {
+                Ok(h) if h.is_empty() => return,
+                Ok(h) => h,
+                Err(err) => {
+                    tracing::warn!(error = %err, "orphan blob sweep failed");
+                    return;
+                }
+            };
+            let before = hashes.len();
+            folio_server::routes::files::collect_blobs(&state, hashes).await;
+            tracing::info!(count = before, "collected unused blobs");
+            if before < BATCH as usize {
+                return;
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

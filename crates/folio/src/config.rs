@@ -1,0 +1,83 @@
+//! Turning arguments into the store and blob storage to open.
+
+use std::path::Path;
+
+use anyhow::Context;
+use folio_blobs::{BlobConfig, BlobStore};
+use folio_store::Store;
+
+use crate::cli::GlobalArgs;
+
+/// Creates the data directory (mode 0700 on Unix) when missing.
+pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating the data directory {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+pub fn database_url(args: &GlobalArgs) -> String {
+    args.database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("folio.db").display()))
+}
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_store(args: &GlobalArgs) -> anyhow::Result<Store> {
+    ensure_data_dir(&args.data_dir)?;
+    let url = database_url(args);
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+pub async fn open_blobs(args: &GlobalArgs) -> anyhow::Result<BlobStore> {
+    let config = match &args.storage_url {
+        Some(url) => BlobConfig::parse_url(url).context("reading FOLIO_STORAGE_URL")?,
+        None => BlobConfig::Fs {
+            root: args.data_dir.join("blobs"),
+        },
+    };
+    BlobStore::open(&config)
+        .await
+        .context("opening file storage")
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("sqlite://./data/folio.db"),
+            "sqlite://./data/folio.db"
+        );
+    }
+}

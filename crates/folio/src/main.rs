@@ -1,0 +1,34 @@
+//! The `folio` command: `serve`, `migrate`, `token create`.
+//!
+//! Reading order: [`cli`] (arguments and their environment variables),
+//! [`config`] (turning them into settings), then one module per command.
+
+mod cli;
+mod commands;
+mod config;
+mod telemetry;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, TokenCommand};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(&cli.global);
+    let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(&cli.global, &args).await,
+        Command::Migrate => commands::migrate::run(&cli.global).await,
+        Command::Token {
+            command: TokenCommand::Create(args),
+        } => commands::token::create(&cli.global, &args).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = format!("{err:#}"), "folio failed");
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

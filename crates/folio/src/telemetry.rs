@@ -1,0 +1,17 @@
+//! Structured logs on stderr (stdout carries only the `listening on` line
+//! and command output).
+
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{GlobalArgs, LogFormat};
+
+pub fn init(args: &GlobalArgs) {
+    let filter = EnvFilter::try_new(&args.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,288 @@
+//! The `folio` binary as an operator runs it: zero-config start, the admin
+//! token file, FOLIO_* variables, migrate, token create, graceful shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+struct Server {
+    child: Child,
+    base_url: String,
+}
+
+impl Server {
+    /// Starts `folio serve` in `cwd` with `envs` and waits for its
+    /// `listening on` line.
+    fn start(cwd: &Path, envs: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
+        command
+            .arg("serve")
+            .current_dir(cwd)
+            .env_remove("FOLIO_DATA_DIR")
+            .env_remove("FOLIO_DATABASE_URL")
+            .env_remove("FOLIO_ADMIN_TOKEN")
+            .env("FOLIO_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn folio");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read stdout");
+        let base_url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        assert!(base_url.starts_with("http://127.0.0.1:"), "{base_url}");
+        Self { child, base_url }
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.child.wait().expect("wait")
+    }
+}
+
+fn folio(cwd: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("FOLIO_DATA_DIR")
+        .env_remove("FOLIO_DATABASE_URL")
+        .output()
+        .expect("run folio")
+}
+
+#[tokio::test]
+async fn zero_config_serve_creates_data_dir_and_admin_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{}/api/health", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let data = dir.path().join("data");
+    assert!(data.join("folio.db").exists());
+    let token_file = data.join("admin.token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let me: Value = client
+        .get(format!("{}/api/me", server.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["admin"], true);
+    assert!(server.terminate().success());
+
+    // A second start keeps the same admin and token.
+    let server = Server::start(dir.path(), &[]);
+    let again = client
+        .get(format!("{}/api/me", server.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap().trim(), token);
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn admin_token_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("elsewhere");
+    let data_str = data.to_str().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("FOLIO_ADMIN_TOKEN", "folio_from-env-token"),
+            ("FOLIO_DATA_DIR", data_str),
+        ],
+    );
+    assert!(
+        !data.join("admin.token").exists(),
+        "no token file when the token is given"
+    );
+    let client = reqwest::Client::new();
+    let me = client
+        .get(format!("{}/api/me", server.base_url))
+        .bearer_auth("folio_from-env-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert!(server.terminate().success());
+
+    // Set on a later start, a new value is installed for admin too.
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("FOLIO_ADMIN_TOKEN", "folio_second-token"),
+            ("FOLIO_DATA_DIR", data_str),
+        ],
+    );
+    for token in ["folio_from-env-token", "folio_second-token"] {
+        let me = client
+            .get(format!("{}/api/me", server.base_url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), 200, "{token}");
+    }
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn migrate_and_token_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = folio(dir.path(), &["migrate"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("data/folio.db").exists());
+
+    let output = folio(dir.path(), &["token", "create", "--user", "admin"]);
+    assert!(!output.status.success(), "no admin before the first serve");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no user named 'admin'"));
+
+    let server = Server::start(dir.path(), &[]);
+    let output = folio(
+        dir.path(),
+        &["token", "create", "--user", "admin", "--name", "ops"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("folio_"));
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/me", server.base_url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn help_lists_the_commands_and_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = folio(dir.path(), &["--help"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    for word in [
+        "serve",
+        "migrate",
+        "token",
+        "FOLIO_DATA_DIR",
+        "FOLIO_DATABASE_URL",
+    ] {
+        assert!(text.contains(word), "--help should mention {word}:\n{text}");
+    }
+    let output = folio(dir.path(), &["serve", "--help"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    for word in [
+        "FOLIO_LISTEN",
+        "FOLIO_ADMIN_TOKEN",
+        "FOLIO_MAX_UPLOAD_BYTES",
+    ] {
+        assert!(
+            text.contains(word),
+            "serve --help should mention {word}:\n{text}"
+        );
+    }
+}
+
+/// SIGTERM stops accepting, lets the upload in flight finish, then exits 0.
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("FOLIO_ADMIN_TOKEN", "folio_shutdown-test")]);
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/api/libraries", server.base_url))
+        .bearer_auth("folio_shutdown-test")
+        .json(&serde_json::json!({"name": "l", "naturalId": "l", "type": "local"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+    let url = format!("{}/api/libraries/l/files/slow.bin", server.base_url);
+    let upload = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .put(url)
+                .bearer_auth("folio_shutdown-test")
+                .body(body)
+                .send()
+                .await
+        }
+    });
+    tx.send(Ok(vec![1u8; 1024])).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tx.send(Ok(vec![2u8; 1024])).await.unwrap();
+    drop(tx);
+    let response = upload.await.unwrap().unwrap();
+    assert_eq!(response.status(), 201, "the upload in flight completed");
+    let mut child = server.child;
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn tokio_stream_from(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
