@@ -10,6 +10,7 @@
 //! A position the drive's change log can no longer serve gives 409 `reset`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
@@ -233,6 +234,32 @@ fn plan(world: &World, cursor: Cursor) -> Result<Planned, DbxError> {
     }
 }
 
+/// The sorted rows of recent first enumerations, by (folder, position,
+/// options), so paging through a large folder sorts it once, not per
+/// page. Rows are ids only: each page renders the items' current state,
+/// and whatever changed after the position is reported in the change
+/// round that follows, so a cached list never hides a change.
+type RowsKey = (ItemId, u64, bool, bool);
+type Rows = Arc<Vec<(u32, ItemId)>>;
+static ROWS: parking_lot::Mutex<Vec<(RowsKey, Rows)>> = parking_lot::Mutex::new(Vec::new());
+const ROWS_KEPT: usize = 8;
+
+fn cached_rows(
+    key: RowsKey,
+    build: impl FnOnce() -> Vec<(u32, ItemId)>,
+) -> Arc<Vec<(u32, ItemId)>> {
+    if let Some((_, rows)) = ROWS.lock().iter().find(|(k, _)| *k == key) {
+        return rows.clone();
+    }
+    let rows = Arc::new(build());
+    let mut cache = ROWS.lock();
+    if cache.len() >= ROWS_KEPT {
+        cache.remove(0);
+    }
+    cache.push((key, rows.clone()));
+    rows
+}
+
 /// Rows of the folder's listing, sorted by (depth, id).
 fn listing_rows(world: &World, cursor: &Cursor) -> Vec<(u32, ItemId)> {
     let mut rows = Vec::new();
@@ -283,7 +310,9 @@ fn depth_below(world: &World, id: &str, ancestor: &str) -> Option<u32> {
 }
 
 fn plan_listing(world: &World, cursor: Cursor, snap: u64, after: Option<(u32, ItemId)>) -> Planned {
-    let rows = listing_rows(world, &cursor);
+    let rows = cached_rows((cursor.f.clone(), snap, cursor.r, cursor.x), || {
+        listing_rows(world, &cursor)
+    });
     let start = match &after {
         Some(key) => rows.partition_point(|row| row <= key),
         None => 0,

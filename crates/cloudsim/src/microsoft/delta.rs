@@ -16,6 +16,8 @@
 //! log no longer serves answers 410 `resyncRequired` with a `Location`
 //! that starts over.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use base64::Engine as _;
@@ -233,6 +235,32 @@ fn plan(
     }
 }
 
+/// The sorted rows of recent first enumerations, by (folder, position,
+/// options), so paging through a large folder sorts it once, not per
+/// page. Rows are ids only: each page renders the items' current state,
+/// and whatever changed after the position is reported in the change
+/// round that follows, so a cached list never hides a change.
+type RowsKey = (ItemId, u64, bool, bool);
+type Rows = Arc<Vec<(u32, ItemId)>>;
+static ROWS: parking_lot::Mutex<Vec<(RowsKey, Rows)>> = parking_lot::Mutex::new(Vec::new());
+const ROWS_KEPT: usize = 8;
+
+fn cached_rows(
+    key: RowsKey,
+    build: impl FnOnce() -> Vec<(u32, ItemId)>,
+) -> Arc<Vec<(u32, ItemId)>> {
+    if let Some((_, rows)) = ROWS.lock().iter().find(|(k, _)| *k == key) {
+        return rows.clone();
+    }
+    let rows = Arc::new(build());
+    let mut cache = ROWS.lock();
+    if cache.len() >= ROWS_KEPT {
+        cache.remove(0);
+    }
+    cache.push((key, rows.clone()));
+    rows
+}
+
 /// The folder and its live subtree, sorted by (depth, id).
 fn rows(world: &World, folder: &str) -> Vec<(u32, ItemId)> {
     let mut rows = vec![(0, folder.to_string())];
@@ -256,7 +284,9 @@ fn rows(world: &World, folder: &str) -> Vec<(u32, ItemId)> {
 }
 
 fn plan_listing(world: &World, token: Token, snap: u64, after: Option<(u32, ItemId)>) -> Planned {
-    let rows = rows(world, &token.f);
+    let rows = cached_rows((token.f.clone(), snap, true, false), || {
+        rows(world, &token.f)
+    });
     let start = after
         .as_ref()
         .map_or(0, |key| rows.partition_point(|row| row <= key));
