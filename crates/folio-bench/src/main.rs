@@ -1,0 +1,101 @@
+//! `folio-bench`: Folio's benchmarks, each printed next to a baseline
+//! measured in the same run on the same machine.
+//!
+//! `folio-bench api` measures
+//! - cold start: spawning `folio serve` on an empty data directory until the
+//!   first 200 from `/api/health`, against spawning a bare axum server (this
+//!   same binary's `baseline-server`) until its first 200;
+//! - `GET /api/libraries/{id}` latency at a fixed request rate (open loop:
+//!   latency counts from when the request was due, so a stalled server
+//!   cannot hide queueing), against the same load on the bare server.
+//!
+//! Build both binaries first: `cargo build --release -p folio -p folio-bench`.
+
+mod load;
+mod process;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "folio-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Cold start and GET /api/libraries/{id} latency under fixed-rate load.
+    Api {
+        /// Requests per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        /// Seconds of load per target.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Cold starts to time per target.
+        #[arg(long, default_value_t = 5)]
+        starts: u32,
+    },
+    /// A bare axum server answering a fixed JSON body: the baseline.
+    BaselineServer,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    match cli.command {
+        Command::Api {
+            rate,
+            seconds,
+            starts,
+        } => runtime.block_on(api(rate, Duration::from_secs(seconds), starts)),
+        Command::BaselineServer => runtime.block_on(process::baseline_server()),
+    }
+}
+
+async fn api(rate: u32, duration: Duration, starts: u32) -> anyhow::Result<()> {
+    println!(
+        "# folio-bench api: rate {rate}/s for {}s, {starts} cold starts",
+        duration.as_secs()
+    );
+
+    let folio_starts = process::time_cold_starts(process::Target::Folio, starts).await?;
+    let baseline_starts = process::time_cold_starts(process::Target::Baseline, starts).await?;
+    println!();
+    println!("cold start to first 200 (ms)   median    min    max");
+    print_starts("folio serve (empty data dir)", &folio_starts);
+    print_starts("baseline: bare axum server", &baseline_starts);
+
+    let folio = process::start(process::Target::Folio).await?;
+    let (path, token) = process::prepare_library(&folio).await?;
+    let folio_report = load::run(&folio.base_url, &path, Some(&token), rate, duration).await?;
+    drop(folio);
+    let baseline = process::start(process::Target::Baseline).await?;
+    let baseline_report = load::run(&baseline.base_url, "/", None, rate, duration).await?;
+    drop(baseline);
+
+    println!();
+    println!(
+        "latency at {rate}/s (ms)              p50     p90     p99   p99.9     max   sent  errors"
+    );
+    folio_report.print("GET /api/libraries/{id} (SQLite)");
+    baseline_report.print("baseline: bare axum GET /");
+    Ok(())
+}
+
+fn print_starts(label: &str, samples: &[Duration]) {
+    let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    let median = ms.get(ms.len() / 2).copied().unwrap_or_default();
+    let min = ms.first().copied().unwrap_or_default();
+    let max = ms.last().copied().unwrap_or_default();
+    println!("{label:<30} {median:>7.1} {min:>6.1} {max:>6.1}");
+}

@@ -1,0 +1,138 @@
+//! Starting the servers under test as child processes.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Folio,
+    Baseline,
+}
+
+/// A running server; killed when dropped.
+pub struct Running {
+    _child: Child,
+    pub base_url: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+fn sibling_binary(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe().context("locating folio-bench")?;
+    let path = exe.with_file_name(name);
+    if !path.exists() {
+        bail!(
+            "{} not found; build it first: cargo build --release -p folio -p folio-bench",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn command(target: Target, data_dir: &std::path::Path) -> anyhow::Result<Command> {
+    let mut command = match target {
+        Target::Folio => {
+            let mut c = Command::new(sibling_binary("folio")?);
+            c.arg("serve")
+                .env("FOLIO_DATA_DIR", data_dir)
+                .env("FOLIO_LISTEN", "127.0.0.1:0")
+                .env("FOLIO_LOG", "warn")
+                .env_remove("FOLIO_DATABASE_URL")
+                .env_remove("FOLIO_ADMIN_TOKEN");
+            c
+        }
+        Target::Baseline => {
+            let mut c = Command::new(std::env::current_exe()?);
+            c.arg("baseline-server");
+            c
+        }
+    };
+    command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    Ok(command)
+}
+
+/// Spawns the target and waits for its `listening on URL` line.
+pub async fn start(target: Target) -> anyhow::Result<Running> {
+    let data_dir = tempfile::tempdir()?;
+    let mut child = command(target, data_dir.path())?
+        .spawn()
+        .context("spawning the server")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).await?;
+    let base_url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .with_context(|| format!("unexpected first line {line:?}"))?
+        .to_owned();
+    Ok(Running {
+        _child: child,
+        base_url,
+        data_dir,
+    })
+}
+
+/// Times, `count` times, from spawning a fresh server to its first 200.
+pub async fn time_cold_starts(target: Target, count: u32) -> anyhow::Result<Vec<Duration>> {
+    let client = reqwest::Client::new();
+    let probe = match target {
+        Target::Folio => "/api/health",
+        Target::Baseline => "/",
+    };
+    let mut samples = Vec::new();
+    for _ in 0..count {
+        let started = Instant::now();
+        let running = start(target).await?;
+        let url = format!("{}{probe}", running.base_url);
+        loop {
+            if let Ok(response) = client.get(&url).send().await
+                && response.status() == 200
+            {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                bail!("{target:?} did not answer 200 within 30 s");
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+/// Creates a library in a running Folio; returns its path and the admin token.
+pub async fn prepare_library(running: &Running) -> anyhow::Result<(String, String)> {
+    let token = std::fs::read_to_string(running.data_dir.path().join("admin.token"))
+        .context("reading admin.token")?
+        .trim()
+        .to_owned();
+    let library: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/libraries", running.base_url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Bench", "naturalId": "bench", "type": "local"}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = library["id"].as_str().context("library id")?;
+    Ok((format!("/api/libraries/{id}"), token))
+}
+
+/// The baseline: the smallest axum server answering a JSON body.
+pub async fn baseline_server() -> anyhow::Result<()> {
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).await?;
+    Ok(())
+}
