@@ -439,6 +439,29 @@ async fn a_generated_2_gib_file_streams() {
         .await;
     assert_eq!(f["size"], LEN.to_string());
     assert_eq!(f["md5Checksum"], local.await.unwrap());
+
+    // The whole file streams; neither side ever holds it.
+    let mut resp = s
+        .get(&token, &format!("/drive/v3/files/{id}?alt=media"))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-length"], LEN.to_string().as_str());
+    let mut received = 0u64;
+    while let Some(chunk) = resp.chunk().await.unwrap() {
+        received += chunk.len() as u64;
+    }
+    assert_eq!(received, LEN);
+    let peak_kib: u64 = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    eprintln!("peak RSS after streaming 2 GiB: {peak_kib} KiB");
+    assert!(
+        peak_kib < 512 * 1024,
+        "peak RSS of this test process (server included) {peak_kib} KiB"
+    );
 }
 
 // ----- Microsoft and Dropbox token semantics ----------------------------------------
