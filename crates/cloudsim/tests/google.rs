@@ -208,6 +208,19 @@ async fn consent_page_when_auto_approve_is_off() {
     assert_eq!(resp.status(), 200);
     let page = resp.text().await.unwrap();
     assert!(page.contains("Allow"), "{page}");
+    let mut silent: Vec<(&str, &str)> = query.to_vec();
+    silent.push(("prompt", "none"));
+    let resp = s
+        .http
+        .get(s.url("/o/oauth2/v2/auth"))
+        .query(&silent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let url = reqwest::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(param(&url, "error").as_deref(), Some("consent_required"));
+    assert_eq!(param(&url, "state").as_deref(), Some("abc"));
     let mut form: Vec<(&str, &str)> = query.to_vec();
     form.push(("decision", "allow"));
     let resp = s

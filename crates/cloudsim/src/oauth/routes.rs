@@ -214,6 +214,18 @@ fn authorize(state: &AppState, provider: Provider, p: Params) -> Response {
     if state.settings().auto_approve {
         return approve(state, provider, &p, checked);
     }
+    let silent = p
+        .get("prompt")
+        .is_some_and(|x| x.split_whitespace().any(|v| v == "none"));
+    if silent {
+        // The consent page would be needed, but the client asked for none.
+        return redirect_error(
+            &p,
+            checked.redirect_uri.as_deref(),
+            "consent_required",
+            "prompt=none was given but the user must consent",
+        );
+    }
     consent_page(state, provider, &p, &checked.account)
 }
 
