@@ -196,8 +196,18 @@ async fn delta_pages_then_reports_changes() {
         "unchanged items stay out"
     );
 
-    let (after, _, _) = delta_all(&env, &token, &link).await;
+    let (after, link, _) = delta_all(&env, &token, &link).await;
     assert!(after.is_empty());
+
+    // OneDrive has no Drive-style trash: a trashed item reads as deleted.
+    env.control(
+        &format!("/microsoft/{drive}/trash"),
+        json!({"path": "Photos/c.jpg"}),
+    )
+    .await;
+    let (trashed, _, _) = delta_all(&env, &token, &link).await;
+    assert_eq!(trashed.len(), 1);
+    assert_eq!(trashed[0]["deleted"]["state"], "deleted");
 }
 
 #[tokio::test]

@@ -50,7 +50,7 @@ pub fn file_metadata(world: &World, item: &Item, hashes: &HashMap<ItemId, String
 
 /// The entry for `item` in its current state (tombstones as `deleted`).
 pub fn entry(world: &World, item: &Item, hashes: &HashMap<ItemId, String>) -> Metadata {
-    if item.deleted {
+    if !item.is_live() {
         return deleted_at(&world.path_of(&item.id));
     }
     if item.is_folder() {

@@ -157,7 +157,8 @@ pub fn drive_item(world: &World, item: &Item, hashes: &ItemHashes, how: &Render)
         deleted: None,
         download_url: None,
     };
-    if item.deleted {
+    // OneDrive and Dropbox have no Drive-style trash: a trashed item is gone.
+    if !item.is_live() {
         out.deleted = Some(DeletedFacet { state: "deleted" });
         out.size = None;
         out.web_url = None;
