@@ -208,6 +208,10 @@ pub struct Item {
     pub deleted: bool,
     /// Sequence number of the latest change.
     pub change_seq: u64,
+    /// Sequence number of when it was placed in its current folder: the
+    /// children order, kept across restarts.
+    #[serde(default)]
+    pub placed: u64,
     /// Hash cache, by algorithm name (`md5`, `sha256`, `quickXor`, `dropbox`...),
     /// cleared when the content changes. Fill it with [`crate::AppState::hash`].
     #[serde(default)]
@@ -387,7 +391,7 @@ impl World {
         self.blobs = blobs;
         self.children.clear();
         let mut items: Vec<&Item> = self.items.values().filter(|i| !i.deleted).collect();
-        items.sort_by_key(|i| (i.created, i.id.clone()));
+        items.sort_by_key(|i| (i.placed, i.created, i.id.clone()));
         for item in items {
             if let Some(parent) = &item.parent_id {
                 self.children
@@ -718,6 +722,7 @@ impl World {
                 trashed_time: None,
                 deleted: false,
                 change_seq: 0,
+                placed: 0,
                 hashes: BTreeMap::new(),
             },
         );
@@ -895,6 +900,7 @@ impl World {
                 trashed_time: None,
                 deleted: false,
                 change_seq: 0,
+                placed: 0,
                 hashes: BTreeMap::new(),
             },
         );
@@ -903,7 +909,14 @@ impl World {
             .or_default()
             .push(id.clone());
         self.record(&id);
+        self.set_placed(&id);
         Ok(id)
+    }
+
+    fn set_placed(&mut self, id: &str) {
+        if let Some(item) = self.items.get_mut(id) {
+            item.placed = item.change_seq;
+        }
     }
 
     fn drive_provider(&self, drive: &str) -> Result<Provider, WorldError> {
@@ -1102,6 +1115,7 @@ impl World {
             .or_default()
             .push(id.to_string());
         self.record_move(id, Some(from));
+        self.set_placed(id);
         Ok(())
     }
 
@@ -1456,6 +1470,27 @@ mod tests {
             .unwrap();
         assert!(w.item(&id).unwrap().is_folder());
         assert_eq!(w.put_path(&d, "a/b", Bytes::new(), options).unwrap(), id);
+    }
+
+    #[test]
+    fn children_order_survives_a_reload() {
+        let (mut w, d) = world_with_account();
+        for name in ["b", "a", "c"] {
+            w.put_path(
+                &d,
+                &format!("f/{name}"),
+                Bytes::new(),
+                PutOptions::default(),
+            )
+            .unwrap();
+        }
+        w.move_path(&d, "f/b", "f/b2").unwrap();
+        let folder = w.resolve_path(&d, "f").unwrap().id.clone();
+        let before = w.children(&folder).to_vec();
+        let json = serde_json::to_string(&w).unwrap();
+        let mut loaded: World = serde_json::from_str(&json).unwrap();
+        loaded.after_load(Blobs::default());
+        assert_eq!(loaded.children(&folder), &before[..]);
     }
 
     #[test]
