@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
             Provider::Dropbox,
             dropbox::router().merge(oauth::dropbox_router()),
         ))
+        .method_not_allowed_fallback(wrong_method)
         .nest("/_sim", control::router())
         .fallback(unknown_path)
         .with_state(state)
@@ -103,6 +104,14 @@ async fn unknown_path(req: Request) -> Response {
             .into_response();
     }
     crate::google::error::GoogleError::unknown_path(&path).into_response()
+}
+
+/// A known path with a method it does not serve: 405 with the body the
+/// provider would give for an unknown path.
+async fn wrong_method(req: Request) -> Response {
+    let mut response = unknown_path(req).await;
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
 }
 
 /// Starts cloudsim servers.

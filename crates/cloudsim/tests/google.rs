@@ -809,6 +809,17 @@ async fn unknown_path_and_wrong_token_answer_like_google() {
     assert_eq!(v["error"]["code"], 404);
     assert_eq!(v["error"]["errors"][0]["reason"], "notFound");
 
+    let resp = s
+        .http
+        .delete(s.url("/drive/v3/about"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    let v: Value = resp.json().await.unwrap();
+    assert!(v["error"]["errors"][0]["reason"].is_string(), "{v}");
+
     let (status, v) = s.get_json("ya29.wrong", "/drive/v3/files").await;
     assert_eq!(status, 401);
     assert_eq!(v["error"]["code"], 401);
