@@ -599,3 +599,29 @@ async fn rate_limit_has_header_and_json_retry_after() {
     assert_eq!(body["error"]["reason"][".tag"], "too_many_requests");
     rpc_ok(&env, &token, "files/list_folder", json!({"path": ""})).await;
 }
+
+#[tokio::test]
+async fn cursors_and_tokens_survive_a_restart_with_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || cloudsim::SimOptions {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let env = Env::start_with(options()).await;
+    let (_, drive) = env
+        .account("dropbox", APP, "kim@example.test", "Kim Park")
+        .await;
+    let (token, _) = connect(&env, "kim@example.test").await;
+    env.put("dropbox", &drive, "a.txt", b"a").await;
+    let (_, cursor, _) = list_all(&env, &token, json!({"path": "", "recursive": true})).await;
+    env.sim.shutdown().await.unwrap();
+
+    let env = Env::start_with(options()).await;
+    env.put("dropbox", &drive, "b.txt", b"b").await;
+    let (changes, _) = continue_all(&env, &token, &cursor).await;
+    let paths: Vec<&str> = changes
+        .iter()
+        .map(|e| e["path_lower"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["/b.txt"]);
+}

@@ -581,3 +581,29 @@ async fn refresh_rotates_the_refresh_token() {
     let (status, _, _) = get(&env, access, "/v1.0/me").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn delta_links_and_tokens_survive_a_restart_with_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = || cloudsim::SimOptions {
+        state_dir: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let env = Env::start_with(options()).await;
+    let (_, drive) = env
+        .account("microsoft", CLIENT, "ada@contoso.test", "Ada")
+        .await;
+    let token = connect(&env, "ada@contoso.test").await;
+    env.put("microsoft", &drive, "a.txt", b"a").await;
+    let (_, link, _) = delta_all(&env, &token, "/v1.0/me/drive/root/delta").await;
+    let old_base = env.sim.base_url().to_string();
+    env.sim.shutdown().await.unwrap();
+
+    // A new port: the link's path and token carry over.
+    let env = Env::start_with(options()).await;
+    env.put("microsoft", &drive, "b.txt", b"b").await;
+    let link = link.replace(&old_base, env.sim.base_url());
+    let (items, _, _) = delta_all(&env, &token, &link).await;
+    let names: Vec<&str> = items.iter().filter_map(|i| i["name"].as_str()).collect();
+    assert_eq!(names, ["b.txt"]);
+}

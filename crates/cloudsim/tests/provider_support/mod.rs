@@ -16,9 +16,12 @@ pub struct Env {
 
 impl Env {
     pub async fn start() -> Env {
-        let sim = Sim::start(SimOptions::default())
-            .await
-            .expect("cloudsim starts");
+        Env::start_with(SimOptions::default()).await
+    }
+
+    /// Starts with `options` (e.g. a state directory).
+    pub async fn start_with(options: SimOptions) -> Env {
+        let sim = Sim::start(options).await.expect("cloudsim starts");
         let http = Client::builder()
             .redirect(redirect::Policy::none())
             .build()
