@@ -607,3 +607,40 @@ async fn delta_links_and_tokens_survive_a_restart_with_state() {
     let names: Vec<&str> = items.iter().filter_map(|i| i["name"].as_str()).collect();
     assert_eq!(names, ["b.txt"]);
 }
+
+#[tokio::test]
+async fn path_based_addressing() {
+    let (env, drive, token) = setup().await;
+    let id = env
+        .put("microsoft", &drive, "My Docs/a b.txt", b"spaced")
+        .await;
+    let (status, _, item) = get(&env, &token, "/v1.0/me/drive/root:/My%20Docs/a%20b.txt:").await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    assert_eq!(item["id"], id.as_str());
+    assert_eq!(
+        item["parentReference"]["path"],
+        format!("/drives/{drive}/root:/My%20Docs")
+    );
+    let (_, _, kids) = get(
+        &env,
+        &token,
+        &format!("/v1.0/drives/{drive}/root:/my docs:/children"),
+    )
+    .await;
+    assert_eq!(
+        kids["value"][0]["id"],
+        id.as_str(),
+        "names match case-insensitively"
+    );
+    let resp = env
+        .http
+        .get(env.url("/v1.0/me/drive/root:/My%20Docs/a%20b.txt:/content"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let (status, _, body) = get(&env, &token, "/v1.0/me/drive/root:/nope.txt:").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "itemNotFound");
+}

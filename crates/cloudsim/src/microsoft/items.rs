@@ -387,6 +387,39 @@ pub fn content(
     Ok(response)
 }
 
+/// Path-based addressing: `root:/Docs/a.txt:` and its `:/children` and
+/// `:/content` (axum has already percent-decoded `rest`).
+pub async fn by_path(
+    state: &AppState,
+    caller: &Caller,
+    drive: DriveRef<'_>,
+    rest: &str,
+    query: &ListQuery,
+    headers: &HeaderMap,
+) -> Result<Response, GraphError> {
+    let (path, tail) = rest.split_once(':').unwrap_or((rest, ""));
+    let id = state.read(|w| {
+        let drive_id = resolve_drive(w, caller, drive)?;
+        w.resolve_path(&drive_id, path)
+            .filter(|i| i.is_live())
+            .map(|i| i.id.clone())
+            .ok_or_else(GraphError::item_not_found)
+    })?;
+    match tail {
+        "" | "/" => get_item(state, caller, drive, &id, headers).await,
+        "/children" => list_children(state, caller, drive, &id, query, headers).await,
+        "/content" => content(state, caller, drive, &id, headers),
+        other => Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!(
+                "Resource not found for the segment '{}'.",
+                other.trim_start_matches('/')
+            ),
+        )),
+    }
+}
+
 /// Handlers for `/drives/{driveId}/items/{itemId}` and friends.
 pub mod routes {
     use super::*;
@@ -497,6 +530,52 @@ pub mod routes {
     ) -> Result<Response, GraphError> {
         let caller = caller(&state, &headers)?;
         content(&state, &caller, DriveRef::Me, &item, &headers)
+    }
+
+    pub async fn me_path(
+        State(state): State<AppState>,
+        Path(rest): Path<String>,
+        Query(query): Query<ListQuery>,
+        headers: HeaderMap,
+    ) -> Result<Response, GraphError> {
+        let caller = caller(&state, &headers)?;
+        by_path(&state, &caller, DriveRef::Me, &rest, &query, &headers).await
+    }
+
+    pub async fn drive_path(
+        State(state): State<AppState>,
+        Path((drive, rest)): Path<(String, String)>,
+        Query(query): Query<ListQuery>,
+        headers: HeaderMap,
+    ) -> Result<Response, GraphError> {
+        let caller = caller(&state, &headers)?;
+        by_path(
+            &state,
+            &caller,
+            DriveRef::Id(&drive),
+            &rest,
+            &query,
+            &headers,
+        )
+        .await
+    }
+
+    pub async fn site_path(
+        State(state): State<AppState>,
+        Path((site, rest)): Path<(String, String)>,
+        Query(query): Query<ListQuery>,
+        headers: HeaderMap,
+    ) -> Result<Response, GraphError> {
+        let caller = caller(&state, &headers)?;
+        by_path(
+            &state,
+            &caller,
+            DriveRef::Site(&site),
+            &rest,
+            &query,
+            &headers,
+        )
+        .await
     }
 
     pub async fn site_item(

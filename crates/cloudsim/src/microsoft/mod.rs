@@ -82,6 +82,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1.0/me/drive/root", get(it::me_root))
         .route("/v1.0/me/drive/root/children", get(it::me_root_children))
         .route("/v1.0/me/drive/root/{function}", get(delta::routes::me))
+        .route("/v1.0/me/drive/root:/{*path}", get(it::me_path))
         .route("/v1.0/me/drive/items/{itemId}", get(it::me_item))
         .route(
             "/v1.0/me/drive/items/{itemId}/children",
@@ -98,6 +99,7 @@ pub fn router() -> Router<AppState> {
             "/v1.0/drives/{driveId}/root/{function}",
             get(delta::routes::drive_root),
         )
+        .route("/v1.0/drives/{driveId}/root:/{*path}", get(it::drive_path))
         .route("/v1.0/drives/{driveId}/items/{itemId}", get(it::drive_item))
         .route(
             "/v1.0/drives/{driveId}/items/{itemId}/children",
@@ -118,6 +120,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1.0/sites/{siteId}/drive/root/{function}",
             get(delta::routes::site),
+        )
+        .route(
+            "/v1.0/sites/{siteId}/drive/root:/{*path}",
+            get(it::site_path),
         )
         .route(
             "/v1.0/sites/{siteId}/drive/items/{itemId}",
