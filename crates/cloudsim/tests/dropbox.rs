@@ -625,3 +625,51 @@ async fn cursors_and_tokens_survive_a_restart_with_state() {
         .collect();
     assert_eq!(paths, ["/b.txt"]);
 }
+
+#[tokio::test]
+async fn longpoll_wakes_on_a_change() {
+    let (env, drive, token) = setup().await;
+    let latest = rpc_ok(
+        &env,
+        &token,
+        "files/list_folder/get_latest_cursor",
+        json!({"path": "", "recursive": true}),
+    )
+    .await;
+    let cursor = latest["cursor"].as_str().unwrap().to_string();
+    let poll = {
+        let http = env.http.clone();
+        let url = env.url("/2/files/list_folder/longpoll");
+        let body = json!({"cursor": cursor, "timeout": 30}).to_string();
+        tokio::spawn(async move {
+            // The notify host takes no Authorization header.
+            let resp = http
+                .post(url)
+                .header("Content-Type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            (status, resp.json::<Value>().await.unwrap())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!poll.is_finished(), "nothing changed yet");
+    env.put("dropbox", &drive, "x.txt", b"x").await;
+    let (status, body) = tokio::time::timeout(std::time::Duration::from_secs(5), poll)
+        .await
+        .expect("longpoll answers after the change")
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["changes"], true);
+
+    let (status, _, _) = rpc(
+        &env,
+        &token,
+        "files/list_folder/longpoll",
+        &json!({"cursor": cursor, "timeout": 5}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "timeout below 30");
+}

@@ -32,6 +32,7 @@ use crate::world::{DriveId, ItemId, World};
 const LIST: &str = "files/list_folder";
 const CONTINUE: &str = "files/list_folder/continue";
 const LATEST: &str = "files/list_folder/get_latest_cursor";
+const LONGPOLL: &str = "files/list_folder/longpoll";
 
 /// Entries per page when the client names no limit.
 const DEFAULT_LIMIT: u32 = 2000;
@@ -154,6 +155,71 @@ pub async fn list_folder_continue(
     }
     let result = page(&state, cursor).await?;
     rpc::ok_json(&result)
+}
+
+/// `files.ListFolderLongpollArg`.
+#[derive(Debug, Deserialize)]
+pub struct LongpollArg {
+    cursor: String,
+    #[serde(default = "default_timeout")]
+    timeout: u64,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// `files.ListFolderLongpollResult`.
+#[derive(Debug, Serialize)]
+struct LongpollResult {
+    changes: bool,
+}
+
+/// `POST /2/files/list_folder/longpoll` (notify host, no authentication):
+/// answers `{"changes": true}` as soon as something in the cursor's folder
+/// changed after it, or `{"changes": false}` after `timeout` seconds
+/// (30..=480).
+pub async fn longpoll(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, DbxError> {
+    let arg: LongpollArg = rpc::json_arg(LONGPOLL, &headers, &body)?;
+    if !(30..=480).contains(&arg.timeout) {
+        return Err(DbxError::bad_input(
+            LONGPOLL,
+            format!(
+                "request body: timeout: {} is not within range [30, 480]",
+                arg.timeout
+            ),
+        ));
+    }
+    let cursor = Cursor::decode(LONGPOLL, &arg.cursor)?;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(arg.timeout);
+    loop {
+        if state.read(|w| has_changes(w, &cursor))? {
+            return rpc::ok_json(&LongpollResult { changes: true });
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return rpc::ok_json(&LongpollResult { changes: false });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// True when `continue` with this cursor would return entries.
+fn has_changes(world: &World, cursor: &Cursor) -> Result<bool, DbxError> {
+    let folder_live = world.item(&cursor.f).is_some_and(|f| f.is_live());
+    let Some(drive) = world.drive(&cursor.d).filter(|_| folder_live) else {
+        return Err(DbxError::reset());
+    };
+    let pos = match cursor.p {
+        Phase::L { snap, .. } if snap < drive.cursor_floor => return Err(DbxError::reset()),
+        Phase::L { .. } => return Ok(true),
+        Phase::C { pos } => pos,
+    };
+    let planned = plan_changes(world, cursor.clone(), pos)?;
+    Ok(!planned.items.is_empty() || planned.has_more)
 }
 
 /// `POST /2/files/list_folder/get_latest_cursor`.

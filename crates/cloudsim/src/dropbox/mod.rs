@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
             "/2/files/list_folder/get_latest_cursor",
             post(list_folder::get_latest_cursor),
         )
+        .route("/2/files/list_folder/longpoll", post(list_folder::longpoll))
         .route("/2/files/download", post(download::download))
         .route("/2/{*route}", any(unknown))
 }
