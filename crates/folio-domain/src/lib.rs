@@ -2,13 +2,15 @@
 //!
 //! Reading order: [`ids`] (natural ids, usernames), [`library`] (library kinds,
 //! sources, schedules), [`permission`] (who may do what), [`path`] (safe
-//! library paths). Nothing here does I/O; every type that exists is valid
+//! library paths), [`sanitize`] (remote names made
+//! into safe path segments). Nothing here does I/O; every type that exists is valid
 //! because it can only be built through its `parse` constructor.
 
 pub mod ids;
 pub mod library;
 pub mod path;
 pub mod permission;
+pub mod sanitize;
 
 pub use ids::{NaturalId, Username};
 pub use library::{LibrarySource, LibraryType, SyncSchedule};
