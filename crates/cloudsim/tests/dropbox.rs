@@ -673,3 +673,20 @@ async fn longpoll_wakes_on_a_change() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "timeout below 30");
 }
+
+#[tokio::test]
+async fn include_deleted_and_folder_ids() {
+    let (env, drive, token) = setup().await;
+    env.put("dropbox", &drive, "d/keep.txt", b"k").await;
+    env.put("dropbox", &drive, "d/gone.txt", b"g").await;
+    env.remove("dropbox", &drive, "d/gone.txt").await;
+    let (plain, _, _) = list_all(&env, &token, json!({"path": "/d"})).await;
+    assert_eq!(plain.len(), 1);
+    let (with_deleted, _, _) =
+        list_all(&env, &token, json!({"path": "/d", "include_deleted": true})).await;
+    assert_eq!(at(&with_deleted, "/d/gone.txt").unwrap()[".tag"], "deleted");
+    let (root, _, _) = list_all(&env, &token, json!({"path": ""})).await;
+    let folder_id = at(&root, "/d").unwrap()["id"].as_str().unwrap().to_string();
+    let (by_id, _, _) = list_all(&env, &token, json!({"path": folder_id})).await;
+    assert_eq!(by_id[0]["path_lower"], "/d/keep.txt");
+}

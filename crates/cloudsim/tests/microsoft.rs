@@ -644,3 +644,21 @@ async fn path_based_addressing() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "itemNotFound");
 }
+
+#[tokio::test]
+async fn folder_scoped_delta_sees_only_its_subtree() {
+    let (env, drive, token) = setup().await;
+    env.put("microsoft", &drive, "in/a.txt", b"a").await;
+    env.put("microsoft", &drive, "out/b.txt", b"b").await;
+    let (_, _, root) = get(&env, &token, "/v1.0/me/drive/root:/in:").await;
+    let folder = root["id"].as_str().unwrap().to_string();
+    let first = format!("/v1.0/drives/{drive}/items/{folder}/delta");
+    let (items, link, _) = delta_all(&env, &token, &first).await;
+    let names: Vec<&str> = items.iter().filter_map(|i| i["name"].as_str()).collect();
+    assert_eq!(names, ["in", "a.txt"]);
+    env.put("microsoft", &drive, "out/c.txt", b"c").await;
+    env.put("microsoft", &drive, "in/d.txt", b"d").await;
+    let (changed, _, _) = delta_all(&env, &token, &link).await;
+    let names: Vec<&str> = changed.iter().filter_map(|i| i["name"].as_str()).collect();
+    assert_eq!(names, ["d.txt"]);
+}
