@@ -1,1 +1,41 @@
-//! One Connector trait with a Capability value, and one folder per provider (gdrive, onedrive, sharepoint, dropbox). Filled by the sync issue.
+//! Folio's provider connectors: one [`Connector`] trait, a [`Capability`]
+//! value per provider, one error vocabulary ([`ConnectorError`]), and one
+//! folder per provider with the same files (`backend.rs` thin and
+//! implementing the trait, `model.rs` wire structs, `core.rs` requests,
+//! `lister.rs` paging and cursors, `error.rs` the one `parse_error`).
+//!
+//! Reading order:
+//! 1. [`connector`]: the contract ([`Connector`], [`AccessTokenSource`]).
+//! 2. [`types`], [`capability`], [`error`], [`hash`]: what crosses it.
+//! 3. [`config`]: [`ConnectorConfig`] and the factory [`connector_for`].
+//! 4. [`layers`]: retry, rate limit, tracing, and their order.
+//! 5. The providers: [`gdrive`], [`msgraph`] (with [`onedrive`] and
+//!    [`sharepoint`] on top), [`dropbox`].
+//!
+//! The crate depends on no Folio crate but `folio-domain` (for the
+//! library `source` shape). Tests run every connector against cloudsim.
+
+pub mod capability;
+pub mod config;
+pub mod connector;
+pub mod dropbox;
+pub mod error;
+pub mod gdrive;
+pub mod hash;
+mod http;
+pub mod layers;
+pub mod msgraph;
+pub mod onedrive;
+pub mod sharepoint;
+pub mod types;
+
+pub use capability::{Capability, ChangeFeedKind, FeedScope};
+pub use config::{ConnectorConfig, ExportFormats, bare_connector, connector_for};
+pub use connector::{AccessTokenSource, ByteStream, Connector};
+pub use error::ConnectorError;
+pub use hash::{HashKind, RemoteHash, Verifier};
+pub use http::parse_retry_after;
+pub use types::{
+    AccountInfo, ChangePage, Cursor, ExportInfo, PageState, ProviderKind, RemoteChange,
+    RemoteFolder, RemoteItem, RemoteRoot, ShortcutTarget, Source,
+};

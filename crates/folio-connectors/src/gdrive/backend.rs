@@ -1,0 +1,72 @@
+//! The [`Connector`] for Google Drive: thin, over [`GdriveCore`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::core::GdriveCore;
+use crate::{
+    AccessTokenSource, AccountInfo, ByteStream, Capability, ChangeFeedKind, ChangePage, Connector,
+    ConnectorConfig, ConnectorError, Cursor, FeedScope, HashKind, RemoteFolder, RemoteItem,
+    RemoteRoot,
+};
+
+/// Google Drive: My Drive, a folder in it, or a shared drive.
+pub struct GdriveBackend {
+    core: GdriveCore,
+}
+
+impl GdriveBackend {
+    /// Builds it; no I/O until the first call.
+    pub fn new(
+        config: &ConnectorConfig,
+        tokens: Arc<dyn AccessTokenSource>,
+    ) -> Result<Self, ConnectorError> {
+        Ok(Self {
+            core: GdriveCore::new(config, tokens)?,
+        })
+    }
+}
+
+#[async_trait]
+impl Connector for GdriveBackend {
+    fn capability(&self) -> Capability {
+        Capability {
+            change_feed: ChangeFeedKind::DrivePageToken,
+            feed_scope: FeedScope::Drive,
+            hash: HashKind::Md5,
+            exports_native_docs: true,
+            has_shortcuts: true,
+            duplicate_names: true,
+            case_insensitive_names: false,
+            parent_ids: true,
+            folder_delete_implies_children: true,
+            can_revoke: false,
+        }
+    }
+    async fn root(&self) -> Result<RemoteRoot, ConnectorError> {
+        self.core.root().await
+    }
+    async fn start_cursor(&self) -> Result<Cursor, ConnectorError> {
+        self.core.start_cursor().await
+    }
+    async fn list_changes(&self, cursor: Option<Cursor>) -> Result<ChangePage, ConnectorError> {
+        self.core.list_changes(cursor).await
+    }
+    async fn download(&self, item: &RemoteItem) -> Result<ByteStream, ConnectorError> {
+        self.core.download(item).await
+    }
+    async fn account(&self) -> Result<AccountInfo, ConnectorError> {
+        self.core.account().await
+    }
+    async fn list_folders(
+        &self,
+        parent: Option<&str>,
+    ) -> Result<Vec<RemoteFolder>, ConnectorError> {
+        self.core.list_folders(parent).await
+    }
+    async fn revoke(&self) -> Result<bool, ConnectorError> {
+        // Google revokes at its OAuth host (`/revoke`), not the API host.
+        Ok(false)
+    }
+}

@@ -1,0 +1,172 @@
+//! Shared HTTP plumbing for every backend: the bearer token with one refresh
+//! and one retry on 401, and the hand-off of error answers to the
+//! provider's `parse_error`.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::{AccessTokenSource, ConnectorError};
+
+/// Turns a provider's error answer into a [`ConnectorError`].
+pub(crate) type ParseError = fn(StatusCode, &HeaderMap, &str) -> ConnectorError;
+
+/// An authorized HTTP client for one provider.
+#[derive(Clone)]
+pub(crate) struct Http {
+    pub client: reqwest::Client,
+    tokens: Arc<dyn AccessTokenSource>,
+    parse_error: ParseError,
+}
+
+/// Error bodies are read up to this size for the message.
+const MAX_ERROR_BODY: usize = 16 * 1024;
+
+impl Http {
+    pub fn new(
+        client: reqwest::Client,
+        tokens: Arc<dyn AccessTokenSource>,
+        parse_error: ParseError,
+    ) -> Self {
+        Self {
+            client,
+            tokens,
+            parse_error,
+        }
+    }
+
+    /// Sends `make()` with the bearer token; on 401 refreshes once and sends
+    /// again; a second 401 is [`ConnectorError::Unauthorized`]. Any other
+    /// non-2xx answer goes through the provider's `parse_error`.
+    pub async fn send(
+        &self,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<Response, ConnectorError> {
+        let token = self.tokens.access_token().await?;
+        let resp = make().bearer_auth(&token).send().await?;
+        if resp.status() != StatusCode::UNAUTHORIZED {
+            return self.check(resp).await;
+        }
+        let fresh = self.tokens.refresh_after_unauthorized(&token).await?;
+        let resp = make().bearer_auth(&fresh).send().await?;
+        if resp.status() == StatusCode::UNAUTHORIZED {
+            let body = read_error_body(resp).await;
+            return Err(ConnectorError::Unauthorized(format!(
+                "401 again after a refresh: {body}"
+            )));
+        }
+        self.check(resp).await
+    }
+
+    /// Sends without any token (pre-authenticated download URLs).
+    pub async fn send_anonymous(&self, req: RequestBuilder) -> Result<Response, ConnectorError> {
+        self.check(req.send().await?).await
+    }
+
+    /// [`Self::send`] and decode the JSON body.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        make: impl Fn() -> RequestBuilder,
+    ) -> Result<T, ConnectorError> {
+        let resp = self.send(make).await?;
+        decode(resp).await
+    }
+
+    async fn check(&self, resp: Response) -> Result<Response, ConnectorError> {
+        let status = resp.status();
+        if status.is_success() || status.is_redirection() {
+            return Ok(resp);
+        }
+        let headers = resp.headers().clone();
+        let body = read_error_body(resp).await;
+        Err((self.parse_error)(status, &headers, &body))
+    }
+}
+
+/// Decodes a JSON body, naming the type on failure.
+pub(crate) async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ConnectorError> {
+    let url = resp.url().path().to_owned();
+    let bytes = resp.bytes().await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ConnectorError::Permanent(format!(
+            "unexpected answer from {url} (expected {}): {e}",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
+async fn read_error_body(resp: Response) -> String {
+    match resp.bytes().await {
+        Ok(b) => String::from_utf8_lossy(&b[..b.len().min(MAX_ERROR_BODY)]).into_owned(),
+        Err(e) => format!("(body unreadable: {e})"),
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 10.2.3).
+pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The kinds every provider shares by status code alone; providers call it
+/// after looking at their own reasons.
+pub(crate) fn by_status(
+    status: StatusCode,
+    headers: &HeaderMap,
+    message: String,
+) -> ConnectorError {
+    match status.as_u16() {
+        401 => ConnectorError::Unauthorized(message),
+        404 => ConnectorError::NotFound(message),
+        429 => ConnectorError::RateLimited {
+            retry_after: parse_retry_after(headers),
+            message,
+        },
+        408 | 500..=599 => ConnectorError::Temporary {
+            message: format!("{status}: {message}"),
+            retry_after: parse_retry_after(headers),
+        },
+        _ => ConnectorError::Permanent(format!("{status}: {message}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn retry_after_seconds_and_http_date() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(7)));
+        let later = SystemTime::now() + Duration::from_secs(30);
+        let date = httpdate::fmt_http_date(later);
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_str(&date).expect("ascii date"),
+        );
+        let got = parse_retry_after(&h).expect("a date parses");
+        assert!(
+            got > Duration::from_secs(25) && got <= Duration::from_secs(30),
+            "{got:?}"
+        );
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(parse_retry_after(&h), None);
+    }
+}
