@@ -2,7 +2,7 @@
 //!
 //! Reading order: [`Store`] (connecting, migrating, the backend enum),
 //! [`error`], then one module per aggregate: [`users`], [`libraries`],
-//! [`files`]. Every query is written once, in the SQL subset both backends
+//! [`files`], [`sync`]. Every query is written once, in the SQL subset both backends
 //! accept (`$n` placeholders, `ON CONFLICT`, `RETURNING`), and runs on either
 //! pool through the `on_db!` macro. Only connecting, locking and migrations
 //! differ per backend. Write transactions on SQLite start with
@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod libraries;
 pub mod models;
+pub mod sync;
 pub mod users;
 
 pub use backend::{Backend, Store};

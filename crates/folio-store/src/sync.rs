@@ -1,0 +1,710 @@
+//! The sync engine's state: remote item trees, change cursors, sync runs
+//! (history, progress and the one-at-a-time lease) and schedule claims.
+//!
+//! Reading order: [`SyncBatch`] and [`Store::apply_sync_batch`] (one page of
+//! changes and its cursor, committed together), the remote item and cursor
+//! reads, [`Store::begin_sync_run`] (the lease), progress and finishing,
+//! then schedules ([`Store::claim_sync_schedule`], compare-and-set).
+//!
+//! Times that are compared in SQL (leases, schedules) are Unix milliseconds
+//! in BIGINT columns, so both backends order them the same way.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::backend::{BeginWrite, on_db};
+use crate::{FileRecord, Result, Store, StoreError};
+
+/// One provider item of a library's source, keyed by its provider id.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RemoteItemRow {
+    pub library_id: Uuid,
+    pub remote_id: String,
+    pub parent_id: Option<String>,
+    /// The raw provider name.
+    pub name: String,
+    pub is_folder: bool,
+    /// The library path it maps to; `None` while outside the source or not
+    /// placed (skipped, failed).
+    pub path: Option<String>,
+    pub size: Option<i64>,
+    /// The provider's hash, as `kind:value`.
+    pub remote_hash: Option<String>,
+    pub version: Option<String>,
+    /// SHA-256 of the stored blob, for a synced file.
+    pub content_hash: Option<String>,
+    /// The full listing that last saw the item (mark and sweep).
+    pub seen_listing: Option<Uuid>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a library's change feed stands.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CursorRow {
+    pub cursor: String,
+    /// False while a full listing is in progress (the cursor resumes it).
+    pub complete: bool,
+    /// The full listing in progress or last completed.
+    pub listing_id: Option<Uuid>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Everything one page of changes writes. [`Store::apply_sync_batch`]
+/// commits it in one transaction, in the order of the fields.
+#[derive(Debug, Clone, Default)]
+pub struct SyncBatch {
+    pub library_id: Uuid,
+    /// Library paths whose files leave the library.
+    pub file_deletes: Vec<String>,
+    /// Files that keep their bytes under a new path: `(from, to)`. Applied
+    /// through temporary names, so swaps and chains are fine.
+    pub file_moves: Vec<(String, String)>,
+    /// Files created or replaced (their blobs are already in storage).
+    pub file_puts: Vec<FileRecord>,
+    /// Provider ids whose item rows go.
+    pub item_deletes: Vec<String>,
+    /// Item rows created or replaced.
+    pub item_upserts: Vec<RemoteItemRow>,
+    /// The cursor to store with these changes (`None` keeps the old one).
+    pub cursor: Option<CursorRow>,
+}
+
+/// A sync run: history entry, progress record and lease.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SyncRun {
+    pub id: Uuid,
+    pub library_id: Uuid,
+    pub progress_id: String,
+    /// `manual`, `schedule` or `reconcile`.
+    pub trigger_kind: String,
+    /// `running`, `done`, `failed` or `held` (deletions waiting for a
+    /// confirmation).
+    pub status: String,
+    /// `listing`, `downloading`, `deleting` or `done`.
+    pub phase: String,
+    pub done: i64,
+    pub total: i64,
+    pub bytes: i64,
+    pub current_file: Option<String>,
+    pub synced_files: i64,
+    pub added_files: i64,
+    pub updated_files: i64,
+    pub deleted_files: i64,
+    /// JSON array of `{path, remoteId, message}`.
+    pub errors: String,
+    pub message: Option<String>,
+    pub lease_owner: String,
+    pub lease_until_ms: i64,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// What [`Store::begin_sync_run`] needs.
+#[derive(Debug, Clone)]
+pub struct NewSyncRun {
+    pub library_id: Uuid,
+    pub progress_id: String,
+    pub trigger_kind: String,
+    /// Who holds the lease (a process-unique string).
+    pub lease_owner: String,
+    /// The lease lasts until this instant (Unix ms); renew it before then.
+    pub lease_until_ms: i64,
+}
+
+/// The answer of [`Store::begin_sync_run`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum BeginRun {
+    /// The new run; its caller holds the lease.
+    Started(SyncRun),
+    /// Another run of the library holds a live lease.
+    Busy(SyncRun),
+}
+
+/// A progress snapshot written by the heartbeat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunProgress {
+    pub phase: String,
+    pub done: i64,
+    pub total: i64,
+    pub bytes: i64,
+    pub current_file: Option<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub status: String,
+    pub synced_files: i64,
+    pub added_files: i64,
+    pub updated_files: i64,
+    pub deleted_files: i64,
+    /// JSON array of `{path, remoteId, message}`.
+    pub errors: String,
+    pub message: Option<String>,
+}
+
+/// A library's schedule state.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ScheduleRow {
+    pub library_id: Uuid,
+    pub next_run_ms: i64,
+    pub next_reconcile_ms: i64,
+}
+
+const ITEM_COLUMNS: &str = "library_id, remote_id, parent_id, name, is_folder, path, size, \
+                            remote_hash, version, content_hash, seen_listing, updated_at";
+const RUN_COLUMNS: &str = "id, library_id, progress_id, trigger_kind, status, phase, done, total, \
+                           bytes, current_file, synced_files, added_files, updated_files, \
+                           deleted_files, errors, message, lease_owner, lease_until_ms, \
+                           started_at, updated_at, finished_at";
+/// Prefix of the temporary names file moves pass through (a control
+/// character, so no library path can have it).
+const MOVING_PREFIX: &str = "\u{1}moving/";
+
+impl Store {
+    /// Commits one page: file deletes, file moves, file puts (blob rows
+    /// first), item deletes, item upserts, then the cursor. Before commit,
+    /// `blobs_still_stored` is asked whether the put files' blobs are in
+    /// storage (under the write lock, so an orphan sweep cannot race); if
+    /// not, nothing is written and `BlobVanished` is returned. Returns the
+    /// hashes that files stopped pointing at (candidates for
+    /// [`Store::remove_blob_if_orphan`]).
+    pub async fn apply_sync_batch<F, Fut>(
+        &self,
+        batch: &SyncBatch,
+        blobs_still_stored: F,
+    ) -> Result<Vec<String>>
+    where
+        F: FnOnce(Vec<String>) -> Fut,
+        Fut: Future<Output = std::result::Result<bool, String>>,
+    {
+        let now = Utc::now();
+        let lib = batch.library_id;
+        let released = on_db!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let mut released: Vec<String> = Vec::new();
+            for path in &batch.file_deletes {
+                let hash: Option<String> = sqlx::query_scalar(
+                    "DELETE FROM files WHERE library_id = $1 AND path = $2 RETURNING hash",
+                )
+                .bind(lib)
+                .bind(path)
+                .fetch_optional(&mut *tx)
+                .await?;
+                released.extend(hash);
+            }
+            for (index, (from, _)) in batch.file_moves.iter().enumerate() {
+                sqlx::query("UPDATE files SET path = $3, updated_at = $4 WHERE library_id = $1 AND path = $2")
+                    .bind(lib)
+                    .bind(from)
+                    .bind(format!("{MOVING_PREFIX}{index}"))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (index, (_, to)) in batch.file_moves.iter().enumerate() {
+                sqlx::query("UPDATE files SET path = $3 WHERE library_id = $1 AND path = $2")
+                    .bind(lib)
+                    .bind(format!("{MOVING_PREFIX}{index}"))
+                    .bind(to)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for record in &batch.file_puts {
+                sqlx::query(
+                    "INSERT INTO blobs (hash, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
+                )
+                .bind(&record.hash)
+                .bind(record.size)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let previous: Option<String> = sqlx::query_scalar(
+                    "SELECT hash FROM files WHERE library_id = $1 AND path = $2",
+                )
+                .bind(lib)
+                .bind(&record.path)
+                .fetch_optional(&mut *tx)
+                .await?;
+                released.extend(previous.filter(|old| *old != record.hash));
+                sqlx::query(
+                    "INSERT INTO files (library_id, path, size, content_type, hash, modified_at, remote_id, synced_at, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (library_id, path) DO UPDATE SET size = excluded.size, \
+                     content_type = excluded.content_type, hash = excluded.hash, modified_at = excluded.modified_at, \
+                     remote_id = excluded.remote_id, synced_at = excluded.synced_at, updated_at = excluded.updated_at",
+                )
+                .bind(lib)
+                .bind(&record.path)
+                .bind(record.size)
+                .bind(&record.content_type)
+                .bind(&record.hash)
+                .bind(record.modified_at)
+                .bind(&record.remote_id)
+                .bind(record.synced_at)
+                .bind(record.created_at)
+                .bind(record.updated_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for remote_id in &batch.item_deletes {
+                sqlx::query("DELETE FROM remote_items WHERE library_id = $1 AND remote_id = $2")
+                    .bind(lib)
+                    .bind(remote_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for item in &batch.item_upserts {
+                sqlx::query(
+                    "INSERT INTO remote_items (library_id, remote_id, parent_id, name, is_folder, path, size, \
+                     remote_hash, version, content_hash, seen_listing, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     ON CONFLICT (library_id, remote_id) DO UPDATE SET parent_id = excluded.parent_id, \
+                     name = excluded.name, is_folder = excluded.is_folder, path = excluded.path, \
+                     size = excluded.size, remote_hash = excluded.remote_hash, version = excluded.version, \
+                     content_hash = excluded.content_hash, seen_listing = excluded.seen_listing, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(lib)
+                .bind(&item.remote_id)
+                .bind(&item.parent_id)
+                .bind(&item.name)
+                .bind(item.is_folder)
+                .bind(&item.path)
+                .bind(item.size)
+                .bind(&item.remote_hash)
+                .bind(&item.version)
+                .bind(&item.content_hash)
+                .bind(item.seen_listing)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(cursor) = &batch.cursor {
+                sqlx::query(
+                    "INSERT INTO sync_cursors (library_id, cursor, complete, listing_id, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (library_id) DO UPDATE SET \
+                     cursor = excluded.cursor, complete = excluded.complete, \
+                     listing_id = excluded.listing_id, updated_at = excluded.updated_at",
+                )
+                .bind(lib)
+                .bind(&cursor.cursor)
+                .bind(cursor.complete)
+                .bind(cursor.listing_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let hashes = batch.file_puts.iter().map(|f| f.hash.clone()).collect();
+            if !blobs_still_stored(hashes).await.map_err(StoreError::Blob)? {
+                return Err(StoreError::BlobVanished(
+                    "one of the files of this page".to_owned(),
+                ));
+            }
+            tx.commit().await?;
+            released
+        });
+        Ok(released)
+    }
+
+    /// The item `remote_id` of a library, if known.
+    pub async fn get_remote_item(
+        &self,
+        library_id: Uuid,
+        remote_id: &str,
+    ) -> Result<Option<RemoteItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 AND remote_id = $2"
+        );
+        let row = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(library_id)
+                .bind(remote_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row)
+    }
+
+    /// The items whose parent is `parent_id`, by remote id.
+    pub async fn remote_children(
+        &self,
+        library_id: Uuid,
+        parent_id: &str,
+    ) -> Result<Vec<RemoteItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 AND parent_id = $2 ORDER BY remote_id"
+        );
+        let rows = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(library_id)
+                .bind(parent_id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// Up to `limit` items the full listing `listing_id` did not see (the
+    /// sweep of mark and sweep), by remote id.
+    pub async fn remote_items_not_seen(
+        &self,
+        library_id: Uuid,
+        listing_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<RemoteItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 \
+             AND (seen_listing IS NULL OR seen_listing <> $2) ORDER BY remote_id LIMIT $3"
+        );
+        let rows = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(library_id)
+                .bind(listing_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
+    /// How many items of a library are files with a library path.
+    pub async fn count_placed_remote_files(&self, library_id: Uuid) -> Result<i64> {
+        let count = on_db!(self, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM remote_items WHERE library_id = $1 AND is_folder = FALSE AND path IS NOT NULL",
+            )
+            .bind(library_id)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(count)
+    }
+
+    /// The stored change cursor of a library.
+    pub async fn get_sync_cursor(&self, library_id: Uuid) -> Result<Option<CursorRow>> {
+        let row = on_db!(self, |pool| {
+            sqlx::query_as(
+                "SELECT cursor, complete, listing_id, updated_at FROM sync_cursors WHERE library_id = $1",
+            )
+            .bind(library_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+
+    /// Forgets a library's item tree and cursor (purge), in one
+    /// transaction. Files are not touched.
+    pub async fn clear_sync_state(&self, library_id: Uuid) -> Result<()> {
+        on_db!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("DELETE FROM remote_items WHERE library_id = $1")
+                .bind(library_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM sync_cursors WHERE library_id = $1")
+                .bind(library_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Starts a run of `new.library_id` unless another one holds a live
+    /// lease (`now_ms` <= its `lease_until_ms`): then returns that one as
+    /// [`BeginRun::Busy`]. A running run whose lease lapsed (its process
+    /// died) is marked failed and replaced. A partial unique index allows
+    /// one running run per library, so two replicas racing here cannot both
+    /// start.
+    pub async fn begin_sync_run(&self, new: &NewSyncRun, now_ms: i64) -> Result<BeginRun> {
+        match self.try_begin_sync_run(new, now_ms).await {
+            Err(StoreError::Conflict(_)) => match self.running_sync_run(new.library_id).await? {
+                Some(run) => Ok(BeginRun::Busy(run)),
+                None => Err(StoreError::Conflict("a running sync of this library")),
+            },
+            other => other,
+        }
+    }
+
+    async fn try_begin_sync_run(&self, new: &NewSyncRun, now_ms: i64) -> Result<BeginRun> {
+        let now = Utc::now();
+        let id = Uuid::new_v4();
+        let running_sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE library_id = $1 AND status = 'running'"
+        );
+        let started_sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1");
+        let answer = on_db!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let running: Option<SyncRun> = sqlx::query_as(sqlx::AssertSqlSafe(running_sql))
+                .bind(new.library_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match running {
+                Some(run) if run.lease_until_ms >= now_ms => BeginRun::Busy(run),
+                stale => {
+                    if let Some(run) = stale {
+                        sqlx::query(
+                            "UPDATE sync_runs SET status = 'failed', finished_at = $2, updated_at = $2, \
+                             message = 'abandoned: the process running it stopped (its lease expired)' \
+                             WHERE id = $1",
+                        )
+                        .bind(run.id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    sqlx::query(
+                        "INSERT INTO sync_runs (id, library_id, progress_id, trigger_kind, status, phase, \
+                         done, total, bytes, synced_files, added_files, updated_files, deleted_files, \
+                         errors, lease_owner, lease_until_ms, started_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, 'running', 'listing', 0, 0, 0, 0, 0, 0, 0, '[]', $5, $6, $7, $7)",
+                    )
+                    .bind(id)
+                    .bind(new.library_id)
+                    .bind(&new.progress_id)
+                    .bind(&new.trigger_kind)
+                    .bind(&new.lease_owner)
+                    .bind(new.lease_until_ms)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let run: SyncRun = sqlx::query_as(sqlx::AssertSqlSafe(started_sql))
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    BeginRun::Started(run)
+                }
+            }
+        });
+        Ok(answer)
+    }
+
+    /// Writes progress and extends the lease of a running run held by
+    /// `owner`. Returns false when the run is no longer this owner's
+    /// (taken over after a lapse, or finished): the caller must stop.
+    pub async fn renew_sync_run(
+        &self,
+        run_id: Uuid,
+        owner: &str,
+        progress: &RunProgress,
+        lease_until_ms: i64,
+    ) -> Result<bool> {
+        let now = Utc::now();
+        let updated = on_db!(self, |pool| {
+            sqlx::query(
+                "UPDATE sync_runs SET phase = $3, done = $4, total = $5, bytes = $6, current_file = $7, \
+                 lease_until_ms = $8, updated_at = $9 \
+                 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+            )
+            .bind(run_id)
+            .bind(owner)
+            .bind(&progress.phase)
+            .bind(progress.done)
+            .bind(progress.total)
+            .bind(progress.bytes)
+            .bind(&progress.current_file)
+            .bind(lease_until_ms)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Records how a run ended and releases its lease.
+    pub async fn finish_sync_run(&self, run_id: Uuid, outcome: &RunOutcome) -> Result<()> {
+        let now = Utc::now();
+        let updated = on_db!(self, |pool| {
+            sqlx::query(
+                "UPDATE sync_runs SET status = $2, phase = 'done', current_file = NULL, synced_files = $3, \
+                 added_files = $4, updated_files = $5, deleted_files = $6, errors = $7, message = $8, \
+                 finished_at = $9, updated_at = $9 WHERE id = $1",
+            )
+            .bind(run_id)
+            .bind(&outcome.status)
+            .bind(outcome.synced_files)
+            .bind(outcome.added_files)
+            .bind(outcome.updated_files)
+            .bind(outcome.deleted_files)
+            .bind(&outcome.errors)
+            .bind(&outcome.message)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if updated == 0 {
+            return Err(StoreError::NotFound("sync run"));
+        }
+        Ok(())
+    }
+
+    /// Records a run that never started work (a scheduled sync without a
+    /// usable connection): one finished row with `status` and `message`.
+    pub async fn record_sync_run(
+        &self,
+        library_id: Uuid,
+        trigger_kind: &str,
+        status: &str,
+        message: &str,
+    ) -> Result<SyncRun> {
+        let now = Utc::now();
+        let id = Uuid::new_v4();
+        let sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1");
+        let run = on_db!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO sync_runs (id, library_id, progress_id, trigger_kind, status, phase, \
+                 done, total, bytes, synced_files, added_files, updated_files, deleted_files, \
+                 errors, message, lease_owner, lease_until_ms, started_at, updated_at, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'done', 0, 0, 0, 0, 0, 0, 0, '[]', $6, '', 0, $7, $7, $7)",
+            )
+            .bind(id)
+            .bind(library_id)
+            .bind(id.to_string())
+            .bind(trigger_kind)
+            .bind(status)
+            .bind(message)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(run)
+    }
+
+    /// The running run of a library, if any (live lease or not).
+    pub async fn running_sync_run(&self, library_id: Uuid) -> Result<Option<SyncRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE library_id = $1 AND status = 'running'"
+        );
+        let run = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(library_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(run)
+    }
+
+    /// The newest run that carries `progress_id`.
+    pub async fn sync_run_by_progress(&self, progress_id: &str) -> Result<Option<SyncRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE progress_id = $1 ORDER BY started_at DESC LIMIT 1"
+        );
+        let run = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(progress_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(run)
+    }
+
+    /// A library's runs, newest first.
+    pub async fn list_sync_runs(&self, library_id: Uuid, limit: u32) -> Result<Vec<SyncRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE library_id = $1 ORDER BY started_at DESC LIMIT $2"
+        );
+        let runs = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(library_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(runs)
+    }
+}
+
+impl Store {
+    /// Creates or replaces a library's schedule state.
+    pub async fn put_sync_schedule(&self, row: &ScheduleRow) -> Result<()> {
+        on_db!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO sync_schedules (library_id, next_run_ms, next_reconcile_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (library_id) DO UPDATE SET next_run_ms = excluded.next_run_ms, \
+                 next_reconcile_ms = excluded.next_reconcile_ms",
+            )
+            .bind(row.library_id)
+            .bind(row.next_run_ms)
+            .bind(row.next_reconcile_ms)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Drops a library's schedule state (its schedule was removed).
+    pub async fn delete_sync_schedule(&self, library_id: Uuid) -> Result<()> {
+        on_db!(self, |pool| {
+            sqlx::query("DELETE FROM sync_schedules WHERE library_id = $1")
+                .bind(library_id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// A library's schedule state.
+    pub async fn get_sync_schedule(&self, library_id: Uuid) -> Result<Option<ScheduleRow>> {
+        let row = on_db!(self, |pool| {
+            sqlx::query_as(
+                "SELECT library_id, next_run_ms, next_reconcile_ms FROM sync_schedules WHERE library_id = $1",
+            )
+            .bind(library_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+
+    /// Schedules due at `now_ms`, earliest first.
+    pub async fn due_sync_schedules(&self, now_ms: i64, limit: u32) -> Result<Vec<ScheduleRow>> {
+        let rows = on_db!(self, |pool| {
+            sqlx::query_as(
+                "SELECT library_id, next_run_ms, next_reconcile_ms FROM sync_schedules \
+                 WHERE next_run_ms <= $1 ORDER BY next_run_ms LIMIT $2",
+            )
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Claims one tick of a schedule: moves `next_run_ms` from `expected`
+    /// to `next` only if no other replica moved it first. True means this
+    /// caller owns the tick and runs the sync.
+    pub async fn claim_sync_schedule(
+        &self,
+        library_id: Uuid,
+        expected: i64,
+        next: i64,
+    ) -> Result<bool> {
+        let updated = on_db!(self, |pool| {
+            sqlx::query(
+                "UPDATE sync_schedules SET next_run_ms = $3 WHERE library_id = $1 AND next_run_ms = $2",
+            )
+            .bind(library_id)
+            .bind(expected)
+            .bind(next)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+}

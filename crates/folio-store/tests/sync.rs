@@ -1,0 +1,381 @@
+//! The sync tables' contract (remote items, cursors, runs and leases,
+//! schedules), on SQLite always and on PostgreSQL when
+//! FOLIO_TEST_DATABASE_URL is set (each test in its own schema).
+
+use chrono::Utc;
+use folio_domain::LibrarySource;
+use folio_store::sync::{
+    BeginRun, CursorRow, NewSyncRun, RemoteItemRow, RunOutcome, RunProgress, ScheduleRow, SyncBatch,
+};
+use folio_store::{FileRecord, NewLibrary, NewUser, Store, StoreError};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+async fn fresh_store(dir: &TempDir) -> Store {
+    let store = match std::env::var("FOLIO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(url) => {
+            Store::connect_postgres_schema(&url, &format!("t_{}", Uuid::new_v4().simple()))
+                .await
+                .expect("connect to PostgreSQL")
+        }
+        None => Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .expect("connect to SQLite"),
+    };
+    store.migrate().await.expect("migrate");
+    store
+}
+
+async fn library(store: &Store) -> Uuid {
+    let owner = store
+        .create_user(NewUser {
+            username: format!("u{}", Uuid::new_v4().simple()),
+            display_name: None,
+            password_hash: None,
+            is_admin: false,
+        })
+        .await
+        .unwrap()
+        .id;
+    store
+        .create_library(NewLibrary {
+            natural_id: format!("l{}", Uuid::new_v4().simple()),
+            name: "lib".into(),
+            description: None,
+            library_type: "google-drive".into(),
+            owner_id: owner,
+            source: LibrarySource::default(),
+            sync_schedule: None,
+        })
+        .await
+        .unwrap()
+        .id
+}
+
+fn item(
+    library_id: Uuid,
+    id: &str,
+    parent: Option<&str>,
+    path: Option<&str>,
+    folder: bool,
+) -> RemoteItemRow {
+    RemoteItemRow {
+        library_id,
+        remote_id: id.into(),
+        parent_id: parent.map(Into::into),
+        name: id.into(),
+        is_folder: folder,
+        path: path.map(Into::into),
+        size: (!folder).then_some(3),
+        remote_hash: None,
+        version: None,
+        content_hash: None,
+        seen_listing: None,
+        updated_at: Utc::now(),
+    }
+}
+
+fn file(library_id: Uuid, path: &str, hash: &str, remote_id: &str) -> FileRecord {
+    let now = Utc::now();
+    FileRecord {
+        library_id,
+        path: path.into(),
+        size: 3,
+        content_type: "text/plain".into(),
+        hash: hash.into(),
+        modified_at: now,
+        remote_id: Some(remote_id.into()),
+        synced_at: Some(now),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn h(n: u8) -> String {
+    format!("{n:02x}").repeat(32)
+}
+
+fn cursor(value: &str, complete: bool) -> CursorRow {
+    CursorRow {
+        cursor: value.into(),
+        complete,
+        listing_id: None,
+        updated_at: Utc::now(),
+    }
+}
+
+async fn paths(store: &Store, lib: Uuid) -> Vec<String> {
+    store
+        .list_files(lib, "", None, 100)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|f| f.path)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_batch_commits_files_items_and_cursor_together() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let lib = library(&store).await;
+    let first = SyncBatch {
+        library_id: lib,
+        file_puts: vec![
+            file(lib, "d/a.txt", &h(1), "a"),
+            file(lib, "d/b.txt", &h(2), "b"),
+        ],
+        item_upserts: vec![
+            item(lib, "d", None, Some("d"), true),
+            item(lib, "a", Some("d"), Some("d/a.txt"), false),
+            item(lib, "b", Some("d"), Some("d/b.txt"), false),
+        ],
+        cursor: Some(cursor("c1", true)),
+        ..SyncBatch::default()
+    };
+    let released = store
+        .apply_sync_batch(&first, |hashes| async move {
+            assert_eq!(hashes.len(), 2);
+            Ok(true)
+        })
+        .await
+        .unwrap();
+    assert!(released.is_empty());
+    assert_eq!(paths(&store, lib).await, ["d/a.txt", "d/b.txt"]);
+    assert_eq!(
+        store.get_sync_cursor(lib).await.unwrap().unwrap().cursor,
+        "c1"
+    );
+    assert_eq!(store.remote_children(lib, "d").await.unwrap().len(), 2);
+    assert_eq!(store.count_placed_remote_files(lib).await.unwrap(), 2);
+
+    // A swap of two names, a delete and a replaced file, in one page.
+    let second = SyncBatch {
+        library_id: lib,
+        file_moves: vec![
+            ("d/a.txt".into(), "d/b.txt".into()),
+            ("d/b.txt".into(), "d/a.txt".into()),
+        ],
+        file_puts: vec![file(lib, "d/a.txt", &h(3), "b")],
+        cursor: Some(cursor("c2", true)),
+        ..SyncBatch::default()
+    };
+    let released = store
+        .apply_sync_batch(&second, |_| async { Ok(true) })
+        .await
+        .unwrap();
+    assert_eq!(released, [h(2)]);
+    let b = store.get_file(lib, "d/b.txt").await.unwrap().unwrap();
+    assert_eq!(b.hash, h(1));
+    let third = SyncBatch {
+        library_id: lib,
+        file_deletes: vec!["d/b.txt".into()],
+        item_deletes: vec!["a".into()],
+        ..SyncBatch::default()
+    };
+    let released = store
+        .apply_sync_batch(&third, |_| async { Ok(true) })
+        .await
+        .unwrap();
+    assert_eq!(released, [h(1)]);
+    assert_eq!(paths(&store, lib).await, ["d/a.txt"]);
+    assert!(store.get_remote_item(lib, "a").await.unwrap().is_none());
+    assert_eq!(
+        store.get_sync_cursor(lib).await.unwrap().unwrap().cursor,
+        "c2"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_whose_blob_vanished_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let lib = library(&store).await;
+    let batch = SyncBatch {
+        library_id: lib,
+        file_puts: vec![file(lib, "x.txt", &h(1), "x")],
+        item_upserts: vec![item(lib, "x", None, Some("x.txt"), false)],
+        cursor: Some(cursor("c1", true)),
+        ..SyncBatch::default()
+    };
+    let result = store
+        .apply_sync_batch(&batch, |_| async { Ok(false) })
+        .await;
+    assert!(matches!(result, Err(StoreError::BlobVanished(_))));
+    assert!(paths(&store, lib).await.is_empty());
+    assert!(store.get_sync_cursor(lib).await.unwrap().is_none());
+    assert!(store.get_remote_item(lib, "x").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn mark_and_sweep_finds_items_a_listing_did_not_see() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let lib = library(&store).await;
+    let listing = Uuid::new_v4();
+    let mut seen = item(lib, "seen", None, Some("seen"), false);
+    seen.seen_listing = Some(listing);
+    let batch = SyncBatch {
+        library_id: lib,
+        item_upserts: vec![seen, item(lib, "gone", None, Some("gone"), false)],
+        ..SyncBatch::default()
+    };
+    store
+        .apply_sync_batch(&batch, |_| async { Ok(true) })
+        .await
+        .unwrap();
+    let unseen = store.remote_items_not_seen(lib, listing, 10).await.unwrap();
+    assert_eq!(unseen.len(), 1);
+    assert_eq!(unseen[0].remote_id, "gone");
+    store.clear_sync_state(lib).await.unwrap();
+    assert!(
+        store
+            .remote_items_not_seen(lib, listing, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn new_run(lib: Uuid, owner: &str, until: i64) -> NewSyncRun {
+    NewSyncRun {
+        library_id: lib,
+        progress_id: format!("p-{owner}"),
+        trigger_kind: "manual".into(),
+        lease_owner: owner.into(),
+        lease_until_ms: until,
+    }
+}
+
+#[tokio::test]
+async fn one_running_sync_per_library_and_lapsed_leases_are_taken_over() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let lib = library(&store).await;
+    let BeginRun::Started(first) = store
+        .begin_sync_run(&new_run(lib, "a", 1_000), 0)
+        .await
+        .unwrap()
+    else {
+        panic!("the first run must start");
+    };
+    match store
+        .begin_sync_run(&new_run(lib, "b", 2_000), 500)
+        .await
+        .unwrap()
+    {
+        BeginRun::Busy(run) => assert_eq!(run.progress_id, "p-a"),
+        other => panic!("expected busy, got {other:?}"),
+    }
+    let progress = RunProgress {
+        phase: "downloading".into(),
+        done: 1,
+        total: 4,
+        bytes: 10,
+        current_file: Some("x.txt".into()),
+    };
+    assert!(
+        store
+            .renew_sync_run(first.id, "a", &progress, 3_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .renew_sync_run(first.id, "b", &progress, 3_000)
+            .await
+            .unwrap()
+    );
+    let by_progress = store.sync_run_by_progress("p-a").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            by_progress.phase.as_str(),
+            by_progress.done,
+            by_progress.total
+        ),
+        ("downloading", 1, 4)
+    );
+
+    // Process "a" dies: after its lease lapses, "b" takes over.
+    let BeginRun::Started(second) = store
+        .begin_sync_run(&new_run(lib, "b", 9_000), 3_001)
+        .await
+        .unwrap()
+    else {
+        panic!("a lapsed lease must be taken over");
+    };
+    let abandoned = store.sync_run_by_progress("p-a").await.unwrap().unwrap();
+    assert_eq!(abandoned.status, "failed");
+    assert!(abandoned.message.unwrap().contains("lease"));
+    assert!(
+        !store
+            .renew_sync_run(first.id, "a", &progress, 10_000)
+            .await
+            .unwrap()
+    );
+
+    let outcome = RunOutcome {
+        status: "done".into(),
+        synced_files: 4,
+        added_files: 4,
+        errors: "[]".into(),
+        ..RunOutcome::default()
+    };
+    store.finish_sync_run(second.id, &outcome).await.unwrap();
+    assert!(store.running_sync_run(lib).await.unwrap().is_none());
+    let failed = store
+        .record_sync_run(
+            lib,
+            "schedule",
+            "failed",
+            "no connection: reconnect the library",
+        )
+        .await
+        .unwrap();
+    let runs = store.list_sync_runs(lib, 10).await.unwrap();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[0].id, failed.id);
+    assert_eq!(runs[1].synced_files, 4);
+    assert!(matches!(
+        store
+            .begin_sync_run(&new_run(lib, "c", 20_000), 10_000)
+            .await
+            .unwrap(),
+        BeginRun::Started(_)
+    ));
+}
+
+#[tokio::test]
+async fn schedule_ticks_are_claimed_once() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let lib = library(&store).await;
+    let row = ScheduleRow {
+        library_id: lib,
+        next_run_ms: 1_000,
+        next_reconcile_ms: 86_400_000,
+    };
+    store.put_sync_schedule(&row).await.unwrap();
+    assert!(store.due_sync_schedules(999, 10).await.unwrap().is_empty());
+    assert_eq!(
+        store.due_sync_schedules(1_000, 10).await.unwrap(),
+        std::slice::from_ref(&row)
+    );
+    assert!(store.claim_sync_schedule(lib, 1_000, 61_000).await.unwrap());
+    assert!(!store.claim_sync_schedule(lib, 1_000, 61_000).await.unwrap());
+    assert_eq!(
+        store
+            .get_sync_schedule(lib)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_run_ms,
+        61_000
+    );
+    store.delete_sync_schedule(lib).await.unwrap();
+    assert!(store.get_sync_schedule(lib).await.unwrap().is_none());
+}
