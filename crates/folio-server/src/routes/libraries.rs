@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use folio_domain::{
     Access, LibrarySource, LibraryType, NaturalId, Permission, ShareLevel, SyncSchedule,
 };
-use folio_store::{Library, LibraryPatch, NewLibrary, Share, StoreError};
+use folio_store::{Library, LibraryPatch, NewLibrary, Share};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -360,13 +360,7 @@ async fn put_share(
 ) -> ApiResult<axum::Json<ShareBody>> {
     let library = load_library(&state, &user, &key, Permission::Write).await?;
     let level: ShareLevel = body.level.parse()?;
-    match state.store.get_user(user_id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound(_)) => {
-            return Err(ApiError::NotFound(format!("user '{user_id}' not found")));
-        }
-        Err(other) => return Err(other.into()),
-    }
+    crate::routes::users::require_user(&state, user_id).await?;
     let share = state
         .store
         .put_share(library.id, user_id, level.as_str())

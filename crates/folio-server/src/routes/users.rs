@@ -89,6 +89,15 @@ pub struct Login {
 
 const MIN_PASSWORD_CHARS: usize = 8;
 
+/// The user `id`, or a 404 naming it.
+pub async fn require_user(state: &AppState, id: Uuid) -> ApiResult<User> {
+    match state.store.get_user(id).await {
+        Ok(user) => Ok(user),
+        Err(StoreError::NotFound(_)) => Err(ApiError::NotFound(format!("user '{id}' not found"))),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// Log in with a password; sets an HttpOnly, SameSite session cookie.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Login,
     responses((status = 200, body = UserBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
@@ -209,13 +218,7 @@ async fn create_token(
             "name: must be 1 to 200 characters".into(),
         ));
     }
-    match state.store.get_user(user_id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound(_)) => {
-            return Err(ApiError::NotFound(format!("user '{user_id}' not found")));
-        }
-        Err(other) => return Err(other.into()),
-    }
+    require_user(&state, user_id).await?;
     let secret = new_secret(TOKEN_PREFIX);
     let token = state
         .store
