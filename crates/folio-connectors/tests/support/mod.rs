@@ -31,8 +31,13 @@ pub struct Env {
 
 impl Env {
     pub async fn start() -> Env {
-        let sim = Sim::start(SimOptions::default()).await.expect("cloudsim starts");
-        let http = Client::builder().redirect(redirect::Policy::none()).build().expect("client");
+        let sim = Sim::start(SimOptions::default())
+            .await
+            .expect("cloudsim starts");
+        let http = Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .expect("client");
         Env { sim, http }
     }
 
@@ -50,18 +55,30 @@ impl Env {
 
     /// POST to the control API; panics unless 2xx.
     pub async fn control(&self, path: &str, body: Value) -> Value {
-        self.call(self.http.post(self.url(&format!("/_sim{path}"))).json(&body), path).await
+        self.call(
+            self.http
+                .post(self.url(&format!("/_sim{path}")))
+                .json(&body),
+            path,
+        )
+        .await
     }
 
     pub async fn patch_settings(&self, body: Value) {
-        self.call(self.http.patch(self.url("/_sim/settings")).json(&body), "settings").await;
+        self.call(
+            self.http.patch(self.url("/_sim/settings")).json(&body),
+            "settings",
+        )
+        .await;
     }
 
     /// PUT a file (extra query like `?mimeType=...`); returns its id.
     pub async fn put(&self, provider: &str, drive: &str, path: &str, bytes: &[u8]) -> String {
         let v = self
             .call(
-                self.http.put(self.url(&format!("/_sim/{provider}/{drive}/files/{path}"))).body(bytes.to_vec()),
+                self.http
+                    .put(self.url(&format!("/_sim/{provider}/{drive}/files/{path}")))
+                    .body(bytes.to_vec()),
                 path,
             )
             .await;
@@ -69,20 +86,33 @@ impl Env {
     }
 
     pub async fn remove(&self, provider: &str, drive: &str, path: &str) -> String {
-        let v = self.call(self.http.delete(self.url(&format!("/_sim/{provider}/{drive}/files/{path}"))), path).await;
+        let v = self
+            .call(
+                self.http
+                    .delete(self.url(&format!("/_sim/{provider}/{drive}/files/{path}"))),
+                path,
+            )
+            .await;
         v["id"].as_str().unwrap_or_default().to_owned()
     }
 
     pub async fn mv(&self, provider: &str, drive: &str, from: &str, to: &str) {
-        self.control(&format!("/{provider}/{drive}/move"), json!({"from": from, "to": to})).await;
+        self.control(
+            &format!("/{provider}/{drive}/move"),
+            json!({"from": from, "to": to}),
+        )
+        .await;
     }
 
     pub async fn counts(&self) -> Value {
-        self.call(self.http.get(self.url("/_sim/requests")), "requests").await["counts"].clone()
+        self.call(self.http.get(self.url("/_sim/requests")), "requests")
+            .await["counts"]
+            .clone()
     }
 
     pub async fn clear_faults(&self) {
-        self.call(self.http.delete(self.url("/_sim/faults")), "faults").await;
+        self.call(self.http.delete(self.url("/_sim/faults")), "faults")
+            .await;
     }
 }
 
@@ -124,7 +154,13 @@ impl AccessTokenSource for SimTokens {
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.as_str()),
         ];
-        let resp = self.http.post(&self.token_url).form(&form).send().await.map_err(ConnectorError::from)?;
+        let resp = self
+            .http
+            .post(&self.token_url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(ConnectorError::from)?;
         let status = resp.status();
         let v: Value = resp.json().await.map_err(ConnectorError::from)?;
         if !status.is_success() {
@@ -156,18 +192,30 @@ pub async fn connect(env: &Env, provider: &str, email: &str) -> Account {
     )
     .await;
     let acct = env
-        .control("/accounts", json!({"provider": provider, "email": email, "displayName": "Test User"}))
+        .control(
+            "/accounts",
+            json!({"provider": provider, "email": email, "displayName": "Test User"}),
+        )
         .await;
     let verifier = "a-verifier-of-at-least-forty-three-characters-for-pkce-0123456789";
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
     let (auth, token, scope) = match provider {
-        "google" => ("/o/oauth2/v2/auth", "/token", "https://www.googleapis.com/auth/drive.readonly"),
+        "google" => (
+            "/o/oauth2/v2/auth",
+            "/token",
+            "https://www.googleapis.com/auth/drive.readonly",
+        ),
         "microsoft" => (
             "/common/oauth2/v2.0/authorize",
             "/common/oauth2/v2.0/token",
             "offline_access Files.Read.All Sites.Read.All User.Read",
         ),
-        _ => ("/oauth2/authorize", "/oauth2/token", "files.metadata.read files.content.read account_info.read"),
+        _ => (
+            "/oauth2/authorize",
+            "/oauth2/token",
+            "files.metadata.read files.content.read account_info.read",
+        ),
     };
     let resp = env
         .http
@@ -188,10 +236,18 @@ pub async fn connect(env: &Env, provider: &str, email: &str) -> Account {
         .await
         .expect("authorize");
     assert_eq!(resp.status(), 302, "authorize answers a redirect");
-    let location = resp.headers()["location"].to_str().expect("location").to_owned();
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
     let url = url::Url::parse(&location).expect("redirect URL");
     assert!(location.starts_with(REDIRECT_URI), "{location}");
-    let code = url.query_pairs().find(|(k, _)| k == "code").expect("code").1.into_owned();
+    let code = url
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .expect("code")
+        .1
+        .into_owned();
     let token_url = env.url(token);
     let form = [
         ("grant_type", "authorization_code"),
@@ -201,9 +257,21 @@ pub async fn connect(env: &Env, provider: &str, email: &str) -> Account {
         ("client_secret", secret),
         ("code_verifier", verifier),
     ];
-    let v: Value = env.http.post(&token_url).form(&form).send().await.expect("token").json().await.expect("json");
+    let v: Value = env
+        .http
+        .post(&token_url)
+        .form(&form)
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
     let access = v["access_token"].as_str().expect("access_token").to_owned();
-    let refresh = v["refresh_token"].as_str().expect("refresh_token").to_owned();
+    let refresh = v["refresh_token"]
+        .as_str()
+        .expect("refresh_token")
+        .to_owned();
     Account {
         account_id: acct["accountId"].as_str().expect("accountId").to_owned(),
         drive_id: acct["driveId"].as_str().unwrap_or_default().to_owned(),
@@ -249,19 +317,35 @@ impl Fixture {
         let (drive, source) = match kind {
             ProviderKind::SharePoint => {
                 let site = env
-                    .control("/microsoft/sites", json!({"name": "Marketing", "members": [account.account_id]}))
+                    .control(
+                        "/microsoft/sites",
+                        json!({"name": "Marketing", "members": [account.account_id]}),
+                    )
                     .await;
-                let source = Source { site_id: Some(site["siteId"].as_str().expect("siteId").to_owned()), ..Source::default() };
-                (site["driveId"].as_str().expect("driveId").to_owned(), source)
+                let source = Source {
+                    site_id: Some(site["siteId"].as_str().expect("siteId").to_owned()),
+                    ..Source::default()
+                };
+                (
+                    site["driveId"].as_str().expect("driveId").to_owned(),
+                    source,
+                )
             }
             _ => (account.account_id.clone(), Source::default()),
         };
-        Fixture { env, kind, provider, drive, account, source }
+        Fixture {
+            env,
+            kind,
+            provider,
+            drive,
+            account,
+            source,
+        }
     }
 
     pub fn config(&self) -> ConnectorConfig {
         let mut c = ConnectorConfig::new(self.source.clone());
-        c.api_base = Some(url::Url::parse(&self.env.sim.base_url()).expect("base"));
+        c.api_base = Some(url::Url::parse(self.env.sim.base_url()).expect("base"));
         c.retry = Some(fast_retry());
         c
     }
@@ -290,7 +374,12 @@ impl Fixture {
     }
 
     pub async fn reset_cursors(&self) {
-        self.env.control(&format!("/{}/{}/reset-cursors", self.provider, self.drive), json!({})).await;
+        self.env
+            .control(
+                &format!("/{}/{}/reset-cursors", self.provider, self.drive),
+                json!({}),
+            )
+            .await;
     }
 
     pub async fn fault(&self, body: Value) {
@@ -307,7 +396,10 @@ pub async fn drain(c: &dyn Connector, start: Option<Cursor>) -> (Vec<RemoteChang
     let mut cursor = start;
     let mut pages = 0;
     loop {
-        let ChangePage { changes: page, next } = c.list_changes(cursor.clone()).await.expect("list_changes");
+        let ChangePage {
+            changes: page,
+            next,
+        } = c.list_changes(cursor.clone()).await.expect("list_changes");
         pages += 1;
         changes.extend(page);
         match next {
@@ -345,8 +437,16 @@ pub fn removes(changes: &[RemoteChange], id: &str, lower_path: &str) -> bool {
 
 /// Downloads and hashes while streaming; returns (bytes kept if `keep`,
 /// total length, computed hash).
-pub async fn fetch(c: &dyn Connector, item: &RemoteItem, keep: bool) -> Result<(Vec<u8>, u64, String), ConnectorError> {
-    let kind = item.hash.as_ref().map(|h| h.kind).unwrap_or(folio_connectors::HashKind::None);
+pub async fn fetch(
+    c: &dyn Connector,
+    item: &RemoteItem,
+    keep: bool,
+) -> Result<(Vec<u8>, u64, String), ConnectorError> {
+    let kind = item
+        .hash
+        .as_ref()
+        .map(|h| h.kind)
+        .unwrap_or(folio_connectors::HashKind::None);
     let mut v = kind.verifier();
     let mut stream = c.download(item).await?;
     let mut kept = Vec::new();
