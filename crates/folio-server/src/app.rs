@@ -79,6 +79,7 @@ pub struct Application {
 impl Application {
     pub async fn build(state: AppState, listen: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
+        state.bound_to(listener.local_addr()?);
         Ok(Self {
             listener,
             router: router(state),

@@ -48,6 +48,12 @@ pub enum ApiError {
     /// 416: a Range that lies outside the file.
     #[error("{message}")]
     RangeNotSatisfiable { message: String, size: u64 },
+    /// 422: a provider refused; the message says what to do ("reconnect").
+    #[error("{0}")]
+    Unprocessable(String),
+    /// 502: a provider failed or answered something unusable.
+    #[error("{0}")]
+    BadGateway(String),
     /// 503: a transient condition; retrying the same request may succeed.
     #[error("{0}")]
     Unavailable(String),
@@ -69,6 +75,8 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

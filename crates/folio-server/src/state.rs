@@ -1,9 +1,11 @@
 //! What every handler can reach.
 
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use folio_blobs::BlobStore;
+use folio_oauth::{Keyring, TokenManager, UrlPolicy};
 use folio_store::Store;
 
 /// Settings of the HTTP layer, filled from the binary's configuration.
@@ -17,6 +19,17 @@ pub struct ServerConfig {
     pub session_ttl: Duration,
     /// Set the `Secure` attribute on session cookies (serve behind HTTPS).
     pub secure_cookies: bool,
+    /// The base URL browsers and providers reach Folio at; the OAuth
+    /// redirect URI is `<public_url>/api/oauth/callback`. `None`:
+    /// `http://<bound address>`.
+    pub public_url: Option<String>,
+    /// Let integrations point at loopback/private addresses (the emulator).
+    pub allow_private_provider_urls: bool,
+    /// Origins (`https://host[:port]`) besides Folio's own that a connect
+    /// flow may return to.
+    pub allowed_return_origins: Vec<String>,
+    /// Keys sealing client secrets and tokens at rest.
+    pub secret_keys: Keyring,
 }
 
 impl Default for ServerConfig {
@@ -26,6 +39,10 @@ impl Default for ServerConfig {
             max_json_bytes: 1024 * 1024,
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             secure_cookies: false,
+            public_url: None,
+            allow_private_provider_urls: false,
+            allowed_return_origins: Vec::new(),
+            secret_keys: Keyring::ephemeral(),
         }
     }
 }
@@ -35,14 +52,44 @@ pub struct AppState {
     pub store: Store,
     pub blobs: BlobStore,
     pub config: Arc<ServerConfig>,
+    /// Access tokens, refreshes and the OAuth flows (folio-oauth).
+    pub tokens: TokenManager,
+    /// `config.public_url`, or the bound address once known.
+    pub public_url: Arc<OnceLock<String>>,
 }
 
 impl AppState {
+    /// # Panics
+    /// When no HTTP client can be built (no TLS backend), as
+    /// `reqwest::Client::new` would.
     pub fn new(store: Store, blobs: BlobStore, config: ServerConfig) -> Self {
+        let policy = UrlPolicy {
+            allow_private: config.allow_private_provider_urls,
+        };
+        let tokens = TokenManager::new(store.clone(), config.secret_keys.clone(), policy)
+            .expect("an HTTP client for OAuth servers");
+        let public_url = Arc::new(OnceLock::new());
+        if let Some(url) = &config.public_url {
+            let _ = public_url.set(url.trim_end_matches('/').to_owned());
+        }
         Self {
             store,
             blobs,
             config: Arc::new(config),
+            tokens,
+            public_url,
         }
+    }
+
+    /// Fills the public URL from the bound address unless configured.
+    pub fn bound_to(&self, addr: SocketAddr) {
+        let _ = self.public_url.set(format!("http://{addr}"));
+    }
+
+    /// The public base URL (no trailing slash).
+    pub fn public_url(&self) -> &str {
+        self.public_url
+            .get()
+            .map_or("http://127.0.0.1", String::as_str)
     }
 }

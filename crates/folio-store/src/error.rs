@@ -46,6 +46,8 @@ fn constraint_meaning(message: &str, constraint: Option<&str>) -> &'static str {
         "a user with this username"
     } else if text.contains("token_hash") {
         "a token with this value"
+    } else if text.contains("connections") {
+        "a connection for this library"
     } else if text.contains("libraries") {
         "a library with this id"
     } else {

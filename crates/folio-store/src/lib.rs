@@ -2,15 +2,17 @@
 //!
 //! Reading order: [`Store`] (connecting, migrating, the backend enum),
 //! [`error`], then one module per aggregate: [`users`], [`libraries`],
-//! [`files`], [`sync`]. Every query is written once, in the SQL subset both backends
+//! [`files`], [`integrations`], [`connections`]. Every query is written once, in the SQL subset both backends
 //! accept (`$n` placeholders, `ON CONFLICT`, `RETURNING`), and runs on either
 //! pool through the `on_db!` macro. Only connecting, locking and migrations
 //! differ per backend. Write transactions on SQLite start with
 //! `BEGIN IMMEDIATE` so concurrent writers queue instead of failing.
 
 mod backend;
+pub mod connections;
 pub mod error;
 pub mod files;
+pub mod integrations;
 pub mod libraries;
 pub mod models;
 pub mod sync;

@@ -92,3 +92,84 @@ pub struct FileRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// An OAuth client registered with a provider. URL and scope fields are what
+/// the admin entered (`None`: the provider's default, resolved by
+/// folio-oauth). The client secret is only ever held sealed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Integration {
+    pub id: Uuid,
+    #[sqlx(rename = "type")]
+    pub integration_type: String,
+    pub name: String,
+    pub client_id: String,
+    pub client_secret_sealed: String,
+    pub auth_uri: Option<String>,
+    pub token_uri: Option<String>,
+    pub scope: Option<String>,
+    pub api_uri: Option<String>,
+    pub tenant: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A pending authorization: the server-side half of an OAuth `state`
+/// (only its SHA-256 is stored), single use, expiring.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OAuthState {
+    pub state_hash: String,
+    pub user_id: Uuid,
+    pub library_id: Uuid,
+    pub integration_id: Uuid,
+    pub pkce_verifier_sealed: String,
+    pub redirect_uri: String,
+    pub return_to: Option<String>,
+    pub switch_account: bool,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A library's OAuth connection. Tokens are sealed; `version` grows on
+/// every change and guards refreshes (compare-and-set), and
+/// `refresh_lease_until` marks a refresh in progress on some replica.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Connection {
+    pub id: Uuid,
+    pub library_id: Uuid,
+    pub integration_id: Uuid,
+    pub owner_id: Uuid,
+    pub provider_account_id: String,
+    pub access_token_sealed: String,
+    pub refresh_token_sealed: Option<String>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
+    /// `active`, `needsReauthorization` or `revoked`.
+    pub status: String,
+    pub version: i64,
+    pub refresh_lease_until: Option<DateTime<Utc>>,
+    pub last_authorized_at: DateTime<Utc>,
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Fresh tokens from a token endpoint, sealed, for [`Store::store_refreshed_tokens`]
+/// and [`Store::put_connection`].
+#[derive(Debug, Clone)]
+pub struct SealedTokens {
+    pub access_token_sealed: String,
+    /// `None` keeps the stored refresh token (providers that do not rotate).
+    pub refresh_token_sealed: Option<String>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// One sealed column value, for key rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    pub table: &'static str,
+    /// The row's key as text (a UUID, or a state hash).
+    pub row: String,
+    pub column: &'static str,
+    pub value: String,
+}

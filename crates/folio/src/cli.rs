@@ -34,6 +34,15 @@ pub struct GlobalArgs {
     /// Default: <data dir>/blobs.
     #[arg(long, global = true, env = "FOLIO_STORAGE_URL")]
     pub storage_url: Option<String>,
+    /// Key sealing client secrets and OAuth tokens at rest: base64 of 32
+    /// bytes (key id 1), or `ID:BASE64,ID:BASE64` while rotating (the
+    /// highest id seals). Default: the key file.
+    #[arg(long, global = true, env = "FOLIO_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Key file used when FOLIO_SECRET_KEY is not set; created (mode 0600)
+    /// with one random key on first use. Default: <data dir>/secret.keys.
+    #[arg(long, global = true, env = "FOLIO_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
     /// Log filter, e.g. `info` or `folio_server=debug,info`.
     #[arg(long, global = true, env = "FOLIO_LOG", default_value = "info")]
     pub log: String,
@@ -54,6 +63,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
+    /// Manage the keys that seal secrets at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Manage API tokens directly in the database (no server needed).
     Token {
         #[command(subcommand)]
@@ -76,9 +90,36 @@ pub struct ServeArgs {
     /// Mark session cookies `Secure` (when served behind HTTPS).
     #[arg(long, env = "FOLIO_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// Base URL browsers and providers reach Folio at; the OAuth redirect
+    /// URI to register is <public URL>/api/oauth/callback.
+    /// Default: http://<listen address>.
+    #[arg(long, env = "FOLIO_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Let integrations point at loopback and private addresses (for the
+    /// cloudsim emulator and tests; never in production).
+    #[arg(
+        long,
+        env = "FOLIO_ALLOW_PRIVATE_PROVIDER_URLS",
+        default_value_t = false
+    )]
+    pub allow_private_provider_urls: bool,
+    /// Comma-separated origins (https://host[:port]) besides Folio's own
+    /// that the connect flow may redirect back to (`returnTo`).
+    #[arg(long, env = "FOLIO_ALLOWED_RETURN_ORIGINS", value_delimiter = ',')]
+    pub allowed_return_origins: Vec<String>,
     /// Seconds that requests in flight may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "FOLIO_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-seal every stored secret under a new key, while servers run.
+    /// With the key file: appends a new key and re-seals under it (old keys
+    /// stay in the file, readable). With FOLIO_SECRET_KEY: first add the new
+    /// key as `ID:BASE64` (higher id) to the variable on every replica, then
+    /// run this; remove the old key once it reports nothing left under it.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use folio_blobs::{BlobConfig, BlobStore};
+use folio_oauth::Keyring;
 use folio_store::Store;
 
 use crate::cli::GlobalArgs;
@@ -39,6 +40,23 @@ pub async fn open_store(args: &GlobalArgs) -> anyhow::Result<Store> {
         .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
+}
+
+/// The default key file, inside the data directory.
+pub const KEY_FILE: &str = "secret.keys";
+
+/// The keys sealing secrets at rest: FOLIO_SECRET_KEY, else the key file
+/// (generated on first use).
+pub fn open_keyring(args: &GlobalArgs) -> anyhow::Result<Keyring> {
+    if let Some(value) = &args.secret_key {
+        return Keyring::from_env_value(value).context("reading FOLIO_SECRET_KEY");
+    }
+    ensure_data_dir(&args.data_dir)?;
+    let path = args
+        .secret_key_file
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join(KEY_FILE));
+    Keyring::load_or_create_file(&path).context("opening the secret key file")
 }
 
 pub async fn open_blobs(args: &GlobalArgs) -> anyhow::Result<BlobStore> {

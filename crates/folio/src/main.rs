@@ -1,4 +1,4 @@
-//! The `folio` command: `serve`, `migrate`, `token create`.
+//! The `folio` command: `serve`, `migrate`, `token create`, `keys rotate`.
 //!
 //! Reading order: [`cli`] (arguments and their environment variables),
 //! [`config`] (turning them into settings), then one module per command.
@@ -10,7 +10,7 @@ mod telemetry;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, TokenCommand};
+use crate::cli::{Cli, Command, KeysCommand, TokenCommand};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -19,6 +19,9 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(&cli.global, &args).await,
         Command::Migrate => commands::migrate::run(&cli.global).await,
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => commands::keys::rotate(&cli.global).await,
         Command::Token {
             command: TokenCommand::Create(args),
         } => commands::token::create(&cli.global, &args).await,

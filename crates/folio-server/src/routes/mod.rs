@@ -1,8 +1,11 @@
 //! One router per module; [`api_router`] merges them.
 
+pub mod connections;
 pub mod files;
 pub mod health;
+pub mod integrations;
 pub mod libraries;
+pub mod oauth;
 pub mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -17,4 +20,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(libraries::router())
         .merge(files::router())
+        .merge(integrations::router())
+        .merge(connections::router())
+        .merge(oauth::router())
 }

@@ -89,6 +89,13 @@ async fn openapi_document_covers_every_route() {
             "/api/libraries/{id}/files/{path}",
             &["get", "put", "delete"],
         ),
+        ("/api/integrations", &["get", "post"]),
+        ("/api/integrations/{id}", &["get", "patch", "delete"]),
+        ("/api/libraries/{id}/integration", &["get", "put"]),
+        ("/api/libraries/{id}/connection", &["get", "delete"]),
+        ("/api/libraries/{id}/connection/authorize", &["get"]),
+        ("/api/libraries/{id}/account", &["get"]),
+        ("/api/oauth/callback", &["get"]),
     ];
     let paths = spec["paths"].as_object().unwrap();
     for (path, methods) in expected {

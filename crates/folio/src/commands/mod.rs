@@ -1,3 +1,4 @@
+pub mod keys;
 pub mod migrate;
 pub mod serve;
 pub mod token;

@@ -23,16 +23,32 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     let server_config = ServerConfig {
         max_upload_bytes: serve.max_upload_bytes,
         secure_cookies: serve.secure_cookies,
+        public_url: serve.public_url.clone(),
+        allow_private_provider_urls: serve.allow_private_provider_urls,
+        allowed_return_origins: serve.allowed_return_origins.clone(),
+        secret_keys: config::open_keyring(args)?,
         ..ServerConfig::default()
     };
+    if serve.allow_private_provider_urls {
+        tracing::warn!(
+            "FOLIO_ALLOW_PRIVATE_PROVIDER_URLS is on: integrations may point at internal addresses"
+        );
+    }
     let state = AppState::new(store.clone(), blobs, server_config);
     spawn_orphan_sweep(state.clone());
+    // Refresh grants unused for 30 days, checked every 6 hours: well inside
+    // Google's 6-month and Microsoft's 90-day idle limits.
+    state
+        .tokens
+        .spawn_keep_alive(Duration::from_secs(6 * 3600), chrono::Duration::days(30));
+    let state_for_log = state.clone();
     let app = Application::build(state, serve.listen)
         .await
         .with_context(|| format!("listening on {}", serve.listen))?;
     let addr = app.local_addr()?;
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
+    tracing::info!(callback = %folio_server::routes::oauth::callback_url(&state_for_log), "OAuth redirect URI to register with providers");
     tracing::info!(%addr, database = %config::redact(&config::database_url(args)), "folio is serving");
     app.serve_until(
         shutdown_signal(),

@@ -1,0 +1,464 @@
+//! The provider calls: token endpoint (code exchange, refresh), revoke,
+//! and the connected account.
+//!
+//! Hand-written form posts over our reqwest 0.13 rather than the oauth2
+//! crate: oauth2 5's built-in client is reqwest 0.12 (a second reqwest),
+//! its typed errors drop the raw error body we must log redacted, and the
+//! provider quirks (Microsoft `scope` on refresh, Dropbox's account ids,
+//! rotating refresh tokens) are each one line here. The client never
+//! follows redirects (a token endpoint that redirects could leak the code
+//! or the secret elsewhere).
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use crate::provider::{Endpoints, Provider, join};
+
+/// An integration's client id and secret.
+#[derive(Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .finish()
+    }
+}
+
+/// What a token endpoint handed out. `Debug` redacts the tokens.
+#[derive(Debug)]
+pub struct TokenResponse {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub expires_in: Option<i64>,
+    pub refresh_token_expires_in: Option<i64>,
+    pub scope: Option<String>,
+}
+
+/// A grant to redeem at the token endpoint.
+pub enum Grant<'a> {
+    AuthorizationCode {
+        code: &'a str,
+        redirect_uri: &'a str,
+        code_verifier: &'a SecretString,
+    },
+    RefreshToken(&'a SecretString),
+}
+
+/// What the provider's OAuth server or API said. Messages carry the
+/// provider's error code and (redacted) description, never a token.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    /// The code, or the refresh token, is dead: the user must reconnect.
+    #[error("the provider refused the grant (invalid_grant: {0})")]
+    InvalidGrant(String),
+    /// The integration's client id or secret is wrong.
+    #[error("the provider rejected the integration's client id or secret (invalid_client: {0})")]
+    InvalidClient(String),
+    /// Any other OAuth error the provider answered with.
+    #[error("the provider answered {status} ({code}: {description})")]
+    Provider {
+        status: u16,
+        code: String,
+        description: String,
+    },
+    /// The access token was refused by the API (401).
+    #[error("the provider refused the access token (401)")]
+    Unauthorized,
+    #[error("the provider could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the provider's answer was not understood: {0}")]
+    BadResponse(String),
+}
+
+impl OAuthError {
+    /// Errors a retry later may fix (network, 5xx, 429).
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            Self::Unreachable(_) => true,
+            Self::Provider { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+/// The identity a connection was made with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub account_id: String,
+}
+
+const SECRET_KEYS: &[&str] = &[
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "code",
+    "client_secret",
+    "code_verifier",
+    "token",
+    "assertion",
+    "password",
+];
+
+/// A provider body fit for a log line: JSON values under token-like keys
+/// become `[redacted]`, every known secret is cut out, and it is capped.
+pub fn redact_body(body: &str, known_secrets: &[&str]) -> String {
+    let mut text = match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            redact_value(&mut value);
+            value.to_string()
+        }
+        Err(_) => body.to_owned(),
+    };
+    for secret in known_secrets.iter().filter(|s| s.len() >= 4) {
+        text = text.replace(secret, "[redacted]");
+    }
+    if text.len() > 600 {
+        let mut cut = 600;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    text
+}
+
+fn redact_value(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if SECRET_KEYS.contains(&key.as_str()) {
+                    *v = serde_json::Value::String("[redacted]".into());
+                } else {
+                    redact_value(v);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
+        _ => {}
+    }
+}
+
+#[derive(Deserialize)]
+struct RawToken {
+    access_token: String,
+    refresh_token: Option<String>,
+    expires_in: Option<serde_json::Value>,
+    refresh_token_expires_in: Option<serde_json::Value>,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RawError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn as_seconds(v: Option<serde_json::Value>) -> Option<i64> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The HTTP client for OAuth servers and account reads.
+#[derive(Clone, Debug)]
+pub struct OAuthHttp {
+    client: reqwest::Client,
+}
+
+impl OAuthHttp {
+    /// A client that never follows redirects and gives up after `timeout`.
+    pub fn new(timeout: Duration) -> Result<Self, OAuthError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(timeout)
+            .user_agent(concat!("folio/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| OAuthError::Unreachable(format!("building the HTTP client: {e}")))?;
+        Ok(Self { client })
+    }
+
+    /// Redeems a code or a refresh token.
+    pub async fn token(
+        &self,
+        endpoints: &Endpoints,
+        client: &ClientCredentials,
+        grant: Grant<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let secret = client.client_secret.expose_secret();
+        let mut form: Vec<(&str, &str)> =
+            vec![("client_id", &client.client_id), ("client_secret", secret)];
+        let mut known: Vec<&str> = vec![secret];
+        match &grant {
+            Grant::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                form.extend([
+                    ("grant_type", "authorization_code"),
+                    ("code", *code),
+                    ("redirect_uri", *redirect_uri),
+                    ("code_verifier", code_verifier.expose_secret()),
+                ]);
+                known.extend([*code, code_verifier.expose_secret()]);
+            }
+            Grant::RefreshToken(token) => {
+                form.extend([
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", token.expose_secret()),
+                ]);
+                known.push(token.expose_secret());
+            }
+        }
+        if endpoints.provider == Provider::Microsoft {
+            form.push(("scope", &endpoints.scope));
+        }
+        let response = self
+            .client
+            .post(endpoints.token_uri.clone())
+            .header("accept", "application/json")
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+        if !status.is_success() {
+            return Err(token_error(
+                endpoints.provider,
+                status.as_u16(),
+                &body,
+                &known,
+            ));
+        }
+        let raw: RawToken = serde_json::from_str(&body).map_err(|e| {
+            tracing::warn!(provider = endpoints.provider.name(), body = %redact_body(&body, &known), "token endpoint answer not understood");
+            OAuthError::BadResponse(format!("token response: {e}"))
+        })?;
+        Ok(TokenResponse {
+            access_token: SecretString::from(raw.access_token),
+            refresh_token: raw.refresh_token.map(SecretString::from),
+            expires_in: as_seconds(raw.expires_in),
+            refresh_token_expires_in: as_seconds(raw.refresh_token_expires_in),
+            scope: raw.scope,
+        })
+    }
+
+    /// Revokes a grant where the provider can: Google `POST /revoke` with
+    /// the refresh token (which kills the whole grant), Dropbox
+    /// `/2/auth/token/revoke` with the access token as bearer (which also
+    /// kills its refresh token). Microsoft has no per-app revoke endpoint:
+    /// `Ok(false)` and the caller only destroys the tokens.
+    pub async fn revoke(
+        &self,
+        endpoints: &Endpoints,
+        access_token: &SecretString,
+        refresh_token: Option<&SecretString>,
+    ) -> Result<bool, OAuthError> {
+        let Some(url) = endpoints.revoke_uri() else {
+            return Ok(false);
+        };
+        let request = match endpoints.provider {
+            Provider::Google => {
+                let token = refresh_token.unwrap_or(access_token).expose_secret();
+                self.client.post(url).form(&[("token", token)])
+            }
+            _ => self
+                .client
+                .post(url)
+                .bearer_auth(access_token.expose_secret())
+                .header("content-type", "application/json")
+                .body("null"),
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(true);
+        }
+        if status.as_u16() == 401 {
+            return Err(OAuthError::Unauthorized);
+        }
+        let body = response.text().await.unwrap_or_default();
+        let known = [
+            access_token.expose_secret(),
+            refresh_token.map_or("", |t| t.expose_secret()),
+        ];
+        Err(token_error(
+            endpoints.provider,
+            status.as_u16(),
+            &body,
+            &known,
+        ))
+    }
+
+    /// Reads the connected account live: Drive `about?fields=user`, Graph
+    /// `/me`, Dropbox `users/get_current_account`.
+    pub async fn account(
+        &self,
+        endpoints: &Endpoints,
+        access_token: &SecretString,
+    ) -> Result<Account, OAuthError> {
+        let api = &endpoints.api_uri;
+        let request = match endpoints.provider {
+            Provider::Google => {
+                let mut url = join(api, "/drive/v3/about");
+                url.set_query(Some("fields=user"));
+                self.client.get(url)
+            }
+            Provider::Microsoft => self.client.get(join(api, "/v1.0/me")),
+            Provider::Dropbox => self
+                .client
+                .post(join(api, "/2/users/get_current_account"))
+                .header("content-type", "application/json")
+                .body("null"),
+        };
+        let response = request
+            .bearer_auth(access_token.expose_secret())
+            .send()
+            .await
+            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+        if status.as_u16() == 401 {
+            return Err(OAuthError::Unauthorized);
+        }
+        if !status.is_success() {
+            let known = [access_token.expose_secret()];
+            tracing::warn!(provider = endpoints.provider.name(), status = status.as_u16(), body = %redact_body(&body, &known), "reading the account failed");
+            return Err(OAuthError::Provider {
+                status: status.as_u16(),
+                code: "account".into(),
+                description: format!("reading the account answered {status}"),
+            });
+        }
+        let value: serde_json::Value = serde_json::from_str(&body)
+            .map_err(|e| OAuthError::BadResponse(format!("account: {e}")))?;
+        parse_account(endpoints.provider, &value)
+    }
+}
+
+fn parse_account(provider: Provider, v: &serde_json::Value) -> Result<Account, OAuthError> {
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    let (email, display_name, account_id) = match provider {
+        Provider::Google => {
+            let user = &v["user"];
+            (
+                s(&user["emailAddress"]),
+                s(&user["displayName"]),
+                s(&user["permissionId"]),
+            )
+        }
+        Provider::Microsoft => (
+            s(&v["mail"]).or_else(|| s(&v["userPrincipalName"])),
+            s(&v["displayName"]),
+            s(&v["id"]),
+        ),
+        Provider::Dropbox => (
+            s(&v["email"]),
+            s(&v["name"]["display_name"]),
+            s(&v["account_id"]),
+        ),
+    };
+    let account_id =
+        account_id.ok_or_else(|| OAuthError::BadResponse("the account has no id".into()))?;
+    Ok(Account {
+        email,
+        display_name,
+        account_id,
+    })
+}
+
+fn token_error(provider: Provider, status: u16, body: &str, known: &[&str]) -> OAuthError {
+    let redacted = redact_body(body, known);
+    tracing::warn!(provider = provider.name(), status, body = %redacted, "the provider's OAuth server refused");
+    let raw: RawError = serde_json::from_str(body).unwrap_or_default();
+    let code = raw.error.unwrap_or_else(|| format!("http_{status}"));
+    let description = redact_body(raw.error_description.as_deref().unwrap_or(""), known);
+    match code.as_str() {
+        "invalid_grant" => OAuthError::InvalidGrant(description),
+        "invalid_client" | "unauthorized_client" => OAuthError::InvalidClient(description),
+        _ => OAuthError::Provider {
+            status,
+            code,
+            description,
+        },
+    }
+}
+
+/// A URL for the provider's authorize page.
+pub fn authorize_url(
+    endpoints: &Endpoints,
+    client_id: &str,
+    redirect_uri: &str,
+    state: &str,
+    code_challenge: &str,
+) -> Url {
+    let mut url = endpoints.auth_uri.clone();
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("scope", &endpoints.scope)
+            .append_pair("state", state)
+            .append_pair("code_challenge", code_challenge)
+            .append_pair("code_challenge_method", "S256");
+        for (k, v) in endpoints.provider.offline_params() {
+            q.append_pair(k, v);
+        }
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_removes_tokens_and_known_secrets() {
+        let body = r#"{"error":"invalid_grant","access_token":"at-1","nested":{"refresh_token":"rt-1"},"error_description":"bad code abcd1234"}"#;
+        let out = redact_body(body, &["abcd1234"]);
+        assert!(
+            !out.contains("at-1") && !out.contains("rt-1") && !out.contains("abcd1234"),
+            "{out}"
+        );
+        assert!(out.contains("invalid_grant"));
+        assert_eq!(
+            redact_body("plain secretvalue", &["secretvalue"]),
+            "plain [redacted]"
+        );
+    }
+
+    #[test]
+    fn credentials_debug_hides_the_secret() {
+        let c = ClientCredentials {
+            client_id: "id".into(),
+            client_secret: SecretString::from("s3cret-value"),
+        };
+        assert!(!format!("{c:?}").contains("s3cret-value"));
+    }
+}
