@@ -63,3 +63,8 @@ async fn google_drive_streams_two_gib_flat() {
 async fn dropbox_streams_two_gib_flat() {
     stream_two_gib(ProviderKind::Dropbox).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onedrive_streams_two_gib_flat() {
+    stream_two_gib(ProviderKind::OneDrive).await;
+}
