@@ -101,11 +101,18 @@ impl ConnectorConfig {
 
     /// The base for a provider host: the override, else `default`.
     pub(crate) fn base_or(&self, default: &str) -> Result<Url, ConnectorError> {
-        match &self.api_base {
-            Some(u) => Ok(u.clone()),
-            None => Url::parse(default)
-                .map_err(|e| ConnectorError::Permanent(format!("bad default base {default}: {e}"))),
+        let url = match &self.api_base {
+            Some(u) => u.clone(),
+            None => Url::parse(default).map_err(|e| {
+                ConnectorError::Permanent(format!("bad default base {default}: {e}"))
+            })?,
+        };
+        if url.cannot_be_a_base() || !matches!(url.scheme(), "http" | "https") {
+            return Err(ConnectorError::Permanent(format!(
+                "API base {url} is not an http(s) base URL"
+            )));
         }
+        Ok(url)
     }
 }
 

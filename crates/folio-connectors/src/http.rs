@@ -86,6 +86,17 @@ impl Http {
     }
 }
 
+/// `base` with the `/`-separated `path` appended, each segment
+/// percent-encoded (an id holding `?`, `#` or `%` stays one segment).
+/// `base` is checked to be an http(s) base URL when the config is read.
+pub(crate) fn endpoint(base: &url::Url, path: &str) -> url::Url {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(path.split('/'));
+    }
+    url
+}
+
 /// Decodes a JSON body, naming the type on failure.
 pub(crate) async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, ConnectorError> {
     let url = resp.url().path().to_owned();
@@ -168,5 +179,26 @@ mod tests {
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h), None);
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::endpoint;
+
+    #[test]
+    fn segments_are_appended_and_encoded() {
+        let base = url::Url::parse("http://h:1/prefix").expect("url");
+        let drive = endpoint(&base, "drive/v3/");
+        assert_eq!(drive.as_str(), "http://h:1/prefix/drive/v3/");
+        assert_eq!(
+            endpoint(&drive, "files/a?b#c").as_str(),
+            "http://h:1/prefix/drive/v3/files/a%3Fb%23c"
+        );
+        let root = url::Url::parse("http://h:1").expect("url");
+        assert_eq!(
+            endpoint(&root, "2/files/download").as_str(),
+            "http://h:1/2/files/download"
+        );
     }
 }

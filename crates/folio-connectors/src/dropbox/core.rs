@@ -9,7 +9,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::model::{FullAccount, ListFolderArg, ListFolderResult, Metadata};
-use crate::http::Http;
+use crate::http::{Http, endpoint};
 use crate::{
     AccessTokenSource, AccountInfo, ByteStream, ConnectorConfig, ConnectorError, HashKind,
     RemoteChange, RemoteFolder, RemoteHash, RemoteItem, RemoteRoot, Source,
@@ -55,11 +55,10 @@ impl DropboxCore {
 
     /// `POST api/2/{route}` with a JSON argument.
     pub fn rpc<A: Serialize>(&self, route: &str, arg: &A) -> RequestBuilder {
-        let url = self
-            .api
-            .join(&format!("2/{route}"))
-            .unwrap_or_else(|_| self.api.clone());
-        self.http.client.post(url).json(arg)
+        self.http
+            .client
+            .post(endpoint(&self.api, &format!("2/{route}")))
+            .json(arg)
     }
 
     pub fn root(&self) -> RemoteRoot {
@@ -222,10 +221,7 @@ impl DropboxCore {
             });
         }
         let arg = ascii_json(&serde_json::json!({ "path": item.id }));
-        let url = self
-            .content
-            .join("2/files/download")
-            .map_err(|e| ConnectorError::Permanent(e.to_string()))?;
+        let url = endpoint(&self.content, "2/files/download");
         let resp = self
             .http
             .send(|| {

@@ -9,7 +9,7 @@ use url::Url;
 
 use super::model::{About, DriveList, File, SharedDrive};
 use super::{FOLDER_MIME, GOOGLE_APPS_PREFIX, SHORTCUT_MIME};
-use crate::http::Http;
+use crate::http::{Http, endpoint};
 use crate::{
     AccessTokenSource, AccountInfo, ByteStream, ConnectorConfig, ConnectorError, ExportFormats,
     HashKind, RemoteChange, RemoteFolder, RemoteHash, RemoteItem, RemoteRoot, ShortcutTarget,
@@ -34,10 +34,7 @@ impl GdriveCore {
         config: &ConnectorConfig,
         tokens: Arc<dyn AccessTokenSource>,
     ) -> Result<Self, ConnectorError> {
-        let base = config
-            .base_or("https://www.googleapis.com")?
-            .join("drive/v3/")
-            .map_err(|e| ConnectorError::Permanent(format!("bad Drive base URL: {e}")))?;
+        let base = endpoint(&config.base_or("https://www.googleapis.com")?, "drive/v3/");
         Ok(Self {
             http: Http::new(config.http.clone(), tokens, super::parse_error),
             base,
@@ -50,8 +47,7 @@ impl GdriveCore {
 
     /// `GET base + path`.
     pub fn get(&self, path: &str) -> RequestBuilder {
-        let url = self.base.join(path).unwrap_or_else(|_| self.base.clone());
-        self.http.client.get(url)
+        self.http.client.get(endpoint(&self.base, path))
     }
 
     /// The shared drive the source lives in, if any (after `root()`).

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::GraphFlavor;
 use super::model::{Drive, DriveItem, Drives, ItemPage, Sites, User};
-use crate::http::Http;
+use crate::http::{Http, endpoint};
 use crate::{
     AccessTokenSource, AccountInfo, ByteStream, ConnectorConfig, ConnectorError, HashKind,
     RemoteChange, RemoteFolder, RemoteHash, RemoteItem, RemoteRoot, Source,
@@ -35,10 +35,7 @@ impl GraphCore {
         config: &ConnectorConfig,
         tokens: Arc<dyn AccessTokenSource>,
     ) -> Result<Self, ConnectorError> {
-        let base = config
-            .base_or("https://graph.microsoft.com")?
-            .join("v1.0/")
-            .map_err(|e| ConnectorError::Permanent(format!("bad Graph base URL: {e}")))?;
+        let base = endpoint(&config.base_or("https://graph.microsoft.com")?, "v1.0/");
         Ok(Self {
             http: Http::new(config.http.clone(), tokens, super::parse_error),
             base,
@@ -51,8 +48,7 @@ impl GraphCore {
 
     /// `GET base + path` (a relative Graph path).
     pub fn get(&self, path: &str) -> RequestBuilder {
-        let url = self.base.join(path).unwrap_or_else(|_| self.base.clone());
-        self.http.client.get(url)
+        self.http.client.get(endpoint(&self.base, path))
     }
 
     /// `GET` an absolute link the provider handed out (nextLink, deltaLink).
