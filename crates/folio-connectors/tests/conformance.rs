@@ -33,6 +33,7 @@ for_all!(
     rate_limit_honours_retry_after,
     server_errors_are_retried_then_given_up,
     expired_token_refreshes_once,
+    second_401_is_unauthorized,
 );
 
 /// The control API's endpoint key for a cheap authenticated call.
@@ -386,4 +387,34 @@ async fn expired_token_refreshes_once(kind: ProviderKind) {
         "{kind}: {err}"
     );
     assert_eq!(refreshes(), 2, "{kind}: one refresh attempt, no loop");
+}
+
+/// A token source whose tokens the provider never accepts.
+struct BogusTokens(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl folio_connectors::AccessTokenSource for BogusTokens {
+    async fn access_token(&self) -> Result<String, ConnectorError> {
+        Ok("bogus".into())
+    }
+    async fn refresh_after_unauthorized(&self, _: &str) -> Result<String, ConnectorError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok("still-bogus".into())
+    }
+}
+
+async fn second_401_is_unauthorized(kind: ProviderKind) {
+    let fx = Fixture::new(kind).await;
+    let tokens = std::sync::Arc::new(BogusTokens(Default::default()));
+    let c = folio_connectors::connector_for(kind, fx.config(), tokens.clone()).expect("connector");
+    let err = c.account().await.expect_err("rejected");
+    assert!(
+        matches!(err, ConnectorError::Unauthorized(_)),
+        "{kind}: {err}"
+    );
+    assert_eq!(
+        tokens.0.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "{kind}: one refresh, no loop"
+    );
 }

@@ -218,3 +218,27 @@ async fn unknown_folder_source_is_not_found() {
         .expect("connector");
     assert!(matches!(c.root().await, Err(ConnectorError::NotFound(_))));
 }
+
+#[tokio::test]
+async fn the_export_map_is_configurable() {
+    let fx = google().await;
+    fx.put(&format!("Notes?mimeType={DOC}"), b"text").await;
+    let mut cfg = fx.config();
+    cfg.export_formats.0.insert(
+        DOC.to_owned(),
+        folio_connectors::ExportInfo {
+            mime_type: "application/pdf".into(),
+            extension: "pdf".into(),
+        },
+    );
+    let c = connector_for(ProviderKind::GoogleDrive, cfg, fx.account.tokens.clone())
+        .expect("connector");
+    let (changes, _, _) = drain(c.as_ref(), None).await;
+    let notes = find(&upserts(&changes), "Notes").expect("listed").clone();
+    assert_eq!(
+        notes.export.as_ref().map(|e| e.extension.as_str()),
+        Some("pdf")
+    );
+    let (bytes, _, _) = fetch(c.as_ref(), &notes, true).await.expect("export");
+    assert!(String::from_utf8_lossy(&bytes).contains("application/pdf"));
+}
