@@ -1,0 +1,430 @@
+//! The planner: pure. The library's known remote tree plus one page of
+//! changes in, the file actions that make the library match out.
+//!
+//! Rules (SYNC-NOTES b.0):
+//! - items are keyed by provider id, never by path; a rename or move of a
+//!   file or a whole folder becomes [`FileAction::Move`]s, never downloads;
+//! - an id seen more than once in one page: its last occurrence wins;
+//! - deletions (of folders especially) apply after the rest of the page, so
+//!   a child moved out of a folder deleted in the same page survives;
+//! - an item whose parent chain does not reach the source root is outside
+//!   the source: its file leaves the library;
+//! - every path comes from [`folio_domain::sanitize`]; siblings whose safe
+//!   names collide are ordered by remote id: the first keeps the name, the
+//!   others get a stable suffix derived from their id;
+//! - folders, shortcuts and Google-native documents without an export have
+//!   no file; exported documents get their export extension.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use folio_connectors::{RemoteChange, RemoteItem};
+use folio_domain::LibraryPath;
+use folio_domain::sanitize::{child_path, sanitize_name, with_stable_suffix};
+
+/// What the engine knows of one remote item (a `remote_items` row).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Node {
+    pub id: String,
+    pub parent_id: Option<String>,
+    /// Lowercase path below the source root (`/a/b.txt`), for providers
+    /// that address items by path (Dropbox).
+    pub path_lower: Option<String>,
+    /// The raw provider name.
+    pub name: String,
+    pub is_folder: bool,
+    /// False for shortcuts and documents that cannot be exported.
+    pub has_content: bool,
+    /// Extension appended for exported documents (`docx`).
+    pub export_extension: Option<String>,
+    pub size: Option<i64>,
+    /// The provider hash as `kind:value`.
+    pub remote_hash: Option<String>,
+    pub version: Option<String>,
+    /// SHA-256 of the stored bytes; `None` until a download succeeded.
+    pub content_hash: Option<String>,
+    /// The library path of its file (or folder); `None` when it has none.
+    pub path: Option<String>,
+}
+
+impl Node {
+    /// The node a remote item describes, keeping nothing of a previous one.
+    pub fn from_remote(item: &RemoteItem) -> Self {
+        Self {
+            id: item.id.clone(),
+            parent_id: item.parent_id.clone(),
+            path_lower: item.path.as_ref().map(|p| p.to_lowercase()),
+            name: item.name.clone(),
+            is_folder: item.is_folder,
+            has_content: item.is_downloadable(),
+            export_extension: item.export.as_ref().map(|e| e.extension.clone()),
+            size: item.size.and_then(|s| i64::try_from(s).ok()),
+            remote_hash: item
+                .hash
+                .as_ref()
+                .map(|h| format!("{:?}:{}", h.kind, h.value)),
+            version: item.version.clone(),
+            content_hash: None,
+            path: None,
+        }
+    }
+
+    /// True when the bytes it points at may differ from `other`'s: by hash
+    /// where both have one, else by version, else by size.
+    fn content_differs(&self, other: &Node) -> bool {
+        match (&self.remote_hash, &other.remote_hash) {
+            (Some(a), Some(b)) => a != b,
+            _ => self.version != other.version || self.size != other.size,
+        }
+    }
+
+    fn is_file(&self) -> bool {
+        !self.is_folder && self.has_content
+    }
+}
+
+/// The known tree of one library's source.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    /// The source root's item id (not itself a node).
+    pub root_id: String,
+    pub nodes: HashMap<String, Node>,
+}
+
+/// One thing to do to the library's files.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileAction {
+    /// Fetch the item's bytes and store them at `path`; `replaces` is the
+    /// path its previous bytes were at (to drop when it differs).
+    Download {
+        item: Box<RemoteItem>,
+        path: String,
+        replaces: Option<String>,
+    },
+    /// Same bytes, new path.
+    Move {
+        id: String,
+        from: String,
+        to: String,
+    },
+    /// The file leaves the library.
+    Delete { id: String, path: String },
+}
+
+/// An item whose name cannot become a path (too long with its folders).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanError {
+    pub remote_id: String,
+    pub name: String,
+    pub message: String,
+}
+
+/// What one page needs done.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub actions: Vec<FileAction>,
+    /// Item ids no longer known (deleted, or below a deleted folder).
+    pub removed_ids: Vec<String>,
+    /// Nodes whose row changed (new state, including its path).
+    pub changed: Vec<Node>,
+    pub errors: Vec<PlanError>,
+}
+
+impl Plan {
+    /// How many downloads it holds.
+    pub fn downloads(&self) -> usize {
+        self.actions
+            .iter()
+            .filter(|a| matches!(a, FileAction::Download { .. }))
+            .count()
+    }
+}
+
+/// Applies `changes` to `tree` and returns the plan that brings the
+/// library's files along. `tree` is left in the new state, with paths.
+/// The content hash of a node to download is cleared (the executor sets it
+/// when the bytes are stored).
+pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
+    let before = tree.nodes.clone();
+    let (upserts, deletes) = last_occurrences(tree, changes);
+    let mut items: HashMap<String, RemoteItem> = HashMap::new();
+    for item in upserts {
+        let mut node = Node::from_remote(&item);
+        if node.parent_id.is_none() {
+            node.parent_id = parent_by_path(tree, node.path_lower.as_deref());
+        }
+        if let Some(old) = tree.nodes.get(&node.id) {
+            node.content_hash = old.content_hash.clone();
+        }
+        tree.nodes.insert(node.id.clone(), node);
+        items.insert(item.id.clone(), item);
+    }
+    let mut removed = remove_subtrees(tree, &deletes);
+    let errors = assign_paths(tree);
+    removed.sort();
+    let mut plan = diff(&before, tree, &items);
+    plan.removed_ids = removed;
+    plan.errors = errors;
+    plan
+}
+
+/// Deduplicates a page: the last occurrence of each id wins. Returns the
+/// upserts in feed order and the ids to delete (path deletes resolved).
+fn last_occurrences(tree: &Tree, changes: &[RemoteChange]) -> (Vec<RemoteItem>, Vec<String>) {
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (index, change) in changes.iter().enumerate() {
+        if let Some(id) = change_id(change) {
+            last.insert(id, index);
+        }
+    }
+    let mut upserts = Vec::new();
+    let mut deletes = Vec::new();
+    for (index, change) in changes.iter().enumerate() {
+        match change {
+            RemoteChange::Upsert(item) if last.get(item.id.as_str()) == Some(&index) => {
+                upserts.push(item.clone());
+            }
+            RemoteChange::Delete { id } if last.get(id.as_str()) == Some(&index) => {
+                deletes.push(id.clone());
+            }
+            RemoteChange::DeletePath { path } => deletes.extend(ids_at_path(tree, path)),
+            _ => {}
+        }
+    }
+    (upserts, deletes)
+}
+
+fn change_id(change: &RemoteChange) -> Option<&str> {
+    match change {
+        RemoteChange::Upsert(item) => Some(&item.id),
+        RemoteChange::Delete { id } => Some(id),
+        RemoteChange::DeletePath { .. } => None,
+    }
+}
+
+/// The ids of the items at `path` (lowercase) and below it.
+fn ids_at_path(tree: &Tree, path: &str) -> Vec<String> {
+    let path = path.to_lowercase();
+    let below = format!("{path}/");
+    tree.nodes
+        .values()
+        .filter(|n| {
+            n.path_lower
+                .as_deref()
+                .is_some_and(|p| p == path || p.starts_with(&below))
+        })
+        .map(|n| n.id.clone())
+        .collect()
+}
+
+/// The id of the folder holding the item at `path_lower`, for providers
+/// that give paths instead of parent ids; the root when it sits at the top.
+fn parent_by_path(tree: &Tree, path_lower: Option<&str>) -> Option<String> {
+    let path = path_lower?;
+    let parent = &path[..path.rfind('/')?];
+    if parent.is_empty() {
+        return Some(tree.root_id.clone());
+    }
+    tree.nodes
+        .values()
+        .find(|n| n.is_folder && n.path_lower.as_deref() == Some(parent))
+        .map(|n| n.id.clone())
+}
+
+/// Removes the deleted ids and every node whose parent chain now passes
+/// through one of them. Returns all removed ids.
+fn remove_subtrees(tree: &mut Tree, deletes: &[String]) -> Vec<String> {
+    let deleted: HashSet<&str> = deletes.iter().map(String::as_str).collect();
+    let doomed: Vec<String> = tree
+        .nodes
+        .keys()
+        .filter(|id| chain_hits(tree, id, &deleted))
+        .cloned()
+        .collect();
+    for id in &doomed {
+        tree.nodes.remove(id);
+    }
+    doomed
+}
+
+/// True when `id` or one of its ancestors is in `set` (cycles end the walk).
+fn chain_hits(tree: &Tree, id: &str, set: &HashSet<&str>) -> bool {
+    let mut current = Some(id.to_owned());
+    let mut steps = 0;
+    while let Some(id) = current {
+        if set.contains(id.as_str()) {
+            return true;
+        }
+        steps += 1;
+        if steps > tree.nodes.len() {
+            return false;
+        }
+        current = tree.nodes.get(&id).and_then(|n| n.parent_id.clone());
+    }
+    false
+}
+
+/// Recomputes every node's path from the root down. Nodes not reachable
+/// from the root get `None`. Returns the nodes whose path is too long.
+fn assign_paths(tree: &mut Tree) -> Vec<PlanError> {
+    let mut children: HashMap<String, Vec<String>> = HashMap::new();
+    for node in tree.nodes.values() {
+        if let Some(parent) = &node.parent_id {
+            children
+                .entry(parent.clone())
+                .or_default()
+                .push(node.id.clone());
+        }
+    }
+    let mut paths: HashMap<String, Option<String>> =
+        tree.nodes.keys().map(|id| (id.clone(), None)).collect();
+    let mut errors = Vec::new();
+    let mut stack: Vec<(String, Option<LibraryPath>)> = vec![(tree.root_id.clone(), None)];
+    while let Some((folder, folder_path)) = stack.pop() {
+        let Some(ids) = children.get(&folder) else {
+            continue;
+        };
+        for (id, segment) in sibling_names(tree, ids) {
+            match child_path(folder_path.as_ref(), &segment) {
+                Ok(path) => {
+                    paths.insert(id.clone(), Some(path.to_string()));
+                    stack.push((id, Some(path)));
+                }
+                Err(err) => errors.push(PlanError {
+                    remote_id: id.clone(),
+                    name: tree
+                        .nodes
+                        .get(&id)
+                        .map(|n| n.name.clone())
+                        .unwrap_or_default(),
+                    message: err.reason,
+                }),
+            }
+        }
+    }
+    for (id, path) in paths {
+        if let Some(node) = tree.nodes.get_mut(&id) {
+            node.path = path;
+        }
+    }
+    errors.sort_by(|a, b| a.remote_id.cmp(&b.remote_id));
+    errors
+}
+
+/// The safe segment of each sibling that has one (folders and files with
+/// content): in remote id order, the first of a name keeps it, the rest
+/// get a stable suffix.
+fn sibling_names(tree: &Tree, ids: &[String]) -> Vec<(String, String)> {
+    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for id in ids {
+        let Some(node) = tree.nodes.get(id) else {
+            continue;
+        };
+        if !node.is_folder && !node.has_content {
+            continue;
+        }
+        by_name
+            .entry(local_name(node))
+            .or_default()
+            .push(id.clone());
+    }
+    let mut out = Vec::new();
+    for (name, mut holders) in by_name {
+        holders.sort();
+        for (rank, id) in holders.into_iter().enumerate() {
+            let segment = if rank == 0 {
+                name.clone()
+            } else {
+                with_stable_suffix(&name, &id)
+            };
+            out.push((id, segment));
+        }
+    }
+    out
+}
+
+/// The sanitised name, with the export extension for exported documents.
+fn local_name(node: &Node) -> String {
+    match &node.export_extension {
+        Some(ext) if !node.name.to_lowercase().ends_with(&format!(".{ext}")) => {
+            sanitize_name(&format!("{}.{ext}", node.name))
+        }
+        _ => sanitize_name(&node.name),
+    }
+}
+
+/// Compares the file side of two trees. `items` are this page's upserts
+/// (only they can be downloaded).
+fn diff(
+    before: &HashMap<String, Node>,
+    after: &mut Tree,
+    items: &HashMap<String, RemoteItem>,
+) -> Plan {
+    let mut plan = Plan::default();
+    let mut ids: Vec<&String> = before.keys().chain(after.nodes.keys()).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        let old = before
+            .get(id)
+            .filter(|n| n.is_file())
+            .and_then(|n| n.path.clone().map(|p| (n, p)));
+        let new = after
+            .nodes
+            .get(id)
+            .filter(|n| n.is_file())
+            .and_then(|n| n.path.clone().map(|p| (n, p)));
+        if let Some(action) = file_action(id, old, new, items) {
+            plan.actions.push(action);
+        }
+        if before.get(id) != after.nodes.get(id) {
+            plan.changed.extend(after.nodes.get(id).cloned());
+        }
+    }
+    for action in &plan.actions {
+        if let FileAction::Download { item, .. } = action
+            && let Some(node) = after.nodes.get_mut(&item.id)
+        {
+            node.content_hash = None;
+        }
+    }
+    plan
+}
+
+fn file_action(
+    id: &str,
+    old: Option<(&Node, String)>,
+    new: Option<(&Node, String)>,
+    items: &HashMap<String, RemoteItem>,
+) -> Option<FileAction> {
+    match (old, new) {
+        (Some((_, from)), None) => Some(FileAction::Delete {
+            id: id.to_owned(),
+            path: from,
+        }),
+        (old, Some((node, to))) => {
+            let stale = match &old {
+                Some((before, _)) => before.content_differs(node) || node.content_hash.is_none(),
+                None => true,
+            };
+            let from = old.map(|(_, p)| p);
+            if stale {
+                let item = Box::new(items.get(id)?.clone());
+                Some(FileAction::Download {
+                    item,
+                    path: to,
+                    replaces: from,
+                })
+            } else {
+                match from {
+                    Some(from) if from != to => Some(FileAction::Move {
+                        id: id.to_owned(),
+                        from,
+                        to,
+                    }),
+                    _ => None,
+                }
+            }
+        }
+        (None, None) => None,
+    }
+}

@@ -1,0 +1,315 @@
+//! Planner rules, one test each.
+
+use folio_connectors::hash::{HashKind, RemoteHash};
+use folio_connectors::{ExportInfo, RemoteChange, RemoteItem, ShortcutTarget};
+
+use crate::planner::{FileAction, Tree, plan_page};
+
+const ROOT: &str = "root";
+
+fn folder(id: &str, parent: &str, name: &str) -> RemoteChange {
+    RemoteChange::Upsert(RemoteItem {
+        id: id.into(),
+        parent_id: Some(parent.into()),
+        name: name.into(),
+        is_folder: true,
+        ..RemoteItem::default()
+    })
+}
+
+fn file_item(id: &str, parent: &str, name: &str, md5: &str) -> RemoteItem {
+    RemoteItem {
+        id: id.into(),
+        parent_id: Some(parent.into()),
+        name: name.into(),
+        size: Some(3),
+        hash: Some(RemoteHash::new(HashKind::Md5, md5)),
+        ..RemoteItem::default()
+    }
+}
+
+fn file(id: &str, parent: &str, name: &str, md5: &str) -> RemoteChange {
+    RemoteChange::Upsert(file_item(id, parent, name, md5))
+}
+
+fn delete(id: &str) -> RemoteChange {
+    RemoteChange::Delete { id: id.into() }
+}
+
+fn tree() -> Tree {
+    Tree {
+        root_id: ROOT.into(),
+        ..Tree::default()
+    }
+}
+
+/// Marks every download of the last plan as stored (what the executor does).
+fn store_all(tree: &mut Tree) {
+    for node in tree.nodes.values_mut() {
+        if node.content_hash.is_none() && node.path.is_some() && !node.is_folder {
+            node.content_hash = Some(format!("sha-{}", node.id));
+        }
+    }
+}
+
+fn summary(actions: &[FileAction]) -> Vec<String> {
+    let mut out: Vec<String> = actions
+        .iter()
+        .map(|a| match a {
+            FileAction::Download { path, replaces, .. } => match replaces {
+                Some(old) => format!("get {path} (was {old})"),
+                None => format!("get {path}"),
+            },
+            FileAction::Move { from, to, .. } => format!("move {from} -> {to}"),
+            FileAction::Delete { path, .. } => format!("delete {path}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn synced(changes: &[RemoteChange]) -> Tree {
+    let mut t = tree();
+    plan_page(&mut t, changes);
+    store_all(&mut t);
+    t
+}
+
+#[test]
+fn first_listing_downloads_every_file_under_its_folder_path() {
+    let mut t = tree();
+    let plan = plan_page(
+        &mut t,
+        &[
+            folder("d", ROOT, "docs"),
+            file("a", "d", "a.txt", "1"),
+            file("b", ROOT, "b.txt", "2"),
+        ],
+    );
+    assert_eq!(summary(&plan.actions), ["get b.txt", "get docs/a.txt"]);
+    assert_eq!(plan.changed.len(), 3);
+}
+
+#[test]
+fn renaming_a_folder_moves_its_children_without_downloads() {
+    let mut t = synced(&[
+        folder("d", ROOT, "docs"),
+        folder("s", "d", "sub"),
+        file("a", "s", "a.txt", "1"),
+    ]);
+    let plan = plan_page(&mut t, &[folder("d", ROOT, "papers")]);
+    assert_eq!(
+        summary(&plan.actions),
+        ["move docs/sub/a.txt -> papers/sub/a.txt"]
+    );
+    assert_eq!(plan.downloads(), 0);
+}
+
+#[test]
+fn moving_a_file_moves_and_editing_downloads() {
+    let mut t = synced(&[folder("d", ROOT, "docs"), file("a", ROOT, "a.txt", "1")]);
+    let plan = plan_page(&mut t, &[file("a", "d", "a.txt", "1")]);
+    assert_eq!(summary(&plan.actions), ["move a.txt -> docs/a.txt"]);
+    let plan = plan_page(&mut t, &[file("a", "d", "a.txt", "2")]);
+    assert_eq!(summary(&plan.actions), ["get docs/a.txt (was docs/a.txt)"]);
+}
+
+#[test]
+fn an_unchanged_item_reported_again_does_nothing() {
+    let mut t = synced(&[file("a", ROOT, "a.txt", "1")]);
+    let plan = plan_page(&mut t, &[file("a", ROOT, "a.txt", "1")]);
+    assert!(plan.actions.is_empty());
+    assert!(plan.changed.is_empty());
+}
+
+#[test]
+fn deleting_a_folder_deletes_its_subtree() {
+    let mut t = synced(&[
+        folder("d", ROOT, "docs"),
+        folder("s", "d", "sub"),
+        file("a", "s", "a.txt", "1"),
+        file("b", "d", "b.txt", "2"),
+    ]);
+    let plan = plan_page(&mut t, &[delete("d")]);
+    assert_eq!(
+        summary(&plan.actions),
+        ["delete docs/b.txt", "delete docs/sub/a.txt"]
+    );
+    assert_eq!(plan.removed_ids, ["a", "b", "d", "s"]);
+    assert!(t.nodes.is_empty());
+}
+
+#[test]
+fn a_folder_is_removed_after_the_rest_of_the_page() {
+    let mut t = synced(&[folder("d", ROOT, "docs"), file("a", "d", "a.txt", "1")]);
+    // The folder's delete comes first in the feed; the child moves out later.
+    let plan = plan_page(&mut t, &[delete("d"), file("a", ROOT, "a.txt", "1")]);
+    assert_eq!(summary(&plan.actions), ["move docs/a.txt -> a.txt"]);
+    assert_eq!(plan.removed_ids, ["d"]);
+}
+
+#[test]
+fn the_last_occurrence_of_an_id_wins() {
+    let mut t = tree();
+    let plan = plan_page(
+        &mut t,
+        &[
+            file("a", ROOT, "first.txt", "1"),
+            delete("a"),
+            file("a", ROOT, "last.txt", "2"),
+        ],
+    );
+    assert_eq!(summary(&plan.actions), ["get last.txt"]);
+    let mut t = synced(&[file("a", ROOT, "a.txt", "1")]);
+    let plan = plan_page(&mut t, &[file("a", ROOT, "b.txt", "1"), delete("a")]);
+    assert_eq!(summary(&plan.actions), ["delete a.txt"]);
+}
+
+#[test]
+fn items_leaving_the_source_leave_the_library() {
+    let mut t = synced(&[folder("d", ROOT, "docs"), file("a", "d", "a.txt", "1")]);
+    let plan = plan_page(&mut t, &[folder("d", "elsewhere", "docs")]);
+    assert_eq!(summary(&plan.actions), ["delete docs/a.txt"]);
+    // It comes back into the source: downloaded again (its bytes were dropped).
+    let plan = plan_page(
+        &mut t,
+        &[folder("d", ROOT, "docs"), file("a", "d", "a.txt", "1")],
+    );
+    assert_eq!(summary(&plan.actions), ["get docs/a.txt"]);
+}
+
+#[test]
+fn duplicate_names_get_stable_suffixes_by_id() {
+    let mut t = tree();
+    let plan = plan_page(
+        &mut t,
+        &[
+            file("b2", ROOT, "r.pdf", "2"),
+            file("a1", ROOT, "r.pdf", "1"),
+        ],
+    );
+    let paths = summary(&plan.actions);
+    assert!(paths.contains(&"get r.pdf".to_owned()), "{paths:?}");
+    assert_eq!(t.nodes["a1"].path.as_deref(), Some("r.pdf"));
+    let suffixed = t.nodes["b2"].path.clone();
+    assert!(
+        suffixed
+            .as_deref()
+            .is_some_and(|p| p.starts_with("r (~") && p.ends_with(").pdf"))
+    );
+    store_all(&mut t);
+    let plan = plan_page(&mut t, &[file("b2", ROOT, "r.pdf", "2")]);
+    assert!(plan.actions.is_empty());
+    assert_eq!(t.nodes["b2"].path, suffixed);
+}
+
+#[test]
+fn hostile_names_stay_inside_the_library() {
+    let mut t = tree();
+    plan_page(
+        &mut t,
+        &[
+            folder("up", ROOT, ".."),
+            file("x", "up", "../../etc/passwd", "1"),
+            file("c", ROOT, "a\u{0}b\nc", "2"),
+            file("n", ROOT, "cafe\u{301}.txt", "3"),
+        ],
+    );
+    let paths: Vec<&str> = ["x", "c", "n"]
+        .iter()
+        .filter_map(|id| t.nodes[*id].path.as_deref())
+        .collect();
+    assert_eq!(paths, ["_../.._.._etc_passwd", "a_b_c", "caf\u{e9}.txt"]);
+    for path in paths {
+        assert!(folio_domain::LibraryPath::parse(path).is_ok());
+    }
+}
+
+#[test]
+fn too_long_paths_are_reported_not_written() {
+    let mut t = tree();
+    let mut changes = Vec::new();
+    let mut parent = ROOT.to_owned();
+    for depth in 0..6 {
+        let id = format!("f{depth}");
+        changes.push(folder(&id, &parent, &"x".repeat(200)));
+        parent = id;
+    }
+    changes.push(file("deep", &parent, "a.txt", "1"));
+    let plan = plan_page(&mut t, &changes);
+    assert!(!plan.errors.is_empty());
+    assert!(plan.actions.iter().all(|a| match a {
+        FileAction::Download { path, .. } => path.len() <= 1024,
+        _ => true,
+    }));
+    assert!(t.nodes["deep"].path.is_none());
+}
+
+#[test]
+fn native_documents_get_their_export_extension_and_shortcuts_no_file() {
+    let mut doc = file_item("g", ROOT, "Plan", "");
+    doc.hash = None;
+    doc.size = None;
+    doc.version = Some("7".into());
+    doc.mime_type = Some("application/vnd.google-apps.document".into());
+    doc.export = Some(ExportInfo {
+        mime_type: "application/vnd.openxmlformats-officedocument.wordprocessingml.document".into(),
+        extension: "docx".into(),
+    });
+    let mut form = doc.clone();
+    form.id = "f".into();
+    form.name = "Form".into();
+    form.export = None;
+    form.mime_type = Some("application/vnd.google-apps.form".into());
+    let mut shortcut = file_item("s", ROOT, "link", "");
+    shortcut.shortcut_target = Some(ShortcutTarget {
+        id: "g".into(),
+        mime_type: None,
+    });
+    let mut t = tree();
+    let plan = plan_page(
+        &mut t,
+        &[
+            RemoteChange::Upsert(doc.clone()),
+            RemoteChange::Upsert(form),
+            RemoteChange::Upsert(shortcut),
+        ],
+    );
+    assert_eq!(summary(&plan.actions), ["get Plan.docx"]);
+    store_all(&mut t);
+    doc.version = Some("8".into());
+    let plan = plan_page(&mut t, &[RemoteChange::Upsert(doc)]);
+    assert_eq!(summary(&plan.actions), ["get Plan.docx (was Plan.docx)"]);
+}
+
+#[test]
+fn path_addressed_providers_resolve_parents_and_path_deletes() {
+    let item = |id: &str, path: &str, folder: bool| {
+        RemoteChange::Upsert(RemoteItem {
+            id: id.into(),
+            path: Some(path.into()),
+            name: path.rsplit('/').next().unwrap_or_default().into(),
+            is_folder: folder,
+            size: (!folder).then_some(1),
+            version: Some("r1".into()),
+            ..RemoteItem::default()
+        })
+    };
+    let mut t = tree();
+    let plan = plan_page(
+        &mut t,
+        &[
+            item("id:d", "/Docs", true),
+            item("id:a", "/Docs/A.txt", false),
+        ],
+    );
+    assert_eq!(summary(&plan.actions), ["get Docs/A.txt"]);
+    store_all(&mut t);
+    let plan = plan_page(
+        &mut t,
+        &[RemoteChange::DeletePath {
+            path: "/docs".into(),
+        }],
+    );
+    assert_eq!(summary(&plan.actions), ["delete Docs/A.txt"]);
+}
