@@ -74,6 +74,13 @@ impl ConnectorError {
         matches!(self, Self::RateLimited { .. } | Self::Temporary { .. })
     }
 
+    /// True when only a user can fix it by reconnecting
+    /// ([`Self::NeedsReauthorization`], or [`Self::Unauthorized`] after the
+    /// one refresh): stop the sync and answer 422 "reconnect".
+    pub fn needs_reconnect(&self) -> bool {
+        matches!(self, Self::NeedsReauthorization(_) | Self::Unauthorized(_))
+    }
+
     /// How long the provider asked us to wait, if it said.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
