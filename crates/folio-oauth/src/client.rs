@@ -416,6 +416,7 @@ pub fn authorize_url(
     redirect_uri: &str,
     state: &str,
     code_challenge: &str,
+    login_hint: Option<&str>,
 ) -> Url {
     let mut url = endpoints.auth_uri.clone();
     {
@@ -429,6 +430,9 @@ pub fn authorize_url(
             .append_pair("code_challenge_method", "S256");
         for (k, v) in endpoints.provider.offline_params() {
             q.append_pair(k, v);
+        }
+        if let Some(hint) = login_hint {
+            q.append_pair("login_hint", hint);
         }
     }
     url

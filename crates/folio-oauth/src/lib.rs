@@ -22,5 +22,5 @@ pub use client::{Account, ClientCredentials, OAuthError, OAuthHttp};
 pub use provider::{Endpoints, FieldError, IntegrationType, Provider};
 pub use seal::{Aad, Keyring, SealError};
 pub use secrecy::{ExposeSecret, SecretString};
-pub use tokens::{AccessToken, Authorized, TokenError, TokenManager};
+pub use tokens::{AccessToken, AuthorizeRequest, Authorized, TokenError, TokenManager};
 pub use urlcheck::UrlPolicy;

@@ -91,6 +91,22 @@ pub enum TokenError {
     Seal(#[from] SealError),
 }
 
+/// Who starts an authorization, for which library, and where it ends.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest<'a> {
+    pub library_id: Uuid,
+    /// The authorizing user: the connection's owner.
+    pub user_id: Uuid,
+    /// Folio's callback URL, registered with the provider.
+    pub redirect_uri: &'a str,
+    /// An already-checked URL to send the browser to afterwards.
+    pub return_to: Option<String>,
+    /// Allow the connection to change provider account.
+    pub switch_account: bool,
+    /// Passed on as `login_hint`.
+    pub login_hint: Option<&'a str>,
+}
+
 /// What a completed authorization made.
 #[derive(Debug)]
 pub struct Authorized {
@@ -524,12 +540,16 @@ impl TokenManager {
     pub async fn begin_authorization(
         &self,
         integration: &Integration,
-        library_id: Uuid,
-        user_id: Uuid,
-        redirect_uri: &str,
-        return_to: Option<String>,
-        switch_account: bool,
+        request: AuthorizeRequest<'_>,
     ) -> Result<Url, TokenError> {
+        let AuthorizeRequest {
+            library_id,
+            user_id,
+            redirect_uri,
+            return_to,
+            switch_account,
+            login_hint,
+        } = request;
         let (_, endpoints, credentials) = self.integration_parts(integration)?;
         self.check_urls(&endpoints).await?;
         let state = pkce::new_state();
@@ -560,6 +580,7 @@ impl TokenManager {
             redirect_uri,
             state.expose_secret(),
             &pkce::challenge(&verifier),
+            login_hint,
         ))
     }
 

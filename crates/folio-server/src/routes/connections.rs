@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use folio_domain::Permission;
-use folio_oauth::{OAuthError, TokenError};
+use folio_oauth::{AuthorizeRequest, OAuthError, TokenError};
 use folio_store::{Connection, Library};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -86,6 +86,8 @@ pub struct AuthorizeQuery {
     pub return_to: Option<String>,
     /// Allow reconnecting as a different provider account.
     pub switch_account: Option<bool>,
+    /// Passed to the provider as `login_hint` (which account to sign in as).
+    pub login_hint: Option<String>,
 }
 
 /// Maps the token lifecycle's errors to the API's, for library `key`.
@@ -203,11 +205,17 @@ async fn authorize(
         .tokens
         .begin_authorization(
             &integration,
-            library.id,
-            user.0.id,
-            &callback_url(&state),
-            return_to,
-            query.switch_account.unwrap_or(false),
+            AuthorizeRequest {
+                library_id: library.id,
+                user_id: user.0.id,
+                redirect_uri: &callback_url(&state),
+                return_to,
+                switch_account: query.switch_account.unwrap_or(false),
+                login_hint: query
+                    .login_hint
+                    .as_deref()
+                    .filter(|h| !h.is_empty() && h.len() <= 320),
+            },
         )
         .await
         .map_err(|e| token_error(e, &key))?;
