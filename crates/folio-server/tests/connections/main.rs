@@ -111,8 +111,13 @@ impl World {
     /// # Panics
     /// When cloudsim or Folio cannot start.
     pub async fn start_with(config: ServerConfig) -> Self {
+        Self::start_with_keys(config, Keyring::ephemeral()).await
+    }
+
+    /// # Panics
+    /// When cloudsim or Folio cannot start.
+    pub async fn start_with_keys(config: ServerConfig, keys: Keyring) -> Self {
         capture_logs();
-        let keys = Keyring::ephemeral();
         let config = ServerConfig {
             allow_private_provider_urls: true,
             secret_keys: keys.clone(),

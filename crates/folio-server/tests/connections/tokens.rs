@@ -220,3 +220,105 @@ async fn keep_alive_refreshes_idle_grants() {
         .await;
     assert!(connection["lastRefreshedAt"].is_string());
 }
+
+#[tokio::test]
+async fn two_replicas_refresh_once() {
+    // The server and a second TokenManager on the same database (another
+    // replica: its own in-process locks) race for one expired token; the
+    // row lease lets exactly one of them refresh.
+    let (world, token, library_id) = connected("onedrive").await;
+    let connection = world
+        .app
+        .store
+        .connection_for_library(library_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let old = world.stored_tokens(library_id).await;
+    world
+        .sim_post("/_sim/microsoft/tokens/expire", json!({}))
+        .await;
+    world.reset_counts().await;
+    let world = Arc::new(world);
+    let replica = world.app_tokens();
+    let rejected = folio_oauth::SecretString::from(old[0].clone());
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (world, token, replica, rejected) = (
+            world.clone(),
+            token.clone(),
+            replica.clone(),
+            rejected.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                let t = replica
+                    .refresh_after_unauthorized(connection.id, &rejected)
+                    .await
+                    .expect("replica token");
+                assert_ne!(
+                    folio_oauth::ExposeSecret::expose_secret(&t.token),
+                    folio_oauth::ExposeSecret::expose_secret(&rejected)
+                );
+            } else {
+                let (status, body) = world
+                    .call(&token, GET, "/api/libraries/docs/account", None)
+                    .await;
+                assert_eq!(status, 200, "{body}");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        world.token_calls("microsoft").await,
+        1,
+        "{}",
+        world.sim_counts().await
+    );
+}
+
+#[tokio::test]
+async fn keys_rotate_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secret.keys");
+    let keys = folio_oauth::Keyring::load_or_create_file(&path).unwrap();
+    let world = World::start_with_keys(folio_server::ServerConfig::default(), keys).await;
+    let (_, token) = world.app.create_user("owner").await;
+    world
+        .library_with_integration(&token, "docs", "dropbox")
+        .await;
+    assert_eq!(world.connect(&token, "docs").await, 200);
+
+    // `folio keys rotate`, from another process's point of view.
+    let rotating = folio_oauth::Keyring::load_or_create_file(&path).unwrap();
+    assert_eq!(rotating.add_key_to_file().unwrap(), 2);
+    let manager = folio_oauth::TokenManager::new(
+        world.app.store.clone(),
+        rotating,
+        folio_oauth::UrlPolicy {
+            allow_private: true,
+        },
+    )
+    .unwrap();
+    let (resealed, kept) = manager.reseal_all().await.unwrap();
+    assert!(
+        resealed >= 3,
+        "client secret, access and refresh token: {resealed}"
+    );
+    assert_eq!(kept, 0);
+    for value in world.app.store.sealed_values().await.unwrap() {
+        assert_eq!(folio_oauth::Keyring::key_id_of(&value.value), Some(2));
+    }
+    // The running server learns key 2 from the file and keeps working.
+    let (status, body) = world
+        .call(&token, GET, "/api/libraries/docs/account", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        manager.reseal_all().await.unwrap().0,
+        0,
+        "nothing left under key 1"
+    );
+}
