@@ -286,3 +286,55 @@ fn tokio_stream_from(
         rx.recv().await.map(|item| (item, rx))
     })
 }
+
+/// The key file is generated once (0600); `folio keys rotate` adds a key
+/// while the server runs; a malformed FOLIO_SECRET_KEY stops the start.
+#[tokio::test]
+async fn secret_key_file_and_keys_rotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[("FOLIO_PUBLIC_URL", "https://folio.example.com")],
+    );
+    let key_file = dir.path().join("data").join("secret.keys");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let keys = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .count()
+    };
+    assert_eq!(keys(&std::fs::read_to_string(&key_file).unwrap()), 1);
+
+    let output = folio(dir.path(), &["keys", "rotate"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("under key 2"), "{text}");
+    assert_eq!(keys(&std::fs::read_to_string(&key_file).unwrap()), 2);
+    let health = reqwest::get(format!("{}/api/health", server.base_url))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(server.terminate().success());
+
+    let output = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["serve"])
+        .current_dir(dir.path())
+        .env_remove("FOLIO_DATA_DIR")
+        .env_remove("FOLIO_DATABASE_URL")
+        .env("FOLIO_LISTEN", "127.0.0.1:0")
+        .env("FOLIO_SECRET_KEY", "dG9vLXNob3J0")
+        .output()
+        .expect("run folio");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("FOLIO_SECRET_KEY"), "{stderr}");
+    assert!(
+        !stderr.contains("dG9vLXNob3J0"),
+        "the key value is never printed"
+    );
+}
