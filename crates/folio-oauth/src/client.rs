@@ -180,10 +180,41 @@ pub struct OAuthHttp {
     client: reqwest::Client,
 }
 
+/// A DNS resolver that refuses names resolving to internal addresses, so a
+/// host that passed the connect-time check cannot rebind to one between
+/// the check and the request.
+struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if addrs.iter().any(|a| crate::urlcheck::is_internal(a.ip())) {
+                let refused = std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!(
+                        "'{host}' resolves to an internal address (FOLIO_ALLOW_PRIVATE_PROVIDER_URLS is off)"
+                    ),
+                );
+                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 impl OAuthHttp {
-    /// A client that never follows redirects and gives up after `timeout`.
-    pub fn new(timeout: Duration) -> Result<Self, OAuthError> {
-        let client = reqwest::Client::builder()
+    /// A client that never follows redirects, gives up after `timeout`,
+    /// and (unless `policy` allows private targets) never connects to a
+    /// name that resolves to an internal address.
+    pub fn new(timeout: Duration, policy: crate::UrlPolicy) -> Result<Self, OAuthError> {
+        let mut builder = reqwest::Client::builder();
+        if !policy.allow_private {
+            builder = builder.dns_resolver(PublicOnlyResolver);
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .user_agent(concat!("folio/", env!("CARGO_PKG_VERSION")))
@@ -464,5 +495,72 @@ mod tests {
             client_secret: SecretString::from("s3cret-value"),
         };
         assert!(!format!("{c:?}").contains("s3cret-value"));
+    }
+
+    #[tokio::test]
+    async fn the_token_client_does_not_follow_redirects() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let answer = "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:1/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            socket.write_all(answer.as_bytes()).await.unwrap();
+        });
+        let endpoints = crate::Endpoints::resolve(
+            crate::IntegrationType::Dropbox,
+            None,
+            Some(&format!("http://{addr}/oauth2/token")),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        let http = OAuthHttp::new(
+            Duration::from_secs(5),
+            crate::UrlPolicy {
+                allow_private: true,
+            },
+        )
+        .unwrap();
+        let credentials = ClientCredentials {
+            client_id: "id".into(),
+            client_secret: SecretString::from("secret"),
+        };
+        let refresh = SecretString::from("refresh-token");
+        let err = http
+            .token(&endpoints, &credentials, Grant::RefreshToken(&refresh))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, OAuthError::Provider { status: 307, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_internal_addresses_are_refused_when_not_allowed() {
+        let endpoints = crate::Endpoints::resolve(
+            crate::IntegrationType::Dropbox,
+            None,
+            Some("http://localhost:9/oauth2/token"),
+            None,
+            None,
+            None,
+        )
+        .unwrap();
+        let http = OAuthHttp::new(Duration::from_secs(5), crate::UrlPolicy::default()).unwrap();
+        let credentials = ClientCredentials {
+            client_id: "id".into(),
+            client_secret: SecretString::from("secret"),
+        };
+        let refresh = SecretString::from("refresh-token");
+        let err = http
+            .token(&endpoints, &credentials, Grant::RefreshToken(&refresh))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, OAuthError::Unreachable(_)), "{err:?}");
     }
 }

@@ -163,7 +163,7 @@ impl TokenManager {
             inner: Arc::new(Inner {
                 store,
                 keys,
-                http: OAuthHttp::new(Duration::from_secs(30))?,
+                http: OAuthHttp::new(Duration::from_secs(30), policy)?,
                 policy,
                 margin: chrono::Duration::minutes(5),
                 lease: chrono::Duration::seconds(60),
