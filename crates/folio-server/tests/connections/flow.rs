@@ -510,6 +510,29 @@ async fn disconnect(library_type: &str, revoke_route: Option<&str>) {
             .is_none(),
         "tokens destroyed"
     );
+    // At the provider: revoked grants refuse the old refresh token;
+    // Microsoft (no per-app revoke) still honours it.
+    let provider = provider_of(library_type);
+    let client_id = format!("folio-{}", provider.sim_name);
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", tokens[1].as_str()),
+        ("client_id", client_id.as_str()),
+        ("client_secret", CLIENT_SECRET),
+    ];
+    let response = world
+        .browser
+        .post(world.sim_url(provider.token_path))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let expected = if revoke_route.is_some() { 400 } else { 200 };
+    assert_eq!(
+        response.status().as_u16(),
+        expected,
+        "old refresh token after disconnect"
+    );
     let (status, _) = world
         .call(&token, GET, "/api/libraries/docs/connection", None)
         .await;
