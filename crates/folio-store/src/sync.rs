@@ -329,6 +329,20 @@ impl Store {
         Ok(row)
     }
 
+    /// Every known item of a library, by remote id (the engine's tree).
+    pub async fn list_remote_items(&self, library_id: Uuid) -> Result<Vec<RemoteItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 ORDER BY remote_id"
+        );
+        let rows = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(library_id)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
     /// The items whose parent is `parent_id`, by remote id.
     pub async fn remote_children(
         &self,

@@ -1,12 +1,13 @@
 //! The sync engine.
 //!
 //! Reading order: [`planner`] (pure: the known remote tree plus one page of
-//! changes in, file actions out). The executor (downloads, verification,
-//! committing a page with its cursor through `folio_store::sync`), the
-//! progress broadcast and the scheduler are not written yet; the store side
-//! they need (item tree, cursors, runs with leases, schedule claims) is in
-//! `folio_store::sync`.
+//! changes in, file actions out), then [`executor`] (one run: pages,
+//! verified streamed downloads, each page committed with its cursor, mark
+//! and sweep with the deletion cap). The HTTP routes, progress broadcast and
+//! scheduler are not written yet; the store side they need (runs with
+//! leases, schedule claims) is in `folio_store::sync`.
 
+pub mod executor;
 pub mod planner;
 
 #[cfg(test)]

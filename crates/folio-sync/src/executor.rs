@@ -1,0 +1,520 @@
+//! The executor: runs one sync of one library as a loop of bounded steps
+//! (STYLE habit 10): fetch a page of changes, plan it, download what the plan
+//! needs (bounded concurrency, streamed into blob storage, verified against
+//! the provider hash), then commit the page's file and item changes together
+//! with the cursor in one transaction.
+//!
+//! A full listing (first sync, purge, cursor rejected) marks every item it
+//! sees; only once it is complete are the unseen items deleted (mark and
+//! sweep), and not at all when that would remove more than half of a
+//! non-empty library without `confirm_deletes`: the run is then held, and
+//! the next sync lists again.
+
+use std::collections::HashMap;
+
+use folio_blobs::BlobStore;
+use folio_connectors::{
+    ChangePage, Connector, ConnectorError, Cursor, PageState, RemoteChange, RemoteItem,
+};
+use folio_store::sync::{CursorRow, RemoteItemRow, SyncBatch};
+use folio_store::{FileRecord, Store};
+use futures::{StreamExt, TryStreamExt};
+use uuid::Uuid;
+
+use crate::planner::{FileAction, Node, Plan, Tree, plan_page};
+
+/// How a sync runs.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Drop every file and all sync state first, then list from scratch.
+    pub purge: bool,
+    /// Allow a full listing to delete more than `max_delete_share`.
+    pub confirm_deletes: bool,
+    /// Downloads in flight at once.
+    pub download_concurrency: usize,
+    /// Extra attempts after a download whose bytes do not match the hash.
+    pub hash_retries: u32,
+    /// Largest share of a non-empty library a full listing may delete
+    /// without confirmation.
+    pub max_delete_share: f64,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            purge: false,
+            confirm_deletes: false,
+            download_concurrency: 8,
+            hash_retries: 2,
+            max_delete_share: 0.5,
+        }
+    }
+}
+
+/// A per-file failure that did not stop the sync.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileError {
+    pub path: String,
+    pub remote_id: String,
+    pub message: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyncOutcome {
+    pub synced_files: i64,
+    pub added_files: i64,
+    pub updated_files: i64,
+    pub deleted_files: i64,
+    pub errors: Vec<FileError>,
+    /// Set when a full listing's deletions were held back, saying why.
+    pub held: Option<String>,
+}
+
+/// Why a sync stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("provider: {0}")]
+    Provider(#[from] ConnectorError),
+    #[error("store: {0}")]
+    Store(#[from] folio_store::StoreError),
+    #[error("blob storage: {0}")]
+    Blobs(#[from] folio_blobs::BlobError),
+}
+
+/// Everything a run needs.
+pub struct Executor<'a> {
+    pub store: &'a Store,
+    pub blobs: &'a BlobStore,
+    pub connector: &'a dyn Connector,
+    pub library_id: Uuid,
+    pub options: SyncOptions,
+}
+
+/// Where a full listing stands.
+struct Listing {
+    id: Uuid,
+}
+
+/// The tree plus which listing last saw each item.
+struct State {
+    tree: Tree,
+    seen: HashMap<String, Uuid>,
+}
+
+impl Executor<'_> {
+    /// Runs the sync to its end.
+    pub async fn run(&self) -> Result<SyncOutcome, SyncError> {
+        if self.options.purge {
+            self.purge().await?;
+        }
+        let root = self.connector.root().await?;
+        let mut state = self.load_state(root.id).await?;
+        let stored = self.store.get_sync_cursor(self.library_id).await?;
+        let (mut cursor, mut listing) = match stored {
+            Some(row) if row.complete && !row.cursor.is_empty() => (Some(Cursor(row.cursor)), None),
+            Some(row) if !row.cursor.is_empty() => (
+                Some(Cursor(row.cursor)),
+                Some(Listing {
+                    id: row.listing_id.unwrap_or_else(Uuid::new_v4),
+                }),
+            ),
+            _ => (None, Some(Listing { id: Uuid::new_v4() })),
+        };
+        let mut outcome = SyncOutcome::default();
+        loop {
+            let page = match self.connector.list_changes(cursor.clone()).await {
+                Ok(page) => page,
+                Err(ConnectorError::CursorExpired(_)) if cursor.is_some() => {
+                    tracing::info!(library = %self.library_id, "cursor rejected: full listing");
+                    cursor = None;
+                    listing = Some(Listing { id: Uuid::new_v4() });
+                    continue;
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let ChangePage { changes, next } = page;
+            let listing_id = listing.as_ref().map(|l| l.id);
+            let (cursor_row, done) = match &next {
+                PageState::More(c) => (cursor_row(c, false, listing_id), false),
+                PageState::Done(c) => (cursor_row(c, true, listing_id), true),
+            };
+            // A full listing's final cursor is stored with its sweep.
+            let page_cursor = if done && listing.is_some() {
+                None
+            } else {
+                Some(cursor_row)
+            };
+            self.apply(&mut state, &changes, listing_id, page_cursor, &mut outcome)
+                .await?;
+            match next {
+                PageState::More(c) => cursor = Some(c),
+                PageState::Done(c) => {
+                    if let Some(done_listing) = listing.take() {
+                        self.sweep(&mut state, done_listing, c, &mut outcome)
+                            .await?;
+                    }
+                    break;
+                }
+            }
+        }
+        outcome.synced_files = self.store.count_files(self.library_id).await?;
+        Ok(outcome)
+    }
+
+    async fn purge(&self) -> Result<(), SyncError> {
+        loop {
+            let page = self
+                .store
+                .list_files(self.library_id, "", None, 500)
+                .await?;
+            if page.items.is_empty() {
+                break;
+            }
+            for file in page.items {
+                if let Some(hash) = self.store.delete_file(self.library_id, &file.path).await? {
+                    self.release(&[hash]).await?;
+                }
+            }
+        }
+        self.store.clear_sync_state(self.library_id).await?;
+        Ok(())
+    }
+
+    async fn load_state(&self, root_id: String) -> Result<State, SyncError> {
+        let rows = self.store.list_remote_items(self.library_id).await?;
+        let seen = rows
+            .iter()
+            .filter_map(|r| r.seen_listing.map(|l| (r.remote_id.clone(), l)))
+            .collect();
+        let nodes = rows
+            .into_iter()
+            .map(|r| (r.remote_id.clone(), node_of(r)))
+            .collect();
+        Ok(State {
+            tree: Tree { root_id, nodes },
+            seen,
+        })
+    }
+
+    /// Plans one page, downloads, and commits it with `cursor`.
+    async fn apply(
+        &self,
+        state: &mut State,
+        changes: &[RemoteChange],
+        listing: Option<Uuid>,
+        cursor: Option<CursorRow>,
+        outcome: &mut SyncOutcome,
+    ) -> Result<(), SyncError> {
+        let tree = &mut state.tree;
+        let plan = plan_page(tree, changes);
+        outcome.errors.extend(plan.errors.iter().map(|e| FileError {
+            path: e.name.clone(),
+            remote_id: e.remote_id.clone(),
+            message: e.message.clone(),
+        }));
+        let fetched = self.download_all(&plan).await;
+        let mut batch = SyncBatch {
+            library_id: self.library_id,
+            item_deletes: plan.removed_ids.clone(),
+            cursor,
+            ..SyncBatch::default()
+        };
+        let mut touched: HashMap<String, Node> = plan
+            .changed
+            .iter()
+            .map(|n| (n.id.clone(), n.clone()))
+            .collect();
+        if let Some(listing) = listing {
+            for change in changes {
+                if let RemoteChange::Upsert(item) = change
+                    && let Some(node) = tree.nodes.get(&item.id)
+                {
+                    state.seen.insert(node.id.clone(), listing);
+                    touched.insert(node.id.clone(), node.clone());
+                }
+            }
+        }
+        let now = chrono::Utc::now();
+        for action in &plan.actions {
+            match action {
+                FileAction::Delete { path, .. } => {
+                    batch.file_deletes.push(path.clone());
+                    outcome.deleted_files += 1;
+                }
+                FileAction::Move { from, to, .. } => {
+                    batch.file_moves.push((from.clone(), to.clone()))
+                }
+                FileAction::Download {
+                    item,
+                    path,
+                    replaces,
+                } => {
+                    if let Some(old) = replaces.as_ref().filter(|old| *old != path) {
+                        batch.file_deletes.push(old.clone());
+                    }
+                    match fetched.get(&item.id) {
+                        Some(Ok((hash, size))) => {
+                            if let Some(node) = tree.nodes.get_mut(&item.id) {
+                                node.content_hash = Some(hash.clone());
+                                touched.insert(node.id.clone(), node.clone());
+                            }
+                            batch.file_puts.push(file_record(
+                                self.library_id,
+                                item,
+                                path,
+                                hash,
+                                *size,
+                                now,
+                            ));
+                            if replaces.is_some() {
+                                outcome.updated_files += 1;
+                            } else {
+                                outcome.added_files += 1;
+                            }
+                        }
+                        Some(Err(message)) => {
+                            if replaces.as_deref() == Some(path.as_str()) {
+                                batch.file_deletes.push(path.clone());
+                            }
+                            outcome.errors.push(FileError {
+                                path: path.clone(),
+                                remote_id: item.id.clone(),
+                                message: message.clone(),
+                            });
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        for id in &plan.removed_ids {
+            state.seen.remove(id);
+        }
+        batch.item_upserts = touched
+            .into_values()
+            .map(|n| {
+                let seen = state.seen.get(&n.id).copied();
+                row_of(self.library_id, n, seen)
+            })
+            .collect();
+        let blobs = self.blobs;
+        let released = self
+            .store
+            .apply_sync_batch(&batch, |hashes| async move {
+                for hash in hashes {
+                    if !blobs.exists(&hash).await.map_err(|e| e.to_string())? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            })
+            .await?;
+        self.release(&released).await
+    }
+
+    /// Deletes what a complete listing did not see, unless that is too much.
+    async fn sweep(
+        &self,
+        state: &mut State,
+        listing: Listing,
+        cursor: Cursor,
+        outcome: &mut SyncOutcome,
+    ) -> Result<(), SyncError> {
+        let unseen = self
+            .store
+            .remote_items_not_seen(self.library_id, listing.id, u32::MAX)
+            .await?;
+        let gone: Vec<RemoteChange> = unseen
+            .iter()
+            .map(|r| RemoteChange::Delete {
+                id: r.remote_id.clone(),
+            })
+            .collect();
+        let files_before = self.store.count_files(self.library_id).await?;
+        let mut trial = state.tree.clone();
+        let would_delete = plan_page(&mut trial, &gone)
+            .actions
+            .iter()
+            .filter(|a| matches!(a, FileAction::Delete { .. }))
+            .count();
+        let too_many = files_before > 0
+            && (would_delete as f64) > self.options.max_delete_share * files_before as f64;
+        if too_many && !self.options.confirm_deletes {
+            let why = format!(
+                "a full listing would delete {would_delete} of {files_before} files; nothing was deleted: \
+                 sync again with {{\"confirmDeletes\": true}} or {{\"purge\": true}}"
+            );
+            outcome.held = Some(why);
+            // No complete cursor: the next sync lists again.
+            let empty = cursor_row(&Cursor(String::new()), false, None);
+            return self.apply(state, &[], None, Some(empty), outcome).await;
+        }
+        let done = cursor_row(&cursor, true, Some(listing.id));
+        self.apply(state, &gone, None, Some(done), outcome).await
+    }
+
+    /// Downloads every file the plan needs, `download_concurrency` at once.
+    async fn download_all(&self, plan: &Plan) -> HashMap<String, Result<(String, i64), String>> {
+        let items: Vec<&RemoteItem> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                FileAction::Download { item, .. } => Some(item.as_ref()),
+                _ => None,
+            })
+            .collect();
+        futures::stream::iter(items)
+            .map(|item| async move { (item.id.clone(), self.download(item).await) })
+            .buffer_unordered(self.options.download_concurrency.max(1))
+            .collect()
+            .await
+    }
+
+    /// Streams one file into blob storage, verifying the provider hash;
+    /// a mismatch is retried, then reported.
+    async fn download(&self, item: &RemoteItem) -> Result<(String, i64), String> {
+        let mut last = String::new();
+        for _ in 0..=self.options.hash_retries {
+            let stream = self
+                .connector
+                .download(item)
+                .await
+                .map_err(|e| e.to_string())?;
+            let body = stream.map_err(std::io::Error::other).boxed();
+            let mut verifier = item.hash.as_ref().map(|h| h.kind.verifier());
+            let stored = self
+                .blobs
+                .put_observed(body, None, &mut |chunk| {
+                    if let Some(v) = verifier.as_mut() {
+                        v.update(chunk);
+                    }
+                })
+                .await
+                .map_err(|e| format!("download failed: {e}"))?;
+            let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
+            match (item.hash.as_ref(), verifier) {
+                (Some(expected), Some(v)) => {
+                    let computed = v.finish();
+                    if expected.matches(&computed) {
+                        return Ok((stored.hash, size));
+                    }
+                    last = format!(
+                        "the downloaded bytes do not match the provider's hash (expected {}, got {computed})",
+                        expected.value
+                    );
+                    let _ = self.release(std::slice::from_ref(&stored.hash)).await;
+                }
+                _ => return Ok((stored.hash, size)),
+            }
+        }
+        Err(last)
+    }
+
+    /// Removes blobs no file uses any more.
+    async fn release(&self, hashes: &[String]) -> Result<(), SyncError> {
+        for hash in hashes {
+            let blobs = self.blobs;
+            self.store
+                .remove_blob_if_orphan(hash, || async move {
+                    blobs.delete(hash).await.map_err(|e| e.to_string())
+                })
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn cursor_row(cursor: &Cursor, complete: bool, listing_id: Option<Uuid>) -> CursorRow {
+    CursorRow {
+        cursor: cursor.0.clone(),
+        complete,
+        listing_id,
+        updated_at: chrono::Utc::now(),
+    }
+}
+
+fn file_record(
+    library_id: Uuid,
+    item: &RemoteItem,
+    path: &str,
+    hash: &str,
+    size: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> FileRecord {
+    let content_type = item
+        .export
+        .as_ref()
+        .map(|e| e.mime_type.clone())
+        .or_else(|| item.mime_type.clone())
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    FileRecord {
+        library_id,
+        path: path.to_owned(),
+        size,
+        content_type,
+        hash: hash.to_owned(),
+        modified_at: item.modified.unwrap_or(now),
+        remote_id: Some(item.id.clone()),
+        synced_at: Some(now),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// The planner's node for a stored row. Content flags are stored as the
+/// export extension (`.docx`-style) and `remote_hash`; shortcuts and
+/// undownloadable documents are stored without a path and with
+/// `size = -1` so they stay skipped.
+fn node_of(row: RemoteItemRow) -> Node {
+    let (export_extension, has_content) =
+        match row.version.as_deref().and_then(|v| v.split_once('\u{1}')) {
+            Some(("!", _)) => (None, false),
+            Some((ext, _)) if !ext.is_empty() => (Some(ext.to_owned()), true),
+            _ => (None, true),
+        };
+    let version = row
+        .version
+        .as_deref()
+        .map(|v| v.split_once('\u{1}').map_or(v, |(_, rest)| rest))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    Node {
+        id: row.remote_id,
+        parent_id: row.parent_id,
+        path_lower: None,
+        name: row.name,
+        is_folder: row.is_folder,
+        has_content,
+        export_extension,
+        size: row.size,
+        remote_hash: row.remote_hash,
+        version,
+        content_hash: row.content_hash,
+        path: row.path,
+    }
+}
+
+/// The row stored for a node (see [`node_of`] for the version encoding).
+fn row_of(library_id: Uuid, node: Node, seen: Option<Uuid>) -> RemoteItemRow {
+    let flag = if !node.has_content {
+        "!".to_owned()
+    } else {
+        node.export_extension.clone().unwrap_or_default()
+    };
+    RemoteItemRow {
+        library_id,
+        remote_id: node.id,
+        parent_id: node.parent_id,
+        name: node.name,
+        is_folder: node.is_folder,
+        path: node.path,
+        size: node.size,
+        remote_hash: node.remote_hash,
+        version: Some(format!("{flag}\u{1}{}", node.version.unwrap_or_default())),
+        content_hash: node.content_hash,
+        seen_listing: seen,
+        updated_at: chrono::Utc::now(),
+    }
+}
