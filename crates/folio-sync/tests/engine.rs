@@ -330,3 +330,78 @@ async fn a_full_listing_deleting_most_of_the_library_is_held() {
     assert_eq!(confirmed.deleted_files, 3, "{confirmed:?}");
     assert_eq!(lib.paths().await, ["d.txt"]);
 }
+
+#[tokio::test]
+async fn drive_duplicates_hostile_names_exports_shortcuts_and_trash() {
+    let lib = setup(ProviderKind::GoogleDrive).await;
+    let fx = &lib.fx;
+    let first = fx.put("docs/report.pdf", b"v1").await;
+    let second = fx.put("docs/report.pdf?duplicate=true", b"v2").await;
+    fx.put("docs/ignored?name=a%2Fb.txt", b"slash").await;
+    fx.put("docs/ignored2?name=..", b"dots").await;
+    fx.put(
+        "docs/Notes?mimeType=application/vnd.google-apps.document",
+        b"Meeting notes",
+    )
+    .await;
+    fx.put("docs/Form?mimeType=application/vnd.google-apps.form", b"q")
+        .await;
+    fx.env
+        .control(
+            &format!("/google/{}/shortcut", fx.drive),
+            json!({"path": "links/report", "target": "docs/report.pdf"}),
+        )
+        .await;
+    let out = lib.sync().await;
+    assert!(out.errors.is_empty(), "{out:?}");
+    let files = lib.files().await;
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    // The lower id keeps the plain name; the other gets a stable suffix.
+    let (plain, suffixed) = if first < second {
+        (b"v1", b"v2")
+    } else {
+        (b"v2", b"v1")
+    };
+    assert!(
+        files.contains(&("docs/report.pdf".to_owned(), plain.to_vec())),
+        "{paths:?}"
+    );
+    assert!(
+        files
+            .iter()
+            .any(|(p, b)| p.starts_with("docs/report (~") && p.ends_with(").pdf") && b == suffixed),
+        "{paths:?}"
+    );
+    assert!(paths.contains(&"docs/a_b.txt"), "{paths:?}");
+    assert!(paths.contains(&"docs/_.."), "{paths:?}");
+    assert!(paths.contains(&"docs/Notes.docx"), "{paths:?}");
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.contains("Form") || p.starts_with("links/")),
+        "{paths:?}"
+    );
+    assert_eq!(paths.len(), 5, "{paths:?}");
+    for p in &paths {
+        assert!(folio_domain::LibraryPath::parse(p).is_ok(), "{p}");
+    }
+
+    // The same names again: the same paths (stable), nothing downloaded.
+    let before = lib.downloads().await;
+    lib.sync().await;
+    assert_eq!(lib.downloads().await, before);
+    assert_eq!(lib.paths().await, paths);
+
+    // Trash removes the file; restoring brings it back.
+    let trash = format!("/google/{}/trash", fx.drive);
+    fx.env.control(&trash, json!({"path": "docs/Notes"})).await;
+    let trashed = lib.sync().await;
+    assert_eq!(trashed.deleted_files, 1, "{trashed:?}");
+    assert!(!lib.paths().await.contains(&"docs/Notes.docx".to_owned()));
+    fx.env
+        .control(&trash, json!({"path": "docs/Notes", "trashed": false}))
+        .await;
+    let restored = lib.sync().await;
+    assert_eq!(restored.added_files, 1, "{restored:?}");
+    assert_eq!(lib.paths().await, paths);
+}
