@@ -38,6 +38,10 @@ pub struct RemoteItemRow {
     /// The full listing that last saw the item (mark and sweep).
     pub seen_listing: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
+    /// Lowercase path below the source root, for path-addressed providers.
+    pub path_lower: Option<String>,
+    /// `file`, `none` (shortcuts, documents without export) or `export:EXT`.
+    pub content_kind: Option<String>,
 }
 
 /// Where a library's change feed stands.
@@ -155,7 +159,8 @@ pub struct ScheduleRow {
 }
 
 const ITEM_COLUMNS: &str = "library_id, remote_id, parent_id, name, is_folder, path, size, \
-                            remote_hash, version, content_hash, seen_listing, updated_at";
+                            remote_hash, version, content_hash, seen_listing, updated_at, \
+                            path_lower, content_kind";
 const RUN_COLUMNS: &str = "id, library_id, progress_id, trigger_kind, status, phase, done, total, \
                            bytes, current_file, synced_files, added_files, updated_files, \
                            deleted_files, errors, message, lease_owner, lease_until_ms, \
@@ -260,13 +265,14 @@ impl Store {
             for item in &batch.item_upserts {
                 sqlx::query(
                     "INSERT INTO remote_items (library_id, remote_id, parent_id, name, is_folder, path, size, \
-                     remote_hash, version, content_hash, seen_listing, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     remote_hash, version, content_hash, seen_listing, updated_at, path_lower, content_kind) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
                      ON CONFLICT (library_id, remote_id) DO UPDATE SET parent_id = excluded.parent_id, \
                      name = excluded.name, is_folder = excluded.is_folder, path = excluded.path, \
                      size = excluded.size, remote_hash = excluded.remote_hash, version = excluded.version, \
                      content_hash = excluded.content_hash, seen_listing = excluded.seen_listing, \
-                     updated_at = excluded.updated_at",
+                     updated_at = excluded.updated_at, path_lower = excluded.path_lower, \
+                     content_kind = excluded.content_kind",
                 )
                 .bind(lib)
                 .bind(&item.remote_id)
@@ -280,6 +286,8 @@ impl Store {
                 .bind(&item.content_hash)
                 .bind(item.seen_listing)
                 .bind(now)
+                .bind(&item.path_lower)
+                .bind(&item.content_kind)
                 .execute(&mut *tx)
                 .await?;
             }

@@ -75,6 +75,8 @@ fn item(
         content_hash: None,
         seen_listing: None,
         updated_at: Utc::now(),
+        path_lower: None,
+        content_kind: Some("file".into()),
     }
 }
 

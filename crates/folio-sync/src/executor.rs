@@ -463,45 +463,32 @@ fn file_record(
     }
 }
 
-/// The planner's node for a stored row. Content flags are stored as the
-/// export extension (`.docx`-style) and `remote_hash`; shortcuts and
-/// undownloadable documents are stored without a path and with
-/// `size = -1` so they stay skipped.
+/// The planner's node for a stored row.
 fn node_of(row: RemoteItemRow) -> Node {
-    let (export_extension, has_content) =
-        match row.version.as_deref().and_then(|v| v.split_once('\u{1}')) {
-            Some(("!", _)) => (None, false),
-            Some((ext, _)) if !ext.is_empty() => (Some(ext.to_owned()), true),
-            _ => (None, true),
-        };
-    let version = row
-        .version
-        .as_deref()
-        .map(|v| v.split_once('\u{1}').map_or(v, |(_, rest)| rest))
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
+    let kind = row.content_kind.as_deref().unwrap_or("file");
+    let export_extension = kind.strip_prefix("export:").map(str::to_owned);
     Node {
         id: row.remote_id,
         parent_id: row.parent_id,
-        path_lower: None,
+        path_lower: row.path_lower,
         name: row.name,
         is_folder: row.is_folder,
-        has_content,
+        has_content: kind != "none",
         export_extension,
         size: row.size,
         remote_hash: row.remote_hash,
-        version,
+        version: row.version,
         content_hash: row.content_hash,
         path: row.path,
     }
 }
 
-/// The row stored for a node (see [`node_of`] for the version encoding).
+/// The row stored for a node.
 fn row_of(library_id: Uuid, node: Node, seen: Option<Uuid>) -> RemoteItemRow {
-    let flag = if !node.has_content {
-        "!".to_owned()
-    } else {
-        node.export_extension.clone().unwrap_or_default()
+    let content_kind = match (&node.export_extension, node.has_content) {
+        (_, false) => "none".to_owned(),
+        (Some(ext), true) => format!("export:{ext}"),
+        (None, true) => "file".to_owned(),
     };
     RemoteItemRow {
         library_id,
@@ -512,9 +499,11 @@ fn row_of(library_id: Uuid, node: Node, seen: Option<Uuid>) -> RemoteItemRow {
         path: node.path,
         size: node.size,
         remote_hash: node.remote_hash,
-        version: Some(format!("{flag}\u{1}{}", node.version.unwrap_or_default())),
+        version: node.version,
         content_hash: node.content_hash,
         seen_listing: seen,
         updated_at: chrono::Utc::now(),
+        path_lower: node.path_lower,
+        content_kind: Some(content_kind),
     }
 }

@@ -186,7 +186,13 @@ fn last_occurrences(tree: &Tree, changes: &[RemoteChange]) -> (Vec<RemoteItem>, 
             RemoteChange::Delete { id } if last.get(id.as_str()) == Some(&index) => {
                 deletes.push(id.clone());
             }
-            RemoteChange::DeletePath { path } => deletes.extend(ids_at_path(tree, path)),
+            // Ids re-reported later in the page moved (Dropbox reports a
+            // move as a delete at the old path, then the new entries).
+            RemoteChange::DeletePath { path } => deletes.extend(
+                ids_at_path(tree, path)
+                    .into_iter()
+                    .filter(|id| last.get(id.as_str()).is_none_or(|&at| at < index)),
+            ),
             _ => {}
         }
     }

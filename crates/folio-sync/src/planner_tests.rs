@@ -312,4 +312,25 @@ fn path_addressed_providers_resolve_parents_and_path_deletes() {
         }],
     );
     assert_eq!(summary(&plan.actions), ["delete Docs/A.txt"]);
+    // A move: a delete at the old path, then the same ids at the new one.
+    let mut t = tree();
+    plan_page(
+        &mut t,
+        &[
+            item("id:d", "/Docs", true),
+            item("id:a", "/Docs/A.txt", false),
+        ],
+    );
+    store_all(&mut t);
+    let plan = plan_page(
+        &mut t,
+        &[
+            RemoteChange::DeletePath {
+                path: "/docs".into(),
+            },
+            item("id:d", "/Papers", true),
+            item("id:a", "/Papers/A.txt", false),
+        ],
+    );
+    assert_eq!(summary(&plan.actions), ["move Docs/A.txt -> Papers/A.txt"]);
 }

@@ -405,3 +405,8 @@ async fn drive_duplicates_hostile_names_exports_shortcuts_and_trash() {
     assert_eq!(restored.added_files, 1, "{restored:?}");
     assert_eq!(lib.paths().await, paths);
 }
+
+#[tokio::test]
+async fn dropbox_full_and_incremental() {
+    full_then_incremental(ProviderKind::Dropbox).await;
+}
