@@ -16,7 +16,7 @@ use folio_blobs::BlobStore;
 use folio_connectors::{
     ChangePage, Connector, ConnectorError, Cursor, PageState, RemoteChange, RemoteItem,
 };
-use folio_store::sync::{CursorRow, RemoteItemRow, SyncBatch};
+use folio_store::sync::{CursorRow, RemoteItemRow, RunProgress, SyncBatch};
 use folio_store::{FileRecord, Store};
 use futures::{StreamExt, TryStreamExt};
 use uuid::Uuid;
@@ -90,6 +90,8 @@ pub struct Executor<'a> {
     pub connector: &'a dyn Connector,
     pub library_id: Uuid,
     pub options: SyncOptions,
+    /// Where live progress goes (phase, done/total, bytes, current file).
+    pub progress: Option<&'a tokio::sync::watch::Sender<RunProgress>>,
 }
 
 /// Where a full listing stands.
@@ -124,6 +126,7 @@ impl Executor<'_> {
         };
         let mut outcome = SyncOutcome::default();
         loop {
+            self.report(|p| p.phase = "listing".into());
             let page = match self.connector.list_changes(cursor.clone()).await {
                 Ok(page) => page,
                 Err(ConnectorError::CursorExpired(_)) if cursor.is_some() => {
@@ -322,6 +325,7 @@ impl Executor<'_> {
         cursor: Cursor,
         outcome: &mut SyncOutcome,
     ) -> Result<(), SyncError> {
+        self.report(|p| p.phase = "deleting".into());
         let unseen = self
             .store
             .remote_items_not_seen(self.library_id, listing.id, u32::MAX)
@@ -365,8 +369,24 @@ impl Executor<'_> {
                 _ => None,
             })
             .collect();
+        if !items.is_empty() {
+            self.report(|p| {
+                p.phase = "downloading".into();
+                p.total += items.len() as i64;
+            });
+        }
         futures::stream::iter(items)
-            .map(|item| async move { (item.id.clone(), self.download(item).await) })
+            .map(|item| async move {
+                self.report(|p| p.current_file = Some(item.name.clone()));
+                let result = self.download(item).await;
+                self.report(|p| {
+                    p.done += 1;
+                    if let Ok((_, size)) = &result {
+                        p.bytes += size;
+                    }
+                });
+                (item.id.clone(), result)
+            })
             .buffer_unordered(self.options.download_concurrency.max(1))
             .collect()
             .await
@@ -410,6 +430,13 @@ impl Executor<'_> {
             }
         }
         Err(last)
+    }
+
+    /// Updates the live progress, if anyone watches.
+    fn report(&self, change: impl FnOnce(&mut RunProgress)) {
+        if let Some(progress) = self.progress {
+            progress.send_modify(change);
+        }
     }
 
     /// Removes blobs no file uses any more.

@@ -87,6 +87,7 @@ impl Lib {
             connector: connector.as_ref(),
             library_id: self.id,
             options,
+            progress: None,
         }
         .run()
         .await
@@ -409,4 +410,77 @@ async fn drive_duplicates_hostile_names_exports_shortcuts_and_trash() {
 #[tokio::test]
 async fn dropbox_full_and_incremental() {
     full_then_incremental(ProviderKind::Dropbox).await;
+}
+
+#[tokio::test]
+async fn runs_hold_the_lease_record_progress_and_outcome() {
+    use folio_store::sync::{BeginRun, NewSyncRun, RunProgress};
+    use folio_sync::run::{RunRequest, Started, run_locked};
+    let lib = setup(ProviderKind::GoogleDrive).await;
+    lib.fx.put("a.txt", b"alpha").await;
+    lib.fx.put("b.txt", b"bravo").await;
+    let request = RunRequest {
+        library_id: lib.id,
+        progress_id: Some("client-1".into()),
+        trigger: "manual".into(),
+        options: SyncOptions::default(),
+        owner: "test-process".into(),
+        lease: std::time::Duration::from_secs(30),
+    };
+    let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
+    let connector = lib.fx.connector();
+    let started = run_locked(
+        &lib.store,
+        &lib.blobs,
+        connector.as_ref(),
+        request.clone(),
+        &progress,
+    )
+    .await
+    .unwrap();
+    let Started::Finished { result, .. } = started else {
+        panic!("must run");
+    };
+    assert_eq!(result.unwrap().added_files, 2);
+    let row = lib
+        .store
+        .sync_run_by_progress("client-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.synced_files, row.added_files),
+        ("done", 2, 2)
+    );
+    assert_eq!(progress.borrow().done, 2);
+    assert_eq!(progress.borrow().bytes, 10);
+
+    // Another process holds a live lease: this one is told who.
+    let other = NewSyncRun {
+        library_id: lib.id,
+        progress_id: "other".into(),
+        trigger_kind: "schedule".into(),
+        lease_owner: "other-process".into(),
+        lease_until_ms: chrono::Utc::now().timestamp_millis() + 60_000,
+    };
+    assert!(matches!(
+        lib.store
+            .begin_sync_run(&other, chrono::Utc::now().timestamp_millis())
+            .await
+            .unwrap(),
+        BeginRun::Started(_)
+    ));
+    match run_locked(
+        &lib.store,
+        &lib.blobs,
+        connector.as_ref(),
+        request,
+        &progress,
+    )
+    .await
+    .unwrap()
+    {
+        Started::Busy(run) => assert_eq!(run.progress_id, "other"),
+        other => panic!("expected busy, got {other:?}"),
+    }
 }

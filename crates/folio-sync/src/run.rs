@@ -1,0 +1,144 @@
+//! One sync run under the library's lease: begins the run row (409-style
+//! [`Started::Busy`] when another live run holds it), keeps the lease and
+//! the progress on the row fresh from a heartbeat task, runs the
+//! [`Executor`], and records the outcome (counts, errors, held deletions or
+//! the failure) on the row.
+
+use std::time::Duration;
+
+use folio_blobs::BlobStore;
+use folio_connectors::Connector;
+use folio_store::Store;
+use folio_store::sync::{BeginRun, NewSyncRun, RunOutcome, RunProgress, SyncRun};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::executor::{Executor, SyncError, SyncOptions, SyncOutcome};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub library_id: Uuid,
+    /// The client's progress id; a fresh one when `None`.
+    pub progress_id: Option<String>,
+    /// `manual`, `schedule` or `reconcile`.
+    pub trigger: String,
+    pub options: SyncOptions,
+    /// Identifies this process as the lease holder.
+    pub owner: String,
+    /// How long the lease lasts without a heartbeat.
+    pub lease: Duration,
+}
+
+/// How [`run_locked`] ended.
+#[derive(Debug)]
+pub enum Started {
+    /// The run happened; its row is finished.
+    Finished {
+        run_id: Uuid,
+        result: Result<SyncOutcome, SyncError>,
+    },
+    /// Another run of this library holds a live lease.
+    Busy(SyncRun),
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// Runs one sync of `request.library_id` if no other live run holds the
+/// library. `progress` receives live snapshots (the API broadcasts them).
+pub async fn run_locked(
+    store: &Store,
+    blobs: &BlobStore,
+    connector: &dyn Connector,
+    request: RunRequest,
+    progress: &watch::Sender<RunProgress>,
+) -> Result<Started, SyncError> {
+    let new = NewSyncRun {
+        library_id: request.library_id,
+        progress_id: request
+            .progress_id
+            .clone()
+            .unwrap_or_else(|| Uuid::new_v4().to_string()),
+        trigger_kind: request.trigger.clone(),
+        lease_owner: request.owner.clone(),
+        lease_until_ms: now_ms() + lease_ms(request.lease),
+    };
+    let run = match store.begin_sync_run(&new, now_ms()).await? {
+        BeginRun::Busy(run) => return Ok(Started::Busy(run)),
+        BeginRun::Started(run) => run,
+    };
+    let heartbeat = spawn_heartbeat(store.clone(), run.id, &request, progress.subscribe());
+    let executor = Executor {
+        store,
+        blobs,
+        connector,
+        library_id: request.library_id,
+        options: request.options.clone(),
+        progress: Some(progress),
+    };
+    let result = executor.run().await;
+    heartbeat.abort();
+    store.finish_sync_run(run.id, &outcome_row(&result)).await?;
+    Ok(Started::Finished {
+        run_id: run.id,
+        result,
+    })
+}
+
+/// Renews the lease and writes the latest progress every third of the
+/// lease, until aborted.
+fn spawn_heartbeat(
+    store: Store,
+    run_id: Uuid,
+    request: &RunRequest,
+    mut progress: watch::Receiver<RunProgress>,
+) -> tokio::task::JoinHandle<()> {
+    let owner = request.owner.clone();
+    let lease = request.lease;
+    tokio::spawn(async move {
+        let every = (lease / 3).max(Duration::from_millis(50));
+        loop {
+            let snapshot = progress.borrow_and_update().clone();
+            let until = now_ms() + lease_ms(lease);
+            match store.renew_sync_run(run_id, &owner, &snapshot, until).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(err) => tracing::warn!(%run_id, error = %err, "sync heartbeat failed"),
+            }
+            let _ = tokio::time::timeout(every, progress.changed()).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+}
+
+/// The finished row for a result.
+fn outcome_row(result: &Result<SyncOutcome, SyncError>) -> RunOutcome {
+    match result {
+        Ok(outcome) => RunOutcome {
+            status: if outcome.held.is_some() {
+                "held"
+            } else {
+                "done"
+            }
+            .to_owned(),
+            synced_files: outcome.synced_files,
+            added_files: outcome.added_files,
+            updated_files: outcome.updated_files,
+            deleted_files: outcome.deleted_files,
+            errors: serde_json::to_string(&outcome.errors).unwrap_or_else(|_| "[]".to_owned()),
+            message: outcome.held.clone(),
+        },
+        Err(err) => RunOutcome {
+            status: "failed".to_owned(),
+            errors: "[]".to_owned(),
+            message: Some(err.to_string()),
+            ..RunOutcome::default()
+        },
+    }
+}
