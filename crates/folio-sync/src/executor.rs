@@ -375,21 +375,29 @@ impl Executor<'_> {
                 p.total += items.len() as i64;
             });
         }
-        futures::stream::iter(items)
-            .map(|item| async move {
-                self.report(|p| p.current_file = Some(item.name.clone()));
-                let result = self.download(item).await;
-                self.report(|p| {
-                    p.done += 1;
-                    if let Ok((_, size)) = &result {
-                        p.bytes += size;
-                    }
-                });
-                (item.id.clone(), result)
-            })
+        // Futures built up front (not in a stream closure), so the whole
+        // sync stays `Send` for any lifetime (axum handlers need it).
+        let downloads: Vec<_> = items
+            .into_iter()
+            .map(|item| self.tracked_download(item))
+            .collect();
+        futures::stream::iter(downloads)
             .buffer_unordered(self.options.download_concurrency.max(1))
             .collect()
             .await
+    }
+
+    /// One download with its progress.
+    async fn tracked_download(&self, item: &RemoteItem) -> (String, Result<(String, i64), String>) {
+        self.report(|p| p.current_file = Some(item.name.clone()));
+        let result = self.download(item).await;
+        self.report(|p| {
+            p.done += 1;
+            if let Ok((_, size)) = &result {
+                p.bytes += size;
+            }
+        });
+        (item.id.clone(), result)
     }
 
     /// Streams one file into blob storage, verifying the provider hash;

@@ -84,6 +84,12 @@ pub async fn run_locked(
     };
     let result = executor.run().await;
     heartbeat.abort();
+    // The last snapshot, so the finished row shows the final counts.
+    let last = progress.borrow().clone();
+    let lease_until = now_ms() + lease_ms(request.lease);
+    store
+        .renew_sync_run(run.id, &request.owner, &last, lease_until)
+        .await?;
     store.finish_sync_run(run.id, &outcome_row(&result)).await?;
     Ok(Started::Finished {
         run_id: run.id,

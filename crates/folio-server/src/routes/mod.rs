@@ -6,6 +6,7 @@ pub mod health;
 pub mod integrations;
 pub mod libraries;
 pub mod oauth;
+pub mod sync;
 pub mod users;
 
 use utoipa_axum::router::OpenApiRouter;
@@ -23,4 +24,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(integrations::router())
         .merge(connections::router())
         .merge(oauth::router())
+        .merge(sync::router())
 }

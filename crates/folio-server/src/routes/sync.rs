@@ -1,0 +1,322 @@
+//! `POST /api/libraries/{id}/_sync`, `GET /api/libraries/{id}/syncs` and
+//! `GET /api/progress/{id}`: a sync runs inside the request (the request
+//! stays open until it ends) under the library's lease; its run row holds
+//! the live progress that any client can read by progress id.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::extract::State;
+use folio_connectors::{ConnectorConfig, ConnectorError, ProviderKind, connector_for};
+use folio_domain::Permission;
+use folio_store::sync::{RunProgress, SyncRun};
+use folio_sync::executor::{FileError, SyncError, SyncOptions};
+use folio_sync::run::{RunRequest, Started, run_locked};
+use folio_sync::tokens::ConnectionTokens;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath;
+use crate::routes::libraries::load_library;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sync_library))
+        .routes(routes!(list_syncs))
+        .routes(routes!(get_progress))
+}
+
+/// How long a run's lease lasts without a heartbeat.
+const LEASE: Duration = Duration::from_secs(30);
+
+/// This process, as a lease holder.
+fn lease_owner() -> &'static str {
+    static OWNER: OnceLock<String> = OnceLock::new();
+    OWNER.get_or_init(|| format!("folio-{}", Uuid::new_v4()))
+}
+
+/// `POST /_sync` body; every field optional.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyncRequestBody {
+    /// Delete every file of the library first and sync from scratch.
+    #[serde(default)]
+    pub purge: bool,
+    /// A progress id of the client's choosing, readable at
+    /// `/api/progress/{id}` while the sync runs.
+    pub progress: Option<String>,
+    /// Let a full listing delete more than half of the library.
+    #[serde(default)]
+    pub confirm_deletes: bool,
+}
+
+/// One per-file failure.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncErrorBody {
+    pub path: String,
+    pub remote_id: String,
+    pub message: String,
+}
+
+/// What a sync did (DESIGN section 1).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncResultBody {
+    pub synced_files: i64,
+    pub added_files: i64,
+    pub updated_files: i64,
+    pub deleted_files: i64,
+    pub errors: Vec<SyncErrorBody>,
+    /// Set when a full listing's deletions were held back, saying why and
+    /// how to go on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletions_held: Option<String>,
+}
+
+/// Syncs the library from its connected drive.
+#[utoipa::path(post, path = "/api/libraries/{id}/_sync", tag = "sync",
+    params(("id" = String, Path, description = "UUID or natural id")),
+    request_body(content = SyncRequestBody, description = "all fields optional"),
+    responses((status = 200, body = SyncResultBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+async fn sync_library(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(key): ApiPath<String>,
+    raw: axum::body::Bytes,
+) -> ApiResult<axum::Json<SyncResultBody>> {
+    let body: SyncRequestBody = if raw.iter().all(u8::is_ascii_whitespace) {
+        SyncRequestBody::default()
+    } else {
+        serde_json::from_slice(&raw)
+            .map_err(|e| ApiError::BadRequest(format!("invalid sync request body: {e}")))?
+    };
+    let library = load_library(&state, &user, &key, Permission::Sync).await?;
+    let connection = state.store.connection_for_library(library.id).await?.ok_or_else(|| {
+        ApiError::Conflict(format!(
+            "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
+        ))
+    })?;
+    if connection.status != "active" {
+        return Err(ApiError::Unprocessable(format!(
+            "the connection of library '{key}' is {}; reconnect it with GET /api/libraries/{key}/connection/authorize",
+            connection.status
+        )));
+    }
+    let integration = state
+        .store
+        .integration(connection.integration_id)
+        .await?
+        .ok_or_else(|| ApiError::Conflict(format!("library '{key}' has no integration")))?;
+    let kind: ProviderKind = library
+        .library_type
+        .parse()
+        .map_err(|e: String| ApiError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
+    let mut config = ConnectorConfig::new(library.source.0.clone());
+    if let Some(api) = &integration.api_uri {
+        config.api_base = Some(
+            url::Url::parse(api)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("integration apiUri: {e}")))?,
+        );
+    }
+    let tokens = ConnectionTokens {
+        manager: state.tokens.clone(),
+        connection_id: connection.id,
+    };
+    let connector =
+        connector_for(kind, config, std::sync::Arc::new(tokens)).map_err(provider_error)?;
+    let request = RunRequest {
+        library_id: library.id,
+        progress_id: body.progress.clone(),
+        trigger: "manual".to_owned(),
+        options: SyncOptions {
+            purge: body.purge,
+            confirm_deletes: body.confirm_deletes,
+            ..SyncOptions::default()
+        },
+        owner: lease_owner().to_owned(),
+        lease: LEASE,
+    };
+    let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
+    let started = run_locked(
+        &state.store,
+        &state.blobs,
+        connector.as_ref(),
+        request,
+        &progress,
+    )
+    .await
+    .map_err(sync_error)?;
+    match started {
+        Started::Busy(run) => Err(ApiError::Conflict(format!(
+            "a sync of library '{key}' is already running; follow it at /api/progress/{}",
+            run.progress_id
+        ))),
+        Started::Finished { result, .. } => {
+            let outcome = result.map_err(sync_error)?;
+            Ok(axum::Json(SyncResultBody {
+                synced_files: outcome.synced_files,
+                added_files: outcome.added_files,
+                updated_files: outcome.updated_files,
+                deleted_files: outcome.deleted_files,
+                errors: outcome.errors.into_iter().map(error_body).collect(),
+                deletions_held: outcome.held,
+            }))
+        }
+    }
+}
+
+fn error_body(e: FileError) -> SyncErrorBody {
+    SyncErrorBody {
+        path: e.path,
+        remote_id: e.remote_id,
+        message: e.message,
+    }
+}
+
+fn sync_error(err: SyncError) -> ApiError {
+    match err {
+        SyncError::Provider(e) => provider_error(e),
+        other => ApiError::internal(anyhow::anyhow!(other)),
+    }
+}
+
+/// Provider failures: the user must act (422), or the provider failed
+/// after retries (502).
+fn provider_error(err: ConnectorError) -> ApiError {
+    match &err {
+        ConnectorError::NeedsReauthorization(_) | ConnectorError::Unauthorized(_) => {
+            ApiError::Unprocessable(format!(
+                "the provider refused the connection ({err}); reconnect the library"
+            ))
+        }
+        ConnectorError::NotFound(_) => ApiError::Unprocessable(format!(
+            "the library's source is gone at the provider ({err}); pick another source"
+        )),
+        ConnectorError::RateLimited { .. } | ConnectorError::Temporary { .. } => {
+            ApiError::BadGateway(format!("the provider kept failing after retries: {err}"))
+        }
+        _ => ApiError::BadGateway(format!("the provider failed: {err}")),
+    }
+}
+
+/// One run in a library's history (DESIGN section 7).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncRunBody {
+    pub id: Uuid,
+    /// `manual`, `schedule` or `reconcile`.
+    pub trigger: String,
+    /// `running`, `done`, `held` or `failed`.
+    pub status: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub synced_files: i64,
+    pub added_files: i64,
+    pub updated_files: i64,
+    pub deleted_files: i64,
+    #[schema(value_type = Vec<Object>)]
+    pub errors: serde_json::Value,
+    pub message: Option<String>,
+    pub progress_id: String,
+}
+
+impl From<SyncRun> for SyncRunBody {
+    fn from(r: SyncRun) -> Self {
+        Self {
+            id: r.id,
+            trigger: r.trigger_kind,
+            status: r.status,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            synced_files: r.synced_files,
+            added_files: r.added_files,
+            updated_files: r.updated_files,
+            deleted_files: r.deleted_files,
+            errors: serde_json::from_str(&r.errors).unwrap_or_else(|_| serde_json::json!([])),
+            message: r.message,
+            progress_id: r.progress_id,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncRunList {
+    pub items: Vec<SyncRunBody>,
+}
+
+/// A library's sync runs, newest first (the last 100).
+#[utoipa::path(get, path = "/api/libraries/{id}/syncs", tag = "sync",
+    params(("id" = String, Path, description = "UUID or natural id")),
+    responses((status = 200, body = SyncRunList), (status = 404, body = ErrorBody)))]
+async fn list_syncs(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<axum::Json<SyncRunList>> {
+    let library = load_library(&state, &user, &key, Permission::Read).await?;
+    let runs = state.store.list_sync_runs(library.id, 100).await?;
+    Ok(axum::Json(SyncRunList {
+        items: runs.into_iter().map(SyncRunBody::from).collect(),
+    }))
+}
+
+/// Live progress of a sync (DESIGN section 3).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressBody {
+    pub id: String,
+    /// `running`, `done` or `failed` (`held` counts as done).
+    pub status: String,
+    /// `listing`, `downloading`, `deleting` or `done`.
+    pub phase: String,
+    pub done: i64,
+    pub total: i64,
+    pub bytes: i64,
+    pub current: Option<String>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The progress of the newest sync carrying this progress id, for a caller
+/// who may read its library.
+#[utoipa::path(get, path = "/api/progress/{id}", tag = "sync",
+    params(("id" = String, Path, description = "the progress id")),
+    responses((status = 200, body = ProgressBody), (status = 404, body = ErrorBody)))]
+async fn get_progress(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<axum::Json<ProgressBody>> {
+    let not_found = || ApiError::NotFound(format!("progress '{id}' not found"));
+    let run = state
+        .store
+        .sync_run_by_progress(&id)
+        .await?
+        .ok_or_else(not_found)?;
+    load_library(&state, &user, &run.library_id.to_string(), Permission::Read)
+        .await
+        .map_err(|_| not_found())?;
+    let status = match run.status.as_str() {
+        "held" => "done".to_owned(),
+        other => other.to_owned(),
+    };
+    Ok(axum::Json(ProgressBody {
+        id: run.progress_id,
+        status,
+        phase: run.phase,
+        done: run.done,
+        total: run.total,
+        bytes: run.bytes,
+        current: run.current_file,
+        started_at: run.started_at,
+        updated_at: run.updated_at,
+    }))
+}
