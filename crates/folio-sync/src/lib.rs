@@ -6,9 +6,9 @@
 //! and sweep with the deletion cap), then [`run`] (one run under the
 //! library's lease, with heartbeat, live progress and the run row), and
 //! [`tokens`] (the OAuth token manager as a connector token source). The
-//! HTTP routes and the scheduler are not written yet; the store side the
-//! scheduler needs (compare-and-set schedule claims) is in
-//! `folio_store::sync`.
+//! HTTP routes live in `folio-server` (`routes/sync.rs`). Not written yet:
+//! the scheduler (its store side, compare-and-set schedule claims, is in
+//! `folio_store::sync`), the SSE progress stream and the reconcile timer.
 
 pub mod executor;
 pub mod planner;
