@@ -233,3 +233,69 @@ async fn sync_route_answers_the_contract_shape_and_records_history() {
         .await;
     assert_eq!(status, 400, "{body}");
 }
+
+#[tokio::test]
+async fn a_second_sync_gets_409_with_the_running_progress_id_and_a_revoked_grant_422() {
+    let world = std::sync::Arc::new(World::start().await);
+    let drive = world.connected_library().await;
+    world.put(&drive, "slow.txt", b"slow bytes").await;
+    world
+        .sim(
+            "POST",
+            "/_sim/faults",
+            json!({"provider": "google", "kind": "latency", "latencyMs": 1500, "count": 1}),
+        )
+        .await;
+    let first = {
+        let world = world.clone();
+        tokio::spawn(async move {
+            world
+                .call(
+                    Method::POST,
+                    "/api/libraries/docs/_sync",
+                    Some(json!({"progress": "long-one"})),
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let (status, body) = world
+        .call(Method::POST, "/api/libraries/docs/_sync", None)
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("long-one")),
+        "{body}"
+    );
+    let (status, progress) = world
+        .call(Method::GET, "/api/progress/long-one", None)
+        .await;
+    assert_eq!(
+        (status, progress["status"].as_str()),
+        (200, Some("running")),
+        "{progress}"
+    );
+    let (status, result) = first.await.expect("first sync");
+    assert_eq!(
+        (status, result["addedFiles"].as_i64()),
+        (200, Some(1)),
+        "{result}"
+    );
+
+    world
+        .sim("POST", "/_sim/google/tokens/revoke", json!({}))
+        .await;
+    world.put(&drive, "more.txt", b"more").await;
+    let (status, body) = world
+        .call(Method::POST, "/api/libraries/docs/_sync", None)
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("reconnect")),
+        "{body}"
+    );
+}
