@@ -2,6 +2,7 @@
 
 pub mod connections;
 pub mod files;
+pub mod folders;
 pub mod health;
 pub mod integrations;
 pub mod libraries;
@@ -25,4 +26,5 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(connections::router())
         .merge(oauth::router())
         .merge(sync::router())
+        .merge(folders::router())
 }

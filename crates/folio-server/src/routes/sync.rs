@@ -99,39 +99,7 @@ async fn sync_library(
             .map_err(|e| ApiError::BadRequest(format!("invalid sync request body: {e}")))?
     };
     let library = load_library(&state, &user, &key, Permission::Sync).await?;
-    let connection = state.store.connection_for_library(library.id).await?.ok_or_else(|| {
-        ApiError::Conflict(format!(
-            "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
-        ))
-    })?;
-    if connection.status != "active" {
-        return Err(ApiError::Unprocessable(format!(
-            "the connection of library '{key}' is {}; reconnect it with GET /api/libraries/{key}/connection/authorize",
-            connection.status
-        )));
-    }
-    let integration = state
-        .store
-        .integration(connection.integration_id)
-        .await?
-        .ok_or_else(|| ApiError::Conflict(format!("library '{key}' has no integration")))?;
-    let kind: ProviderKind = library
-        .library_type
-        .parse()
-        .map_err(|e: String| ApiError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
-    let mut config = ConnectorConfig::new(library.source.0.clone());
-    if let Some(api) = &integration.api_uri {
-        config.api_base = Some(
-            url::Url::parse(api)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("integration apiUri: {e}")))?,
-        );
-    }
-    let tokens = ConnectionTokens {
-        manager: state.tokens.clone(),
-        connection_id: connection.id,
-    };
-    let connector =
-        connector_for(kind, config, std::sync::Arc::new(tokens)).map_err(provider_error)?;
+    let connector = library_connector(&state, &library, &key).await?;
     let request = RunRequest {
         library_id: library.id,
         progress_id: body.progress.clone(),
@@ -181,6 +149,50 @@ fn error_body(e: FileError) -> SyncErrorBody {
     }
 }
 
+/// A connector for the library's provider, using its connection's tokens:
+/// 409 without a connection or integration, 422 when the connection needs
+/// re-authorization.
+pub(crate) async fn library_connector(
+    state: &AppState,
+    library: &folio_store::Library,
+    key: &str,
+) -> ApiResult<Box<dyn folio_connectors::Connector>> {
+    let connection = state.store.connection_for_library(library.id).await?.ok_or_else(|| {
+        ApiError::Conflict(format!(
+            "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
+        ))
+    })?;
+    if connection.status != "active" {
+        return Err(ApiError::Unprocessable(format!(
+            "the connection of library '{key}' is {}; reconnect it with GET /api/libraries/{key}/connection/authorize",
+            connection.status
+        )));
+    }
+    let integration = state
+        .store
+        .integration(connection.integration_id)
+        .await?
+        .ok_or_else(|| ApiError::Conflict(format!("library '{key}' has no integration")))?;
+    let kind: ProviderKind = library
+        .library_type
+        .parse()
+        .map_err(|e: String| ApiError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
+    let mut config = ConnectorConfig::new(library.source.0.clone());
+    if let Some(api) = &integration.api_uri {
+        config.api_base = Some(
+            url::Url::parse(api)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("integration apiUri: {e}")))?,
+        );
+    }
+    let tokens = ConnectionTokens {
+        manager: state.tokens.clone(),
+        connection_id: connection.id,
+    };
+    let connector =
+        connector_for(kind, config, std::sync::Arc::new(tokens)).map_err(provider_error)?;
+    Ok(connector)
+}
+
 fn sync_error(err: SyncError) -> ApiError {
     match err {
         SyncError::Provider(e) => provider_error(e),
@@ -190,7 +202,7 @@ fn sync_error(err: SyncError) -> ApiError {
 
 /// Provider failures: the user must act (422), or the provider failed
 /// after retries (502).
-fn provider_error(err: ConnectorError) -> ApiError {
+pub(crate) fn provider_error(err: ConnectorError) -> ApiError {
     match &err {
         ConnectorError::NeedsReauthorization(_) | ConnectorError::Unauthorized(_) => {
             ApiError::Unprocessable(format!(

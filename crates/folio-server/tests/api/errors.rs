@@ -95,6 +95,7 @@ async fn openapi_document_covers_every_route() {
         ("/api/libraries/{id}/connection", &["get", "delete"]),
         ("/api/libraries/{id}/connection/authorize", &["get"]),
         ("/api/libraries/{id}/account", &["get"]),
+        ("/api/libraries/{id}/connection/folders", &["get"]),
         ("/api/oauth/callback", &["get"]),
         ("/api/libraries/{id}/_sync", &["post"]),
         ("/api/libraries/{id}/syncs", &["get"]),

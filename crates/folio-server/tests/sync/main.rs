@@ -299,3 +299,50 @@ async fn a_second_sync_gets_409_with_the_running_progress_id_and_a_revoked_grant
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn connection_folders_lists_remote_folders_with_the_source_to_pick() {
+    let world = World::start().await;
+    let (status, _) = world
+        .call(
+            Method::POST,
+            "/api/libraries",
+            Some(json!({"name": "lone", "naturalId": "lone", "type": "google-drive"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = world
+        .call(Method::GET, "/api/libraries/lone/connection/folders", None)
+        .await;
+    assert_eq!(status, 409, "no connection yet: {body}");
+
+    let drive = world.connected_library().await;
+    world.put(&drive, "Reports/q1.txt", b"q1").await;
+    world.put(&drive, "Reports/2026/q2.txt", b"q2").await;
+    world.put(&drive, "top.txt", b"t").await;
+    let (status, root) = world
+        .call(Method::GET, "/api/libraries/docs/connection/folders", None)
+        .await;
+    assert_eq!(status, 200, "{root}");
+    let items = root["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "only folders, not files: {root}");
+    assert_eq!(items[0]["name"], "Reports");
+    let reports = items[0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(items[0]["source"]["folderId"], reports.as_str());
+
+    let (status, nested) = world
+        .call(
+            Method::GET,
+            &format!("/api/libraries/docs/connection/folders?parent={reports}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{nested}");
+    let names: Vec<&str> = nested["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|f| f["name"].as_str())
+        .collect();
+    assert_eq!(names, ["2026"]);
+}
