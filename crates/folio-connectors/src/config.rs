@@ -84,6 +84,22 @@ pub struct ConnectorConfig {
     pub rate_limit_per_second: Option<NonZeroU32>,
 }
 
+/// How long connecting to a provider may take.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+/// How long a provider may stay silent mid-request (headers or body bytes)
+/// before the request fails as timed out; a slow but moving download is
+/// never cut.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A client that cannot hang on a silent provider.
+fn default_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .build()
+        .unwrap_or_default()
+}
+
 impl ConnectorConfig {
     /// Defaults for a source: real hosts, default exports, pages of 1000,
     /// default retry policy, no rate limit.
@@ -93,7 +109,7 @@ impl ConnectorConfig {
             source,
             export_formats: ExportFormats::default(),
             page_size: 1000,
-            http: reqwest::Client::new(),
+            http: default_http_client(),
             retry: Some(RetryPolicy::default()),
             rate_limit_per_second: None,
         }

@@ -34,6 +34,10 @@ pub enum ConnectorError {
         /// A `Retry-After` sent with a 503, if any.
         retry_after: Option<Duration>,
     },
+    /// The provider did not answer in time (a request timeout, HTTP 408 or
+    /// 504). Temporary; after the retries the API answers 504.
+    #[error("the provider timed out: {0}")]
+    TimedOut(String),
     /// The change cursor was rejected (Graph 410 `resyncRequired`, Dropbox
     /// `reset`, Drive invalid page token): the engine must start a full
     /// listing (`list_changes(None)`) and reconcile. Not temporary.
@@ -71,7 +75,10 @@ impl ConnectorError {
     /// True when the same request may succeed later: [`Self::RateLimited`]
     /// and [`Self::Temporary`]. The retry layer retries exactly these.
     pub fn is_temporary(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::Temporary { .. })
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Temporary { .. } | Self::TimedOut(_)
+        )
     }
 
     /// True when only a user can fix it by reconnecting
@@ -119,6 +126,7 @@ impl ConnectorError {
                 message: pre(message),
                 retry_after,
             },
+            Self::TimedOut(m) => Self::TimedOut(pre(m)),
             Self::CursorExpired(m) => Self::CursorExpired(pre(m)),
             Self::NotFound(m) => Self::NotFound(pre(m)),
             Self::PerFile { reason } => Self::PerFile {
@@ -136,6 +144,8 @@ impl From<reqwest::Error> for ConnectorError {
     fn from(e: reqwest::Error) -> Self {
         if e.is_builder() || e.is_decode() && !e.is_body() {
             Self::Permanent(format!("{e:#}"))
+        } else if e.is_timeout() {
+            Self::TimedOut(format!("{e}"))
         } else {
             Self::temporary(format!("{e}"))
         }

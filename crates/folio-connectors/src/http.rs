@@ -143,7 +143,8 @@ pub(crate) fn by_status(
             retry_after: parse_retry_after(headers),
             message,
         },
-        408 | 500..=599 => ConnectorError::Temporary {
+        408 | 504 => ConnectorError::TimedOut(format!("{status}: {message}")),
+        500..=599 => ConnectorError::Temporary {
             message: format!("{status}: {message}"),
             retry_after: parse_retry_after(headers),
         },

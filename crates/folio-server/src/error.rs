@@ -54,6 +54,9 @@ pub enum ApiError {
     /// 502: a provider failed or answered something unusable.
     #[error("{0}")]
     BadGateway(String),
+    /// 504: a provider did not answer in time, even after retries.
+    #[error("{0}")]
+    GatewayTimeout(String),
     /// 503: a transient condition; retrying the same request may succeed.
     #[error("{0}")]
     Unavailable(String),
@@ -78,6 +81,7 @@ impl ApiError {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -28,6 +28,10 @@ use crate::planner::{FileAction, Node, Plan, Tree, plan_page};
 pub struct SyncOptions {
     /// Drop every file and all sync state first, then list from scratch.
     pub purge: bool,
+    /// Reconcile: list everything from scratch even with a usable cursor,
+    /// compare by remote id and hash (downloading only what differs) and
+    /// delete what is gone, catching what a change feed missed.
+    pub full_listing: bool,
     /// Allow a full listing to delete more than `max_delete_share`.
     pub confirm_deletes: bool,
     /// Downloads in flight at once.
@@ -43,6 +47,7 @@ impl Default for SyncOptions {
     fn default() -> Self {
         Self {
             purge: false,
+            full_listing: false,
             confirm_deletes: false,
             download_concurrency: 8,
             hash_retries: 2,
@@ -113,7 +118,11 @@ impl Executor<'_> {
         }
         let root = self.connector.root().await?;
         let mut state = self.load_state(root.id).await?;
-        let stored = self.store.get_sync_cursor(self.library_id).await?;
+        let stored = if self.options.full_listing {
+            None
+        } else {
+            self.store.get_sync_cursor(self.library_id).await?
+        };
         let (mut cursor, mut listing) = match stored {
             Some(row) if row.complete && !row.cursor.is_empty() => (Some(Cursor(row.cursor)), None),
             Some(row) if !row.cursor.is_empty() => (

@@ -85,7 +85,8 @@ pub struct SyncResultBody {
     params(("id" = String, Path, description = "UUID or natural id")),
     request_body(content = SyncRequestBody, description = "all fields optional"),
     responses((status = 200, body = SyncResultBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 502, body = ErrorBody),
+        (status = 504, body = ErrorBody)))]
 async fn sync_library(
     State(state): State<AppState>,
     user: AuthUser,
@@ -200,8 +201,8 @@ fn sync_error(err: SyncError) -> ApiError {
     }
 }
 
-/// Provider failures: the user must act (422), or the provider failed
-/// after retries (502).
+/// Provider failures: the user must act (422), the provider failed after
+/// retries (502), or it kept timing out (504).
 pub(crate) fn provider_error(err: ConnectorError) -> ApiError {
     match &err {
         ConnectorError::NeedsReauthorization(_) | ConnectorError::Unauthorized(_) => {
@@ -211,6 +212,9 @@ pub(crate) fn provider_error(err: ConnectorError) -> ApiError {
         }
         ConnectorError::NotFound(_) => ApiError::Unprocessable(format!(
             "the library's source is gone at the provider ({err}); pick another source"
+        )),
+        ConnectorError::TimedOut(_) => ApiError::GatewayTimeout(format!(
+            "the provider did not answer in time, even after retries: {err}"
         )),
         ConnectorError::RateLimited { .. } | ConnectorError::Temporary { .. } => {
             ApiError::BadGateway(format!("the provider kept failing after retries: {err}"))
