@@ -730,3 +730,67 @@ impl Store {
         Ok(updated == 1)
     }
 }
+
+/// Keeping `sync_schedules` in step with the libraries' `sync_schedule`
+/// column, and the reconcile clock. The scheduler runs the first two every
+/// tick, so rows lost between a library write and its schedule write (a
+/// crash, an older replica, a restored database) are repaired without
+/// anyone noticing.
+impl Store {
+    /// Adds a schedule row, due at `next_run_ms`, for every library that
+    /// has a `sync_schedule` but no row. A row that appears meanwhile (a
+    /// route wrote it) is kept. Returns how many rows were added.
+    pub async fn insert_missing_sync_schedules(
+        &self,
+        next_run_ms: i64,
+        next_reconcile_ms: i64,
+    ) -> Result<u64> {
+        let added = on_db!(self, |pool| {
+            sqlx::query(
+                "INSERT INTO sync_schedules (library_id, next_run_ms, next_reconcile_ms) \
+                 SELECT l.id, $1, $2 FROM libraries l WHERE l.sync_schedule IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM sync_schedules s WHERE s.library_id = l.id) \
+                 ON CONFLICT (library_id) DO NOTHING",
+            )
+            .bind(next_run_ms)
+            .bind(next_reconcile_ms)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(added)
+    }
+
+    /// Drops the schedule rows of libraries that no longer have a
+    /// `sync_schedule`. Returns how many rows went.
+    pub async fn delete_unscheduled_sync_schedules(&self) -> Result<u64> {
+        let deleted = on_db!(self, |pool| {
+            sqlx::query(
+                "DELETE FROM sync_schedules WHERE library_id IN \
+                 (SELECT id FROM libraries WHERE sync_schedule IS NULL)",
+            )
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(deleted)
+    }
+
+    /// Sets when a library's next reconcile is due (after one succeeded).
+    /// False when the library has no schedule row (any more).
+    pub async fn set_next_reconcile(
+        &self,
+        library_id: Uuid,
+        next_reconcile_ms: i64,
+    ) -> Result<bool> {
+        let updated = on_db!(self, |pool| {
+            sqlx::query("UPDATE sync_schedules SET next_reconcile_ms = $2 WHERE library_id = $1")
+                .bind(library_id)
+                .bind(next_reconcile_ms)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+}

@@ -381,3 +381,87 @@ async fn schedule_ticks_are_claimed_once() {
     store.delete_sync_schedule(lib).await.unwrap();
     assert!(store.get_sync_schedule(lib).await.unwrap().is_none());
 }
+
+/// Sets or clears a library's `sync_schedule` column only (as another
+/// replica, or an older version, might), leaving `sync_schedules` alone.
+async fn set_schedule_column(store: &Store, lib: Uuid, minutes: Option<u32>) {
+    store
+        .update_library(
+            lib,
+            folio_store::LibraryPatch {
+                sync_schedule: Some(minutes.map(|m| folio_domain::SyncSchedule {
+                    interval_minutes: m,
+                })),
+                ..folio_store::LibraryPatch::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn schedule_rows_follow_the_libraries_schedule_column() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let scheduled = library(&store).await;
+    let unscheduled = library(&store).await;
+    let kept = library(&store).await;
+    set_schedule_column(&store, scheduled, Some(5)).await;
+    set_schedule_column(&store, kept, Some(5)).await;
+    let existing = ScheduleRow {
+        library_id: kept,
+        next_run_ms: 7,
+        next_reconcile_ms: 8,
+    };
+    store.put_sync_schedule(&existing).await.unwrap();
+
+    assert_eq!(
+        store
+            .insert_missing_sync_schedules(1_000, 2_000)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store.get_sync_schedule(scheduled).await.unwrap(),
+        Some(ScheduleRow {
+            library_id: scheduled,
+            next_run_ms: 1_000,
+            next_reconcile_ms: 2_000
+        })
+    );
+    assert_eq!(store.get_sync_schedule(unscheduled).await.unwrap(), None);
+    assert_eq!(store.get_sync_schedule(kept).await.unwrap(), Some(existing));
+    assert_eq!(
+        store
+            .insert_missing_sync_schedules(1_000, 2_000)
+            .await
+            .unwrap(),
+        0
+    );
+
+    assert_eq!(store.delete_unscheduled_sync_schedules().await.unwrap(), 0);
+    set_schedule_column(&store, scheduled, None).await;
+    assert_eq!(store.delete_unscheduled_sync_schedules().await.unwrap(), 1);
+    assert_eq!(store.get_sync_schedule(scheduled).await.unwrap(), None);
+    assert!(store.get_sync_schedule(kept).await.unwrap().is_some());
+
+    assert!(store.set_next_reconcile(kept, 99_000).await.unwrap());
+    assert_eq!(
+        store
+            .get_sync_schedule(kept)
+            .await
+            .unwrap()
+            .unwrap()
+            .next_reconcile_ms,
+        99_000
+    );
+    assert!(!store.set_next_reconcile(scheduled, 1).await.unwrap());
+
+    store.delete_library(kept).await.unwrap();
+    assert_eq!(
+        store.get_sync_schedule(kept).await.unwrap(),
+        None,
+        "deleting a library drops its schedule row (ON DELETE CASCADE)"
+    );
+}
