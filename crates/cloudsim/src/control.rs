@@ -444,6 +444,13 @@ async fn add_fault(State(state): State<AppState>, Body(f): Body<FaultSpec>) -> R
     {
         return Err(bad("probability must be between 0 and 1"));
     }
+    if f.kind == crate::faults::FaultKind::FileError
+        && !crate::faults::file_error_supported(f.provider)
+    {
+        return Err(bad(
+            "file_error is emulated for google and dropbox only; aim a server_error at microsoft",
+        ));
+    }
     let id = state.shared().faults.lock().add(f);
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }

@@ -10,7 +10,11 @@
 //! A fault matches a request when its provider matches and its `endpoint`
 //! is absent, equals the key without the provider (`GET /drive/v3/files`),
 //! equals the route alone (`/drive/v3/files`), or ends in `*` and is a
-//! prefix of either.
+//! prefix of either; and, when it has an `itemId`, the request names that
+//! item (see [`request_names_item`]). `file_error` faults aimed at one item
+//! are how tests get a provider's per-file refusals (Drive
+//! `downloadQuotaExceeded`, `cannotDownloadAbusiveFile`, Dropbox
+//! `restricted_content`), which cloudsim's world has no state for.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -40,6 +44,11 @@ pub enum FaultKind {
     Latency,
     /// Flips the first byte of a successful response body (downloads).
     Corrupt,
+    /// The provider's refusal of one file: Google 403 with `reason`
+    /// (default `downloadQuotaExceeded`), Dropbox 409 `path/<reason>`
+    /// (default `restricted_content`; `unsupported_file` is top level).
+    /// Not emulated for Microsoft.
+    FileError,
 }
 
 /// A fault as posted to `POST /_sim/faults`.
@@ -67,6 +76,13 @@ pub struct FaultSpec {
     /// Google `rate_limit` into Drive's 403 `userRateLimitExceeded`.
     #[serde(default)]
     pub status: Option<u16>,
+    /// Only requests naming this item id (a path segment, an `id=` query
+    /// parameter, or the `path` of Dropbox's `Dropbox-API-Arg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// The provider's reason code of a `file_error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A fault in effect, with the firings it has left.
@@ -123,12 +139,23 @@ impl Faults {
     }
 
     /// Decides which faults fire for a request with route `key` (without
-    /// the provider prefix), consuming counts.
-    pub fn fire(&mut self, provider: Provider, key: &str) -> Fired {
+    /// the provider prefix) that names the items `names_item` accepts,
+    /// consuming counts.
+    pub fn fire(
+        &mut self,
+        provider: Provider,
+        key: &str,
+        names_item: &dyn Fn(&str) -> bool,
+    ) -> Fired {
         let mut fired = Fired::default();
         for fault in &mut self.active {
             if fault.spec.provider != provider
                 || !endpoint_matches(fault.spec.endpoint.as_deref(), key)
+                || fault
+                    .spec
+                    .item_id
+                    .as_deref()
+                    .is_some_and(|id| !names_item(id))
             {
                 continue;
             }
@@ -150,7 +177,7 @@ impl Faults {
                         Some(Duration::from_millis(fault.spec.latency_ms.unwrap_or(1000)));
                 }
                 FaultKind::Corrupt => fired.corrupt = true,
-                FaultKind::RateLimit | FaultKind::ServerError => {
+                FaultKind::RateLimit | FaultKind::ServerError | FaultKind::FileError => {
                     if fired.error.is_none() {
                         fired.error = Some(fault.spec.clone());
                     }
@@ -172,6 +199,34 @@ pub fn endpoint_matches(endpoint: Option<&str>, key: &str) -> bool {
         Some(prefix) => key.starts_with(prefix) || route.starts_with(prefix),
         None => endpoint == key || endpoint == route,
     }
+}
+
+/// True when the request names item `id`: as a path segment (Drive
+/// `/files/{id}`, Graph `/items/{id}`), as the `id` query parameter (Drive
+/// `exportLinks`), or as the `path` of Dropbox's `Dropbox-API-Arg` header.
+pub fn request_names_item(req: &Request, id: &str) -> bool {
+    let uri = req.uri();
+    let in_path = uri
+        .path()
+        .split('/')
+        .any(|segment| percent_decoded(segment) == id);
+    let in_query = uri.query().is_some_and(|q| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .is_ok_and(|pairs| pairs.iter().any(|(k, v)| k == "id" && v == id))
+    });
+    let in_dropbox_arg = req
+        .headers()
+        .get("Dropbox-API-Arg")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .is_some_and(|arg| arg["path"].as_str() == Some(id));
+    in_path || in_query || in_dropbox_arg
+}
+
+fn percent_decoded(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Request counts by key (`"google GET /drive/v3/files"`).
@@ -229,7 +284,15 @@ pub async fn track(State(track): State<Track>, req: Request, next: Next) -> Resp
         .shared()
         .counters
         .hit(&format!("{} {key}", track.provider));
-    let fired = track.app.shared().faults.lock().fire(track.provider, &key);
+    let fired = {
+        let names_item = |id: &str| request_names_item(&req, id);
+        track
+            .app
+            .shared()
+            .faults
+            .lock()
+            .fire(track.provider, &key, &names_item)
+    };
     if let Some(delay) = fired.latency {
         tokio::time::sleep(delay).await;
     }
@@ -264,6 +327,12 @@ fn corrupt(response: Response) -> Response {
 /// The response of a rate-limit or server-error fault, in `provider`'s shape.
 pub fn fault_response(provider: Provider, spec: &FaultSpec) -> Response {
     let retry_after = spec.retry_after_seconds.unwrap_or(1);
+    if spec.kind == FaultKind::FileError {
+        let (status, body) = file_error_body(provider, spec.reason.as_deref());
+        let mut response = json_body(provider, &body);
+        *response.status_mut() = status;
+        return response;
+    }
     let (status, body) = match (spec.kind, provider) {
         (FaultKind::RateLimit, Provider::Google) if spec.status == Some(403) => (
             StatusCode::FORBIDDEN,
@@ -302,6 +371,48 @@ pub fn fault_response(provider: Provider, spec: &FaultSpec) -> Response {
             .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
     }
     response
+}
+
+/// Providers whose per-file refusals `file_error` emulates.
+pub fn file_error_supported(provider: Provider) -> bool {
+    matches!(provider, Provider::Google | Provider::Dropbox)
+}
+
+/// A provider's refusal of one file, with its real reason and message.
+fn file_error_body(provider: Provider, reason: Option<&str>) -> (StatusCode, serde_json::Value) {
+    match provider {
+        Provider::Dropbox => {
+            let reason = reason.unwrap_or("restricted_content");
+            let error = match reason {
+                "unsupported_file" => serde_json::json!({".tag": reason}),
+                _ => serde_json::json!({".tag": "path", "path": {".tag": reason}}),
+            };
+            let summary = match reason {
+                "unsupported_file" => format!("{reason}/.."),
+                _ => format!("path/{reason}/.."),
+            };
+            (
+                StatusCode::CONFLICT,
+                serde_json::json!({"error_summary": summary, "error": error}),
+            )
+        }
+        _ => {
+            let reason = reason.unwrap_or("downloadQuotaExceeded");
+            let message = match reason {
+                "downloadQuotaExceeded" => "The download quota for this file has been exceeded.",
+                "cannotDownloadAbusiveFile" => {
+                    "This file has been identified as malware or spam and cannot be downloaded."
+                }
+                "exportSizeLimitExceeded" => "This file is too large to be exported.",
+                _ => "The user does not have sufficient permissions for this file.",
+            };
+            (
+                StatusCode::FORBIDDEN,
+                serde_json::json!({"error": {"code": 403, "message": message,
+                    "errors": [{"domain": "global", "reason": reason, "message": message}]}}),
+            )
+        }
+    }
 }
 
 fn server_error_body(provider: Provider, status: StatusCode) -> serde_json::Value {
@@ -369,11 +480,73 @@ mod tests {
             retry_after_seconds: None,
             latency_ms: None,
             status: None,
+            item_id: None,
+            reason: None,
         });
-        assert!(f.fire(Provider::Google, "GET /x").error.is_some());
-        assert!(f.fire(Provider::Dropbox, "GET /x").error.is_none());
-        assert!(f.fire(Provider::Google, "GET /x").error.is_some());
-        assert!(f.fire(Provider::Google, "GET /x").error.is_none());
+        let any = |_: &str| true;
+        assert!(f.fire(Provider::Google, "GET /x", &any).error.is_some());
+        assert!(f.fire(Provider::Dropbox, "GET /x", &any).error.is_none());
+        assert!(f.fire(Provider::Google, "GET /x", &any).error.is_some());
+        assert!(f.fire(Provider::Google, "GET /x", &any).error.is_none());
         assert!(f.list().is_empty());
+    }
+
+    #[test]
+    fn item_faults_fire_only_for_their_item() {
+        let mut f = Faults::default();
+        f.add(FaultSpec {
+            provider: Provider::Google,
+            endpoint: None,
+            kind: FaultKind::FileError,
+            count: None,
+            probability: None,
+            retry_after_seconds: None,
+            latency_ms: None,
+            status: None,
+            item_id: Some("abc".into()),
+            reason: Some("cannotDownloadAbusiveFile".into()),
+        });
+        let other = |id: &str| id == "xyz";
+        let this = |id: &str| id == "abc";
+        assert!(f.fire(Provider::Google, "GET /x", &other).error.is_none());
+        let fired = f.fire(Provider::Google, "GET /x", &this).error;
+        assert_eq!(fired.map(|s| s.kind), Some(FaultKind::FileError));
+    }
+
+    #[test]
+    fn requests_name_items_by_segment_query_or_dropbox_arg() {
+        let get = |uri: &str| Request::builder().uri(uri).body(Body::empty()).unwrap();
+        assert!(request_names_item(
+            &get("/drive/v3/files/abc?alt=media"),
+            "abc"
+        ));
+        assert!(!request_names_item(
+            &get("/drive/v3/files/abcd?alt=media"),
+            "abc"
+        ));
+        assert!(request_names_item(
+            &get("/feeds/download/documents/export/Export?id=abc&exportFormat=docx"),
+            "abc"
+        ));
+        let dropbox = Request::builder()
+            .uri("/2/files/download")
+            .header("Dropbox-API-Arg", r#"{"path": "id:Ab1"}"#)
+            .body(Body::empty())
+            .unwrap();
+        assert!(request_names_item(&dropbox, "id:Ab1"));
+        assert!(!request_names_item(&dropbox, "id:Ab2"));
+    }
+
+    #[test]
+    fn file_errors_carry_the_providers_reason() {
+        let (status, body) = file_error_body(Provider::Google, Some("cannotDownloadAbusiveFile"));
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            body["error"]["errors"][0]["reason"],
+            "cannotDownloadAbusiveFile"
+        );
+        let (status, body) = file_error_body(Provider::Dropbox, None);
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["path"][".tag"], "restricted_content");
     }
 }

@@ -227,6 +227,16 @@ impl Executor<'_> {
             message: e.message.clone(),
         }));
         let fetched = self.download_all(&plan).await;
+        if let Some(err) = provider_failure(&fetched) {
+            // Nothing of this page is committed (its cursor neither), so
+            // the next sync fetches it again; drop what it stored.
+            let stored: Vec<String> = fetched
+                .values()
+                .filter_map(|r| r.as_ref().ok().map(|(hash, _)| hash.clone()))
+                .collect();
+            self.release(&stored).await?;
+            return Err(err.into());
+        }
         let mut batch = SyncBatch {
             library_id: self.library_id,
             item_deletes: plan.removed_ids.clone(),
@@ -286,14 +296,14 @@ impl Executor<'_> {
                                 outcome.added_files += 1;
                             }
                         }
-                        Some(Err(message)) => {
+                        Some(Err(failed)) => {
                             if replaces.as_deref() == Some(path.as_str()) {
                                 batch.file_deletes.push(path.clone());
                             }
                             outcome.errors.push(FileError {
                                 path: path.clone(),
                                 remote_id: item.id.clone(),
-                                message: message.clone(),
+                                message: failed.to_string(),
                             });
                         }
                         None => {}
@@ -368,8 +378,9 @@ impl Executor<'_> {
         self.apply(state, &gone, None, Some(done), outcome).await
     }
 
-    /// Downloads every file the plan needs, `download_concurrency` at once.
-    async fn download_all(&self, plan: &Plan) -> HashMap<String, Result<(String, i64), String>> {
+    /// Downloads every file the plan needs, `download_concurrency` at once;
+    /// stops at the first failure of the provider itself.
+    async fn download_all(&self, plan: &Plan) -> HashMap<String, Result<(String, i64), Failed>> {
         let items: Vec<&RemoteItem> = plan
             .actions
             .iter()
@@ -390,14 +401,21 @@ impl Executor<'_> {
             .into_iter()
             .map(|item| self.tracked_download(item))
             .collect();
-        futures::stream::iter(downloads)
-            .buffer_unordered(self.options.download_concurrency.max(1))
-            .collect()
-            .await
+        let mut results = futures::stream::iter(downloads)
+            .buffer_unordered(self.options.download_concurrency.max(1));
+        let mut fetched = HashMap::new();
+        while let Some((id, result)) = results.next().await {
+            let provider_failed = matches!(result, Err(Failed::Provider(_)));
+            fetched.insert(id, result);
+            if provider_failed {
+                break;
+            }
+        }
+        fetched
     }
 
     /// One download with its progress.
-    async fn tracked_download(&self, item: &RemoteItem) -> (String, Result<(String, i64), String>) {
+    async fn tracked_download(&self, item: &RemoteItem) -> (String, Result<(String, i64), Failed>) {
         self.report(|p| p.current_file = Some(item.name.clone()));
         let result = self.download(item).await;
         self.report(|p| {
@@ -411,14 +429,10 @@ impl Executor<'_> {
 
     /// Streams one file into blob storage, verifying the provider hash;
     /// a mismatch is retried, then reported.
-    async fn download(&self, item: &RemoteItem) -> Result<(String, i64), String> {
+    async fn download(&self, item: &RemoteItem) -> Result<(String, i64), Failed> {
         let mut last = String::new();
         for _ in 0..=self.options.hash_retries {
-            let stream = self
-                .connector
-                .download(item)
-                .await
-                .map_err(|e| e.to_string())?;
+            let stream = self.connector.download(item).await.map_err(Failed::of)?;
             let body = stream.map_err(std::io::Error::other).boxed();
             let mut verifier = item.hash.as_ref().map(|h| h.kind.verifier());
             let stored = self
@@ -429,7 +443,7 @@ impl Executor<'_> {
                     }
                 })
                 .await
-                .map_err(|e| format!("download failed: {e}"))?;
+                .map_err(|e| Failed::File(format!("download failed: {e}")))?;
             let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
             match (item.hash.as_ref(), verifier) {
                 (Some(expected), Some(v)) => {
@@ -446,7 +460,7 @@ impl Executor<'_> {
                 _ => return Ok((stored.hash, size)),
             }
         }
-        Err(last)
+        Err(Failed::File(last))
     }
 
     /// Updates the live progress, if anyone watches.
@@ -468,6 +482,45 @@ impl Executor<'_> {
         }
         Ok(())
     }
+}
+
+/// Why one download failed.
+#[derive(Debug)]
+enum Failed {
+    /// This file alone (refused, gone, corrupt): reported, the sync goes on.
+    File(String),
+    /// The provider kept failing after the retries, or the connection
+    /// needs a user: the sync stops.
+    Provider(ConnectorError),
+}
+
+impl Failed {
+    fn of(err: ConnectorError) -> Self {
+        if err.is_temporary() || err.needs_reconnect() {
+            Self::Provider(err)
+        } else {
+            Self::File(err.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::File(message) => f.write_str(message),
+            Self::Provider(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+/// The provider failure among a page's downloads, if any.
+fn provider_failure(
+    fetched: &HashMap<String, Result<(String, i64), Failed>>,
+) -> Option<ConnectorError> {
+    fetched.values().find_map(|r| match r {
+        Err(Failed::Provider(err)) => Some(err.clone()),
+        _ => None,
+    })
 }
 
 fn cursor_row(cursor: &Cursor, complete: bool, listing_id: Option<Uuid>) -> CursorRow {

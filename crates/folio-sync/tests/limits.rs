@@ -1,0 +1,360 @@
+//! Provider limits through a whole sync (DESIGN section 3, "Provider
+//! limits"): rate limits (429, Drive 403 `userRateLimitExceeded`, Dropbox
+//! `too_many_requests`, Graph 429) and transient 5xx during listing and
+//! downloads are retried and the sync completes with every file; a provider
+//! that keeps failing stops the sync with a clear error while what was
+//! synced stays; per-file refusals (Drive `downloadQuotaExceeded`,
+//! `cannotDownloadAbusiveFile`, an export over the size limit, Dropbox
+//! `restricted_content`) land in `errors` while the rest arrives.
+//!
+//! Retries are asserted through cloudsim's request counters, never by
+//! timing: a faulted sync must cost exactly the fault count more requests
+//! than the same sync without faults.
+
+mod support;
+
+use folio_connectors::ProviderKind;
+use folio_sync::executor::{SyncError, SyncOptions};
+use serde_json::{Value, json};
+use support::{Lib, download_key, setup};
+
+/// The fault endpoint of a provider's full listing.
+fn listing_endpoint(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::GoogleDrive => "GET /drive/v3/files",
+        ProviderKind::OneDrive | ProviderKind::SharePoint => {
+            "GET /v1.0/drives/{driveId}/root/{function}"
+        }
+        ProviderKind::Dropbox => "POST /2/files/list_folder*",
+    }
+}
+
+/// The fault endpoint of a provider's change feed (after a first sync).
+fn changes_endpoint(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::GoogleDrive => "GET /drive/v3/changes",
+        ProviderKind::OneDrive | ProviderKind::SharePoint => {
+            "GET /v1.0/drives/{driveId}/root/{function}"
+        }
+        ProviderKind::Dropbox => "POST /2/files/list_folder/continue",
+    }
+}
+
+/// Requests a full listing made (Dropbox pages through two routes).
+async fn listing_requests(lib: &Lib) -> u64 {
+    match lib.fx.kind {
+        ProviderKind::Dropbox => {
+            lib.count("POST /2/files/list_folder").await
+                + lib.count("POST /2/files/list_folder/continue").await
+        }
+        kind => lib.count(listing_endpoint(kind)).await,
+    }
+}
+
+/// Six files in two folders, listed three items a page.
+async fn six_files(kind: ProviderKind) -> Lib {
+    let mut lib = setup(kind).await;
+    lib.page_size = 3;
+    for (i, path) in [
+        "a/1.txt", "a/2.txt", "a/3.txt", "b/4.txt", "b/5.txt", "top.txt",
+    ]
+    .iter()
+    .enumerate()
+    {
+        lib.fx.put(path, format!("file {i}").as_bytes()).await;
+    }
+    lib
+}
+
+/// Syncs under the two faults (each firing `count` times), then
+/// checks every file arrived and that the listing and the downloads cost
+/// exactly the firings more requests than a purge sync without faults.
+async fn faulted_sync_completes(lib: &Lib, listing_fault: &Value, download_fault: &Value) {
+    let kind = lib.fx.kind;
+    let fired = |fault: &Value| fault["count"].as_u64().unwrap_or(0);
+    for (fault, endpoint) in [
+        (listing_fault, listing_endpoint(kind)),
+        (download_fault, download_key(kind)),
+    ] {
+        let mut f = fault.clone();
+        f["endpoint"] = json!(endpoint);
+        lib.fault(f).await;
+    }
+    let out = lib.sync().await;
+    assert!(out.errors.is_empty(), "{kind}: {:?}", out.errors);
+    assert_eq!(
+        (out.added_files, out.synced_files),
+        (6, 6),
+        "{kind}: {out:?}"
+    );
+    let faulted = (listing_requests(lib).await, lib.downloads().await);
+
+    lib.reset_counts().await;
+    let again = lib
+        .sync_with(SyncOptions {
+            purge: true,
+            ..SyncOptions::default()
+        })
+        .await;
+    assert_eq!(again.added_files, 6, "{kind}: {again:?}");
+    let clean = (listing_requests(lib).await, lib.downloads().await);
+    assert_eq!(clean.1, 6, "{kind}: one download per file");
+    assert!(clean.0 >= 2, "{kind}: the listing has several pages");
+    assert_eq!(
+        faulted,
+        (
+            clean.0 + fired(listing_fault),
+            clean.1 + fired(download_fault)
+        ),
+        "{kind}: each refused request was retried once more"
+    );
+    assert_eq!(lib.orphans().await, 0, "{kind}");
+}
+
+fn rate_limit(count: u64) -> Value {
+    json!({"kind": "rate_limit", "count": count, "retryAfterSeconds": 1})
+}
+
+fn server_error(status: u16, count: u64) -> Value {
+    json!({"kind": "server_error", "status": status, "count": count})
+}
+
+// Faults on one endpoint fire together, so each test puts one fault per
+// endpoint and the firings add up exactly.
+
+#[tokio::test]
+async fn drive_rate_limits_403_and_429_are_waited_out() {
+    let lib = six_files(ProviderKind::GoogleDrive).await;
+    let user_rate_limit =
+        json!({"kind": "rate_limit", "status": 403, "count": 2, "retryAfterSeconds": 1});
+    faulted_sync_completes(&lib, &user_rate_limit, &rate_limit(2)).await;
+}
+
+#[tokio::test]
+async fn dropbox_too_many_requests_is_waited_out() {
+    let lib = six_files(ProviderKind::Dropbox).await;
+    faulted_sync_completes(&lib, &rate_limit(2), &rate_limit(2)).await;
+}
+
+#[tokio::test]
+async fn onedrive_429_is_waited_out() {
+    let lib = six_files(ProviderKind::OneDrive).await;
+    faulted_sync_completes(&lib, &rate_limit(2), &rate_limit(2)).await;
+}
+
+#[tokio::test]
+async fn sharepoint_429_is_waited_out() {
+    let lib = six_files(ProviderKind::SharePoint).await;
+    faulted_sync_completes(&lib, &rate_limit(1), &rate_limit(2)).await;
+}
+
+#[tokio::test]
+async fn transient_5xx_are_retried_for_every_provider() {
+    for (kind, listing, download) in [
+        (ProviderKind::GoogleDrive, 503, 500),
+        (ProviderKind::OneDrive, 502, 503),
+        (ProviderKind::Dropbox, 500, 502),
+    ] {
+        let lib = six_files(kind).await;
+        faulted_sync_completes(&lib, &server_error(listing, 2), &server_error(download, 3)).await;
+    }
+}
+
+/// After a first sync, a feed that keeps failing, then downloads that keep
+/// failing: each time the run fails with a clear error, the library keeps
+/// what it had and gets no half-written file, and once the provider is
+/// back the next sync brings exactly what was missed.
+async fn keeps_failing(kind: ProviderKind) {
+    let lib = setup(kind).await;
+    lib.fx.put("a.txt", b"alpha").await;
+    lib.fx.put("b.txt", b"bravo").await;
+    assert_eq!(lib.sync().await.added_files, 2, "{kind}");
+    lib.fx.put("c.txt", b"charlie").await;
+    lib.fx.put("docs/d.txt", b"delta").await;
+
+    lib.reset_counts().await;
+    lib.fault(json!({"endpoint": changes_endpoint(kind), "kind": "server_error"}))
+        .await;
+    let (row, result) = lib.run().await;
+    let err = result.expect_err("a feed that keeps failing stops the sync");
+    assert!(
+        matches!(&err, SyncError::Provider(e) if e.is_temporary()),
+        "{kind}: {err}"
+    );
+    assert!(
+        err.to_string().contains("gave up after 5 attempts"),
+        "{kind}: {err}"
+    );
+    assert_eq!(row.status, "failed", "{kind}");
+    assert!(
+        row.message
+            .as_deref()
+            .is_some_and(|m| m.contains("gave up")),
+        "{kind}: {:?}",
+        row.message
+    );
+    let feed_requests = match kind {
+        ProviderKind::Dropbox => lib.count("POST /2/files/list_folder/continue").await,
+        _ => lib.count(changes_endpoint(kind)).await,
+    };
+    assert_eq!(feed_requests, 5, "{kind}: one attempt and four retries");
+    assert_eq!(lib.paths().await, ["a.txt", "b.txt"], "{kind}");
+    assert_eq!(lib.downloads().await, 0, "{kind}");
+
+    lib.clear_faults().await;
+    lib.reset_counts().await;
+    lib.fault(json!({"endpoint": download_key(kind), "kind": "server_error", "status": 503}))
+        .await;
+    let (row, result) = lib.run().await;
+    let err = result.expect_err("downloads that keep failing stop the sync");
+    assert!(
+        matches!(&err, SyncError::Provider(e) if e.is_temporary()),
+        "{kind}: {err}"
+    );
+    assert_eq!(row.status, "failed", "{kind}: {row:?}");
+    let tries = lib.downloads().await;
+    assert!(
+        (5..=10).contains(&tries),
+        "{kind}: the first file tried five times stops the rest: {tries}"
+    );
+    assert_eq!(lib.paths().await, ["a.txt", "b.txt"], "{kind}");
+    assert_eq!(lib.orphans().await, 0, "{kind}: nothing half-written");
+
+    lib.clear_faults().await;
+    let back = lib.sync().await;
+    assert!(back.errors.is_empty(), "{kind}: {back:?}");
+    assert_eq!(back.added_files, 2, "{kind}: {back:?}");
+    assert_eq!(
+        lib.files().await,
+        [
+            ("a.txt".to_owned(), b"alpha".to_vec()),
+            ("b.txt".to_owned(), b"bravo".to_vec()),
+            ("c.txt".to_owned(), b"charlie".to_vec()),
+            ("docs/d.txt".to_owned(), b"delta".to_vec()),
+        ],
+        "{kind}"
+    );
+}
+
+#[tokio::test]
+async fn drive_that_keeps_failing_stops_the_sync() {
+    keeps_failing(ProviderKind::GoogleDrive).await;
+}
+
+#[tokio::test]
+async fn onedrive_that_keeps_failing_stops_the_sync() {
+    keeps_failing(ProviderKind::OneDrive).await;
+}
+
+#[tokio::test]
+async fn dropbox_that_keeps_failing_stops_the_sync() {
+    keeps_failing(ProviderKind::Dropbox).await;
+}
+
+const DOC: &str = "application/vnd.google-apps.document";
+
+#[tokio::test]
+async fn drive_per_file_refusals_are_reported_and_the_rest_arrives() {
+    let lib = setup(ProviderKind::GoogleDrive).await;
+    lib.settings(json!({"googleExportLimitBytes": 100})).await;
+    lib.fx.put("ok.txt", b"fine").await;
+    let quota = lib.fx.put("media/quota.bin", b"popular").await;
+    let abusive = lib.fx.put("media/abusive.bin", b"flagged").await;
+    let big_text = "a long document ".repeat(20);
+    lib.fx
+        .put(&format!("Big?mimeType={DOC}"), big_text.as_bytes())
+        .await;
+    let huge = lib
+        .fx
+        .put(&format!("Huge?mimeType={DOC}"), big_text.as_bytes())
+        .await;
+    let media = "GET /drive/v3/files/{fileId}?alt=media";
+    let export_link = "GET /feeds/download/{kind}/export/Export";
+    for (id, endpoint, reason) in [
+        (&quota, media, "downloadQuotaExceeded"),
+        (&abusive, media, "cannotDownloadAbusiveFile"),
+        (&huge, export_link, "exportSizeLimitExceeded"),
+    ] {
+        lib.fault(
+            json!({"endpoint": endpoint, "kind": "file_error", "itemId": id, "reason": reason}),
+        )
+        .await;
+    }
+
+    let (row, result) = lib.run().await;
+    let out = result.expect("per-file failures do not stop the sync");
+    assert_eq!(row.status, "done");
+    let mut errors = out.errors.clone();
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    let reported: Vec<(&str, &str)> = errors
+        .iter()
+        .map(|e| (e.path.as_str(), e.remote_id.as_str()))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            ("Huge.docx", huge.as_str()),
+            ("media/abusive.bin", abusive.as_str()),
+            ("media/quota.bin", quota.as_str()),
+        ],
+        "{errors:?}"
+    );
+    assert!(
+        errors[0].message.contains("exportSizeLimitExceeded"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].message.contains("cannotDownloadAbusiveFile"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[2].message.contains("downloadQuotaExceeded"),
+        "{errors:?}"
+    );
+    let recorded: Value = serde_json::from_str(&row.errors).expect("errors JSON");
+    assert_eq!(recorded.as_array().map(Vec::len), Some(3), "{recorded}");
+    assert!(recorded[0].get("remoteId").is_some(), "{recorded}");
+
+    let files = lib.files().await;
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["Big.docx", "ok.txt"]);
+    let (_, docx) = &files[0];
+    assert!(
+        docx.starts_with(b"cloudsim export of") && docx.ends_with(big_text.as_bytes()),
+        "the export link gave the whole export"
+    );
+    assert_eq!((out.added_files, out.synced_files), (2, 2));
+    assert_eq!(lib.count(media).await, 3, "refusals are not retried");
+    assert_eq!(
+        lib.count("GET /drive/v3/files/{fileId}/export").await,
+        2,
+        "Big and Huge tried files.export once each"
+    );
+    assert_eq!(
+        lib.count(export_link).await,
+        2,
+        "then their exportLinks, once each"
+    );
+    assert_eq!(lib.orphans().await, 0);
+}
+
+#[tokio::test]
+async fn dropbox_restricted_content_is_reported_and_the_rest_arrives() {
+    let lib = setup(ProviderKind::Dropbox).await;
+    lib.fx.put("ok.txt", b"fine").await;
+    let restricted = lib.fx.put("docs/film.mp4", b"copyrighted").await;
+    lib.fault(
+        json!({"endpoint": "POST /2/files/download", "kind": "file_error", "itemId": restricted}),
+    )
+    .await;
+    let out = lib.sync().await;
+    assert_eq!(out.errors.len(), 1, "{out:?}");
+    let error = &out.errors[0];
+    assert_eq!(
+        (error.path.as_str(), error.remote_id.as_str()),
+        ("docs/film.mp4", restricted.as_str())
+    );
+    assert!(error.message.contains("restricted_content"), "{error:?}");
+    assert_eq!(lib.paths().await, ["ok.txt"]);
+    assert_eq!(lib.downloads().await, 2);
+}
