@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use folio_connectors::{RemoteChange, RemoteItem};
+use folio_connectors::{ExportFormats, HashKind, RemoteChange, RemoteHash, RemoteItem};
 use folio_domain::LibraryPath;
 use folio_domain::sanitize::{child_path, sanitize_name, with_stable_suffix};
 
@@ -80,6 +80,49 @@ impl Node {
     fn is_file(&self) -> bool {
         !self.is_folder && self.has_content
     }
+
+    /// The remote item this node stands for, as the feed last described
+    /// it. For a file that enters the library without being in the page:
+    /// a folder moved into the source is reported alone, not its children
+    /// (Drive changes, Graph delta). The feed keeps the node current, so
+    /// its hash still verifies the bytes; the export target of a
+    /// Google-native document comes from the default export formats, and
+    /// the modified time and content type are not known.
+    fn as_remote_item(&self) -> RemoteItem {
+        let export = self.export_extension.as_ref().and_then(|ext| {
+            ExportFormats::default()
+                .0
+                .into_values()
+                .find(|e| &e.extension == ext)
+        });
+        RemoteItem {
+            id: self.id.clone(),
+            parent_id: self.parent_id.clone(),
+            path: None,
+            name: self.name.clone(),
+            is_folder: self.is_folder,
+            size: self.size.and_then(|s| u64::try_from(s).ok()),
+            hash: self.remote_hash.as_deref().and_then(parse_remote_hash),
+            modified: None,
+            version: self.version.clone(),
+            mime_type: None,
+            export,
+            shortcut_target: None,
+        }
+    }
+}
+
+/// A hash stored by [`Node::from_remote`] (`Md5:value`) read back.
+fn parse_remote_hash(stored: &str) -> Option<RemoteHash> {
+    let (kind, value) = stored.split_once(':')?;
+    let kind = match kind {
+        "Md5" => HashKind::Md5,
+        "QuickXorHash" => HashKind::QuickXorHash,
+        "Sha256" => HashKind::Sha256,
+        "DropboxContentHash" => HashKind::DropboxContentHash,
+        _ => return None,
+    };
+    Some(RemoteHash::new(kind, value))
 }
 
 /// The known tree of one library's source.
@@ -414,7 +457,12 @@ fn file_action(
             };
             let from = old.map(|(_, p)| p);
             if stale {
-                let item = Box::new(items.get(id)?.clone());
+                let item = match (items.get(id), &from) {
+                    (Some(item), _) => Box::new(item.clone()),
+                    // Entering the library with a folder moved in.
+                    (None, None) => Box::new(node.as_remote_item()),
+                    (None, Some(_)) => return None,
+                };
                 Some(FileAction::Download {
                     item,
                     path: to,
