@@ -1,8 +1,9 @@
 //! One sync run under the library's lease: begins the run row (409-style
 //! [`Started::Busy`] when another live run holds it), keeps the lease and
-//! the progress on the row fresh from a heartbeat task, runs the
-//! [`Executor`], and records the outcome (counts, errors, held deletions or
-//! the failure) on the row.
+//! the progress on the row fresh from a heartbeat task (progress at most
+//! every 250 ms while it changes, the lease at least every third of its
+//! length), runs the [`Executor`], and records the outcome (counts, errors,
+//! held deletions or the failure) on the row.
 
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use folio_connectors::Connector;
 use folio_store::Store;
 use folio_store::sync::{BeginRun, NewSyncRun, RunOutcome, RunProgress, SyncRun};
 use tokio::sync::watch;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::executor::{Executor, SyncError, SyncOptions, SyncOutcome};
@@ -97,8 +99,14 @@ pub async fn run_locked(
     })
 }
 
-/// Renews the lease and writes the latest progress every third of the
-/// lease, until aborted.
+/// Progress reaches the run row at most this often while it changes, so
+/// that followers polling the row (`GET /api/progress/{id}/events`, on any
+/// replica) see it live without a write per downloaded file.
+pub const PROGRESS_WRITE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Writes the latest progress when it changes (at most every
+/// [`PROGRESS_WRITE_INTERVAL`]) and renews the lease at least every third
+/// of the lease, until aborted or the run is no longer this owner's.
 fn spawn_heartbeat(
     store: Store,
     run_id: Uuid,
@@ -108,19 +116,30 @@ fn spawn_heartbeat(
     let owner = request.owner.clone();
     let lease = request.lease;
     tokio::spawn(async move {
-        let every = (lease / 3).max(Duration::from_millis(50));
+        let renew_every = (lease / 3).max(PROGRESS_WRITE_INTERVAL);
         loop {
             let snapshot = progress.borrow_and_update().clone();
+            let written = Instant::now();
             let until = now_ms() + lease_ms(lease);
             match store.renew_sync_run(run_id, &owner, &snapshot, until).await {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(err) => tracing::warn!(%run_id, error = %err, "sync heartbeat failed"),
             }
-            let _ = tokio::time::timeout(every, progress.changed()).await;
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            wait_for_change(&mut progress, written + renew_every).await;
+            tokio::time::sleep_until(written + PROGRESS_WRITE_INTERVAL).await;
         }
     })
+}
+
+/// Returns when the progress changes or at `deadline`, whichever is first.
+async fn wait_for_change(progress: &mut watch::Receiver<RunProgress>, deadline: Instant) {
+    let changed = tokio::time::timeout_at(deadline, progress.changed()).await;
+    if matches!(changed, Ok(Err(_))) {
+        // The sender is gone: nothing will change any more; just keep the
+        // lease until the run finishes.
+        tokio::time::sleep_until(deadline).await;
+    }
 }
 
 /// The finished row for a result.

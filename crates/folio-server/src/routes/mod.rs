@@ -7,6 +7,7 @@ pub mod health;
 pub mod integrations;
 pub mod libraries;
 pub mod oauth;
+pub mod progress;
 pub mod sync;
 pub mod users;
 
@@ -26,5 +27,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(connections::router())
         .merge(oauth::router())
         .merge(sync::router())
+        .merge(progress::router())
         .merge(folders::router())
 }

@@ -1,7 +1,7 @@
-//! `POST /api/libraries/{id}/_sync`, `GET /api/libraries/{id}/syncs` and
-//! `GET /api/progress/{id}`: a sync runs inside the request (the request
-//! stays open until it ends) under the library's lease; its run row holds
-//! the live progress that any client can read by progress id.
+//! `POST /api/libraries/{id}/_sync` and `GET /api/libraries/{id}/syncs`: a
+//! sync runs inside the request (the request stays open until it ends)
+//! under the library's lease; its run row holds the live progress that any
+//! client can read by progress id (see [`super::progress`]).
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -29,7 +29,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sync_library))
         .routes(routes!(list_syncs))
-        .routes(routes!(get_progress))
 }
 
 /// How long a run's lease lasts without a heartbeat.
@@ -281,58 +280,5 @@ async fn list_syncs(
     let runs = state.store.list_sync_runs(library.id, 100).await?;
     Ok(axum::Json(SyncRunList {
         items: runs.into_iter().map(SyncRunBody::from).collect(),
-    }))
-}
-
-/// Live progress of a sync (DESIGN section 3).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ProgressBody {
-    pub id: String,
-    /// `running`, `done` or `failed` (`held` counts as done).
-    pub status: String,
-    /// `listing`, `downloading`, `deleting` or `done`.
-    pub phase: String,
-    pub done: i64,
-    pub total: i64,
-    pub bytes: i64,
-    pub current: Option<String>,
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// The progress of the newest sync carrying this progress id, for a caller
-/// who may read its library.
-#[utoipa::path(get, path = "/api/progress/{id}", tag = "sync",
-    params(("id" = String, Path, description = "the progress id")),
-    responses((status = 200, body = ProgressBody), (status = 404, body = ErrorBody)))]
-async fn get_progress(
-    State(state): State<AppState>,
-    user: AuthUser,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<axum::Json<ProgressBody>> {
-    let not_found = || ApiError::NotFound(format!("progress '{id}' not found"));
-    let run = state
-        .store
-        .sync_run_by_progress(&id)
-        .await?
-        .ok_or_else(not_found)?;
-    load_library(&state, &user, &run.library_id.to_string(), Permission::Read)
-        .await
-        .map_err(|_| not_found())?;
-    let status = match run.status.as_str() {
-        "held" => "done".to_owned(),
-        other => other.to_owned(),
-    };
-    Ok(axum::Json(ProgressBody {
-        id: run.progress_id,
-        status,
-        phase: run.phase,
-        done: run.done,
-        total: run.total,
-        bytes: run.bytes,
-        current: run.current_file,
-        started_at: run.started_at,
-        updated_at: run.updated_at,
     }))
 }

@@ -100,6 +100,7 @@ async fn openapi_document_covers_every_route() {
         ("/api/libraries/{id}/_sync", &["post"]),
         ("/api/libraries/{id}/syncs", &["get"]),
         ("/api/progress/{id}", &["get"]),
+        ("/api/progress/{id}/events", &["get"]),
     ];
     let paths = spec["paths"].as_object().unwrap();
     for (path, methods) in expected {
