@@ -2,7 +2,8 @@
 //!
 //! Reading order: [`app`] (the router, its layers, serving), [`state`],
 //! [`error`] (the one error body), [`auth`] and [`extract`], then
-//! [`routes`], one module per resource, and [`openapi`].
+//! [`routes`], one module per resource, [`openapi`], and [`scheduler`]
+//! (scheduled syncs and reconciles, started by `folio serve`).
 
 pub mod app;
 pub mod auth;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
+pub mod scheduler;
 pub mod state;
 
 pub use app::{Application, router};

@@ -8,6 +8,8 @@ use folio_blobs::BlobStore;
 use folio_oauth::{Keyring, TokenManager, UrlPolicy};
 use folio_store::Store;
 
+use crate::scheduler::SchedulerConfig;
+
 /// Settings of the HTTP layer, filled from the binary's configuration.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -30,6 +32,8 @@ pub struct ServerConfig {
     pub allowed_return_origins: Vec<String>,
     /// Keys sealing client secrets and tokens at rest.
     pub secret_keys: Keyring,
+    /// Scheduled syncs and reconciles (see [`crate::scheduler`]).
+    pub scheduler: SchedulerConfig,
 }
 
 impl Default for ServerConfig {
@@ -43,6 +47,7 @@ impl Default for ServerConfig {
             allow_private_provider_urls: false,
             allowed_return_origins: Vec::new(),
             secret_keys: Keyring::ephemeral(),
+            scheduler: SchedulerConfig::default(),
         }
     }
 }

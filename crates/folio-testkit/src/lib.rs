@@ -206,3 +206,101 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// One fresh database that several stores open at once, as the replicas of
+/// one deployment do: a SQLite file, or (with `FOLIO_TEST_DATABASE_URL`) a
+/// PostgreSQL schema. Its directory also holds the blob storage they share.
+pub struct SharedDatabase {
+    pub dir: TempDir,
+    schema: String,
+}
+
+impl SharedDatabase {
+    pub fn new() -> anyhow::Result<Self> {
+        announce_backend();
+        Ok(Self {
+            dir: TempDir::new()?,
+            schema: format!("t_{}", Uuid::new_v4().simple()),
+        })
+    }
+
+    /// A store with its own connection pool on this database, migrated.
+    pub async fn open(&self) -> anyhow::Result<Store> {
+        let store = match postgres_url() {
+            Some(url) => Store::connect_postgres_schema(&url, &self.schema).await?,
+            None => {
+                let path = self.dir.path().join("folio.db");
+                Store::connect(&format!("sqlite://{}", path.display())).await?
+            }
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The blob storage every replica of this database shares.
+    pub async fn blobs(&self) -> anyhow::Result<BlobStore> {
+        fresh_blobs(&self.dir).await
+    }
+}
+
+impl TestApp {
+    /// The real server as one replica on `db`, with its own store (pool)
+    /// and the shared blob storage. The first replica creates the admin;
+    /// every replica gets an admin token of its own, valid on all of them.
+    ///
+    /// # Panics
+    /// When the server cannot start: a test cannot go on without it.
+    pub async fn spawn_replica(db: &SharedDatabase, config: ServerConfig) -> Self {
+        let store = db.open().await.expect("replica store");
+        let blobs = db.blobs().await.expect("shared blob storage");
+        let admin_token = new_secret(TOKEN_PREFIX);
+        let admin = NewUser {
+            username: "admin".into(),
+            display_name: Some("Administrator".into()),
+            password_hash: None,
+            is_admin: true,
+        };
+        let created = store
+            .bootstrap_admin(admin, "admin", &hash_secret(&admin_token))
+            .await
+            .expect("bootstrap admin");
+        let admin_id = match created {
+            Some(admin) => admin.id,
+            None => {
+                let admin = store
+                    .get_user_by_username("admin")
+                    .await
+                    .expect("read admin")
+                    .expect("the first replica created the admin");
+                store
+                    .create_token(admin.id, "replica", &hash_secret(&admin_token))
+                    .await
+                    .expect("replica admin token");
+                admin.id
+            }
+        };
+        let state = AppState::new(store.clone(), blobs.clone(), config);
+        let app = Application::build(state, "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("bind");
+        let addr = app.local_addr().expect("local addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.serve_until(
+            async move {
+                let _ = rx.await;
+            },
+            std::time::Duration::from_secs(5),
+        ));
+        Self {
+            addr,
+            base_url: format!("http://{addr}"),
+            admin_token,
+            admin_id,
+            store,
+            blobs,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+            dir: TempDir::new().expect("temp dir"),
+        }
+    }
+}

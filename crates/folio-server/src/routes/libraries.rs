@@ -257,6 +257,9 @@ async fn create_library(
             sync_schedule: body.sync_schedule,
         })
         .await?;
+    if let Some(schedule) = body.sync_schedule {
+        crate::scheduler::follow_schedule(&state, library.id, None, Some(schedule)).await;
+    }
     Ok((StatusCode::CREATED, axum::Json(LibraryBody::from(library))))
 }
 
@@ -300,6 +303,7 @@ async fn patch_library(
     ApiJson(body): ApiJson<PatchLibrary>,
 ) -> ApiResult<axum::Json<LibraryBody>> {
     let library = load_library(&state, &user, &key, Permission::Write).await?;
+    let schedule_given = body.sync_schedule.is_some();
     let patch = LibraryPatch {
         natural_id: body
             .natural_id
@@ -314,10 +318,16 @@ async fn patch_library(
             .transpose()?,
     };
     let updated = state.store.update_library(library.id, patch).await?;
+    if schedule_given {
+        let before = library.sync_schedule.map(|s| s.0);
+        let after = updated.sync_schedule.as_ref().map(|s| s.0);
+        crate::scheduler::follow_schedule(&state, library.id, before, after).await;
+    }
     Ok(axum::Json(updated.into()))
 }
 
-/// Delete a library with its files and the stored bytes no other file uses.
+/// Delete a library with its files and the stored bytes no other file uses
+/// (its sync history and schedule go with it: ON DELETE CASCADE).
 #[utoipa::path(delete, path = "/api/libraries/{id}", tag = "libraries",
     params(("id" = String, Path, description = "UUID or natural id")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -1,0 +1,508 @@
+//! The sync scheduler: syncs every library that has a `syncSchedule` on
+//! time, once per tick across all replicas, and makes a library's first
+//! scheduled run after each reconcile interval a reconcile (a full listing
+//! compared by remote id and hash, catching what a change feed missed).
+//!
+//! Reading order: [`SchedulerConfig`], [`Scheduler::start`] (the loop),
+//! `Ticker::tick` (one step: keep the schedule rows in step, claim what is
+//! due, spawn the runs), `run_scheduled` (one run, and how its failures are
+//! recorded), then [`schedule_changed`] (what the library routes call).
+//!
+//! Coordination goes through the database only. A replica runs a tick of a
+//! library after winning [`folio_store::Store::claim_sync_schedule`], a
+//! compare-and-set on `next_run_ms`, so with several replicas on one
+//! database exactly one runs each tick. The next run is `now + interval`
+//! from the claim, so ticks missed while every replica was down are not
+//! piled up. The sync itself still takes the library's lease, so a
+//! scheduled run never overlaps a manual one: a busy library is skipped
+//! quietly until its next tick.
+//!
+//! Schedule rows (`sync_schedules`) follow the libraries' `syncSchedule`:
+//! the library routes write them at once (a new or changed schedule is due
+//! at the next tick, a removed one drops its row, deleting a library
+//! cascades), and every tick the scheduler also adds the rows missing for
+//! scheduled libraries, drops those of unscheduled ones, and re-reads the
+//! library before it runs. So a change made on another replica, or a row
+//! lost to a crash between the two writes, never leaves a library
+//! unscheduled, nor syncing without a schedule.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use folio_connectors::ConnectorError;
+use folio_domain::SyncSchedule;
+use folio_store::sync::{RunOutcome, RunProgress, ScheduleRow};
+use folio_store::{Library, StoreError};
+use folio_sync::executor::{SyncError, SyncOptions};
+use folio_sync::run::{RunRequest, Started, run_locked};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::routes::sync::library_connector;
+use crate::state::AppState;
+
+/// How the scheduler of one replica behaves.
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// How often due schedules are looked for. Schedules are in minutes, so
+    /// a few seconds is plenty; tests use milliseconds.
+    pub tick: Duration,
+    /// Scheduled syncs this replica runs at once; 0 runs none (an API-only
+    /// replica). Due schedules beyond this wait for a later tick or for
+    /// another replica.
+    pub max_concurrent: usize,
+    /// After this long, a library's next scheduled run is a reconcile;
+    /// `None` never reconciles.
+    pub reconcile_interval: Option<Duration>,
+    /// On shutdown, how long running scheduled syncs may take to finish
+    /// before they are stopped (their lease then lapses and the next run
+    /// takes over; nothing is half-written).
+    pub shutdown_grace: Duration,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(15),
+            max_concurrent: 2,
+            reconcile_interval: Some(Duration::from_secs(24 * 3600)),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How long a scheduled run's lease lasts without a heartbeat.
+const LEASE: Duration = Duration::from_secs(30);
+
+/// Due schedules read per tick, per free run slot: a few spare for the
+/// ones another replica claims first.
+const DUE_PER_SLOT: usize = 4;
+
+/// This process, as the holder of scheduled runs' leases.
+fn lease_owner() -> &'static str {
+    static OWNER: OnceLock<String> = OnceLock::new();
+    OWNER.get_or_init(|| format!("folio-scheduler-{}", Uuid::new_v4()))
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+fn interval_ms(schedule: SyncSchedule) -> i64 {
+    i64::from(schedule.interval_minutes) * 60_000
+}
+
+/// When a schedule row made at `now` is first due for a reconcile. With
+/// reconciles off the value is never read; `now` then makes turning them
+/// on reconcile soon.
+fn first_reconcile_ms(config: &SchedulerConfig, now: i64) -> i64 {
+    now + config.reconcile_interval.map_or(0, duration_ms)
+}
+
+/// A running scheduler; dropping it stops the ticking too.
+pub struct Scheduler {
+    stop: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Scheduler {
+    /// Starts ticking on the current runtime with `state.config.scheduler`.
+    pub fn start(state: AppState) -> Self {
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(run_loop(state, stop.clone()));
+        Self {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// Cancelling this token stops the ticking and starts the shutdown
+    /// grace (for a caller that learns of shutdown elsewhere).
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
+    /// Stops ticking, lets running scheduled syncs finish within the
+    /// grace, stops the rest, and returns when all is done.
+    pub async fn shutdown(mut self) {
+        self.stop.cancel();
+        if let Some(task) = self.task.take()
+            && let Err(err) = task.await
+        {
+            tracing::error!(error = %err, "the scheduler task failed");
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn run_loop(state: AppState, stop: CancellationToken) {
+    let config = state.config.scheduler.clone();
+    if config.max_concurrent == 0 {
+        tracing::info!("scheduled syncs are off on this replica (concurrency 0)");
+        return;
+    }
+    let mut ticker = Ticker {
+        permits: Arc::new(Semaphore::new(config.max_concurrent)),
+        runs: JoinSet::new(),
+        config,
+        state,
+    };
+    let mut interval = tokio::time::interval(ticker.config.tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            _ = interval.tick() => {}
+        }
+        ticker.reap_finished();
+        if let Err(err) = ticker.tick().await {
+            tracing::warn!(error = format!("{err:#}"), "scheduler tick failed");
+        }
+    }
+    ticker.drain().await;
+}
+
+/// One replica's scheduler state between ticks.
+struct Ticker {
+    state: AppState,
+    config: SchedulerConfig,
+    /// One per scheduled sync running on this replica.
+    permits: Arc<Semaphore>,
+    runs: JoinSet<()>,
+}
+
+/// A claimed tick: what to run.
+struct Job {
+    library: Library,
+    reconcile: bool,
+}
+
+impl Ticker {
+    /// One step: keep the schedule rows in step with the libraries, then
+    /// claim and start as many due schedules as there are free slots.
+    async fn tick(&mut self) -> anyhow::Result<()> {
+        let now = now_ms();
+        self.keep_rows_in_step(now).await?;
+        let free = self.permits.available_permits();
+        if free == 0 {
+            return Ok(());
+        }
+        let limit = u32::try_from(free * DUE_PER_SLOT).unwrap_or(u32::MAX);
+        let due = self
+            .state
+            .store
+            .due_sync_schedules(now, limit)
+            .await
+            .context("reading due schedules")?;
+        for row in due {
+            let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                break;
+            };
+            match self.claim(&row, now).await {
+                Ok(Some(job)) => {
+                    let state = self.state.clone();
+                    let config = self.config.clone();
+                    self.runs.spawn(run_scheduled(state, config, job, permit));
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    tracing::warn!(library = %row.library_id, error = format!("{err:#}"), "claiming a scheduled sync failed")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the rows missing for scheduled libraries (due now) and drops
+    /// the rows of libraries whose schedule is gone.
+    async fn keep_rows_in_step(&self, now: i64) -> anyhow::Result<()> {
+        let store = &self.state.store;
+        let added = store
+            .insert_missing_sync_schedules(now, first_reconcile_ms(&self.config, now))
+            .await
+            .context("adding missing schedule rows")?;
+        let dropped = store
+            .delete_unscheduled_sync_schedules()
+            .await
+            .context("dropping stale schedule rows")?;
+        if added + dropped > 0 {
+            tracing::info!(
+                added,
+                dropped,
+                "schedule rows brought in step with the libraries"
+            );
+        }
+        Ok(())
+    }
+
+    /// Claims this tick of `row` for this replica. `None`: another replica
+    /// won it, or the library no longer has a schedule (its row goes).
+    async fn claim(&self, row: &ScheduleRow, now: i64) -> anyhow::Result<Option<Job>> {
+        let store = &self.state.store;
+        let library = store
+            .library_by_id(row.library_id)
+            .await
+            .context("reading the library")?;
+        let Some((library, schedule)) =
+            library.and_then(|l| l.sync_schedule.map(|s| s.0).map(|s| (l, s)))
+        else {
+            store
+                .delete_sync_schedule(row.library_id)
+                .await
+                .context("dropping a schedule row without schedule")?;
+            return Ok(None);
+        };
+        let next = now + interval_ms(schedule);
+        if !store
+            .claim_sync_schedule(row.library_id, row.next_run_ms, next)
+            .await
+            .context("claiming the tick")?
+        {
+            tracing::debug!(library = %library.natural_id, "another replica claimed this tick");
+            return Ok(None);
+        }
+        let reconcile = self.config.reconcile_interval.is_some() && row.next_reconcile_ms <= now;
+        Ok(Some(Job { library, reconcile }))
+    }
+
+    fn reap_finished(&mut self) {
+        while let Some(done) = self.runs.try_join_next() {
+            if let Err(err) = done {
+                tracing::error!(error = %err, "a scheduled sync task failed");
+            }
+        }
+    }
+
+    /// Waits for the running syncs up to the grace, then stops the rest.
+    async fn drain(mut self) {
+        if self.runs.is_empty() {
+            return;
+        }
+        tracing::info!(
+            running = self.runs.len(),
+            "waiting for scheduled syncs to finish"
+        );
+        let all_done = async { while self.runs.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.config.shutdown_grace, all_done)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = self.runs.len(),
+                "scheduled syncs still running after the grace period; stopping them (their leases lapse and the next run takes over)"
+            );
+            self.runs.abort_all();
+            while self.runs.join_next().await.is_some() {}
+        }
+    }
+}
+
+/// Runs one claimed tick and records what became of it: a connection
+/// problem is a failed run saying how to reconnect; a busy library is
+/// skipped; a sync that fails is finished as failed by `run_locked`.
+async fn run_scheduled(
+    state: AppState,
+    config: SchedulerConfig,
+    job: Job,
+    _permit: OwnedSemaphorePermit,
+) {
+    let Job { library, reconcile } = job;
+    let key = library.natural_id.clone();
+    let trigger = if reconcile { "reconcile" } else { "schedule" };
+    let connector = match library_connector(&state, &library, &key).await {
+        Ok(connector) => connector,
+        Err(err) => {
+            record_not_run(&state, &library, &err.to_string()).await;
+            return;
+        }
+    };
+    let request = RunRequest {
+        library_id: library.id,
+        progress_id: None,
+        trigger: trigger.to_owned(),
+        options: SyncOptions {
+            full_listing: reconcile,
+            ..SyncOptions::default()
+        },
+        owner: lease_owner().to_owned(),
+        lease: LEASE,
+    };
+    let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
+    let started = run_locked(
+        &state.store,
+        &state.blobs,
+        connector.as_ref(),
+        request,
+        &progress,
+    )
+    .await;
+    match started {
+        Err(err) => {
+            tracing::warn!(library = %key, trigger, error = %err, "a scheduled sync could not run");
+        }
+        Ok(Started::Busy(run)) => {
+            tracing::debug!(library = %key, trigger, running = %run.progress_id, "library busy; scheduled sync skipped");
+        }
+        Ok(Started::Finished {
+            result: Ok(outcome),
+            ..
+        }) => {
+            tracing::info!(library = %key, trigger, added = outcome.added_files, updated = outcome.updated_files,
+                deleted = outcome.deleted_files, errors = outcome.errors.len(), "scheduled sync done");
+            if reconcile {
+                reconciled(&state, &config, library.id).await;
+            }
+        }
+        Ok(Started::Finished {
+            run_id,
+            result: Err(err),
+        }) => {
+            tracing::warn!(library = %key, trigger, error = %err, "scheduled sync failed");
+            if let Some(message) = reconnect_message(&err, &key) {
+                explain_failure(&state, run_id, message).await;
+            }
+        }
+    }
+}
+
+/// Records a scheduled run that could not start (no connection, one that
+/// needs re-authorization), visible in `GET /api/libraries/{id}/syncs`.
+async fn record_not_run(state: &AppState, library: &Library, reason: &str) {
+    let message = format!("scheduled sync not run: {reason}");
+    tracing::warn!(library = %library.natural_id, %message);
+    if let Err(err) = state
+        .store
+        .record_sync_run(library.id, "schedule", "failed", &message)
+        .await
+    {
+        tracing::warn!(library = %library.natural_id, error = %err, "recording a scheduled sync that did not run failed");
+    }
+}
+
+/// The message for a run the provider refused for want of a usable grant,
+/// saying where to reconnect, like the API's 422.
+fn reconnect_message(err: &SyncError, key: &str) -> Option<String> {
+    match err {
+        SyncError::Provider(
+            e @ (ConnectorError::NeedsReauthorization(_) | ConnectorError::Unauthorized(_)),
+        ) => Some(format!(
+            "the provider refused the connection ({e}); reconnect it with GET /api/libraries/{key}/connection/authorize"
+        )),
+        _ => None,
+    }
+}
+
+/// Replaces the failed run's message with one that says what to do.
+async fn explain_failure(state: &AppState, run_id: Uuid, message: String) {
+    let outcome = RunOutcome {
+        status: "failed".to_owned(),
+        errors: "[]".to_owned(),
+        message: Some(message),
+        ..RunOutcome::default()
+    };
+    if let Err(err) = state.store.finish_sync_run(run_id, &outcome).await {
+        tracing::warn!(%run_id, error = %err, "could not record why a scheduled sync failed");
+    }
+}
+
+/// Moves the reconcile clock on after a reconcile that completed; one that
+/// failed or was skipped leaves it due, so the next scheduled run retries.
+async fn reconciled(state: &AppState, config: &SchedulerConfig, library_id: Uuid) {
+    let next = first_reconcile_ms(config, now_ms());
+    if let Err(err) = state.store.set_next_reconcile(library_id, next).await {
+        tracing::warn!(library = %library_id, error = %err, "could not move the reconcile clock on");
+    }
+}
+
+/// Keeps a library's schedule row in step after a route changed its
+/// `syncSchedule` from `before` to `after`: a new or changed schedule is
+/// due at the next tick (keeping its reconcile clock), a removed one drops
+/// the row, an unchanged one keeps its row.
+pub async fn schedule_changed(
+    state: &AppState,
+    library_id: Uuid,
+    before: Option<SyncSchedule>,
+    after: Option<SyncSchedule>,
+) -> Result<(), StoreError> {
+    let store = &state.store;
+    let Some(after) = after else {
+        return store.delete_sync_schedule(library_id).await;
+    };
+    let existing = store.get_sync_schedule(library_id).await?;
+    if before == Some(after) && existing.is_some() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let next_reconcile_ms = existing.map_or_else(
+        || first_reconcile_ms(&state.config.scheduler, now),
+        |row| row.next_reconcile_ms,
+    );
+    store
+        .put_sync_schedule(&ScheduleRow {
+            library_id,
+            next_run_ms: now,
+            next_reconcile_ms,
+        })
+        .await
+}
+
+/// [`schedule_changed`] for a route that has already written the library:
+/// a failure is logged, not returned (the next tick repairs the row).
+pub(crate) async fn follow_schedule(
+    state: &AppState,
+    library_id: Uuid,
+    before: Option<SyncSchedule>,
+    after: Option<SyncSchedule>,
+) {
+    if let Err(err) = schedule_changed(state, library_id, before, after).await {
+        tracing::warn!(library = %library_id, error = %err, "could not update the schedule row; the scheduler's next tick repairs it");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnect_message_names_the_authorize_route_for_refused_grants_only() {
+        let refused =
+            SyncError::Provider(ConnectorError::NeedsReauthorization("invalid_grant".into()));
+        let message = reconnect_message(&refused, "docs").unwrap_or_default();
+        assert!(message.contains("reconnect"), "{message}");
+        assert!(
+            message.contains("/api/libraries/docs/connection/authorize"),
+            "{message}"
+        );
+        let flaky = SyncError::Provider(ConnectorError::TimedOut("slow".into()));
+        assert_eq!(reconnect_message(&flaky, "docs"), None);
+    }
+
+    #[test]
+    fn reconcile_clock_starts_one_interval_out_or_now_when_off() {
+        let on = SchedulerConfig::default();
+        assert_eq!(first_reconcile_ms(&on, 1_000), 1_000 + 86_400_000);
+        let off = SchedulerConfig {
+            reconcile_interval: None,
+            ..SchedulerConfig::default()
+        };
+        assert_eq!(first_reconcile_ms(&off, 1_000), 1_000);
+        assert_eq!(
+            interval_ms(SyncSchedule {
+                interval_minutes: 2
+            }),
+            120_000
+        );
+    }
+}
