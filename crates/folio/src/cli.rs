@@ -73,6 +73,9 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Sync a library on a running server, showing its progress; prints
+    /// what changed.
+    Sync(SyncArgs),
 }
 
 #[derive(Debug, Args)]
@@ -136,4 +139,23 @@ pub struct TokenCreateArgs {
     /// A name to recognise the token by.
     #[arg(long, default_value = "cli")]
     pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The library: its UUID or natural id.
+    pub library: String,
+    /// Base URL of the running Folio server.
+    #[arg(long, env = "FOLIO_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// API token of a user allowed to sync the library.
+    /// Default: the token in <data dir>/admin.token.
+    #[arg(long, env = "FOLIO_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Delete every file of the library first and sync from scratch.
+    #[arg(long)]
+    pub purge: bool,
+    /// Let a full listing delete more than half of the library.
+    #[arg(long)]
+    pub confirm_deletes: bool,
 }

@@ -1,4 +1,5 @@
-//! The `folio` command: `serve`, `migrate`, `token create`, `keys rotate`.
+//! The `folio` command: `serve`, `migrate`, `token create`, `keys rotate`,
+//! `sync`.
 //!
 //! Reading order: [`cli`] (arguments and their environment variables),
 //! [`config`] (turning them into settings), then one module per command.
@@ -16,6 +17,9 @@ use crate::cli::{Cli, Command, KeysCommand, TokenCommand};
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     telemetry::init(&cli.global);
+    // A client command's failure is the server's answer, said once below;
+    // a log line would only repeat it.
+    let log_failure = !matches!(cli.command, Command::Sync(_));
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(&cli.global, &args).await,
         Command::Migrate => commands::migrate::run(&cli.global).await,
@@ -25,11 +29,14 @@ async fn main() -> std::process::ExitCode {
         Command::Token {
             command: TokenCommand::Create(args),
         } => commands::token::create(&cli.global, &args).await,
+        Command::Sync(args) => commands::sync::run(&cli.global, &args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "folio failed");
+            if log_failure {
+                tracing::error!(error = format!("{err:#}"), "folio failed");
+            }
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }

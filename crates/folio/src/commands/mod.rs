@@ -1,4 +1,5 @@
 pub mod keys;
 pub mod migrate;
 pub mod serve;
+pub mod sync;
 pub mod token;

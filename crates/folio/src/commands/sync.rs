@@ -1,0 +1,326 @@
+//! `folio sync LIBRARY`: syncs a library on a running server and shows a
+//! live progress bar.
+//!
+//! It picks a fresh progress id, sends `POST /api/libraries/{id}/_sync`
+//! with it and, at the same time, follows `GET /api/progress/{id}/events`
+//! (which waits for the run to appear, so the order of the two requests
+//! does not matter). The bar goes to stderr and hides itself when stderr
+//! is not a terminal; the result (counts and per-file errors) goes to
+//! stdout once the POST returns. An error answer ends the command with the
+//! server's message and a non-zero exit.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures::StreamExt;
+use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
+use reqwest::Url;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, SyncArgs};
+use crate::commands::serve::ADMIN_TOKEN_FILE;
+
+/// What `POST /_sync` answers (DESIGN section 1).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncResult {
+    synced_files: i64,
+    added_files: i64,
+    updated_files: i64,
+    deleted_files: i64,
+    errors: Vec<FileError>,
+    deletions_held: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileError {
+    path: String,
+    remote_id: String,
+    message: String,
+}
+
+/// One `event: progress` (the `GET /api/progress/{id}` JSON).
+#[derive(Debug, Deserialize)]
+struct Progress {
+    phase: String,
+    done: u64,
+    total: u64,
+    bytes: u64,
+    current: Option<String>,
+}
+
+pub async fn run(global: &GlobalArgs, args: &SyncArgs) -> anyhow::Result<()> {
+    let token = api_token(args.token.as_deref(), &global.data_dir)?;
+    let base = Url::parse(&args.url).with_context(|| format!("--url '{}'", args.url))?;
+    let progress_id = format!("cli-{}", uuid::Uuid::new_v4());
+    let client = reqwest::Client::new();
+    let bar = new_bar();
+    let follower = tokio::spawn(follow_progress(
+        client.clone(),
+        api_url(&base, &["progress", &progress_id, "events"])?,
+        token.clone(),
+        bar.clone(),
+    ));
+    let answer = client
+        .post(api_url(&base, &["libraries", &args.library, "_sync"])?)
+        .bearer_auth(&token)
+        .json(&json!({
+            "progress": progress_id,
+            "purge": args.purge,
+            "confirmDeletes": args.confirm_deletes,
+        }))
+        .send()
+        .await
+        .with_context(|| format!("could not reach Folio at {base}"));
+    follower.abort();
+    bar.finish_and_clear();
+    let result = read_result(answer?).await?;
+    print_result(&args.library, &result);
+    Ok(())
+}
+
+/// `--token`/`FOLIO_TOKEN`, else the admin token `folio serve` wrote into
+/// the data directory.
+fn api_token(given: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
+    if let Some(token) = given.map(str::trim).filter(|t| !t.is_empty()) {
+        return Ok(token.to_owned());
+    }
+    let path = data_dir.join(ADMIN_TOKEN_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
+        Ok(_) => bail!(
+            "no API token: {} is empty; pass --token or set FOLIO_TOKEN",
+            path.display()
+        ),
+        Err(err) => bail!(
+            "no API token: pass --token or set FOLIO_TOKEN (could not read {}: {err})",
+            path.display()
+        ),
+    }
+}
+
+/// `BASE/api/SEGMENTS...`, each segment percent-encoded.
+fn api_url(base: &Url, segments: &[&str]) -> anyhow::Result<Url> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| anyhow::anyhow!("--url '{base}' cannot be a base URL"))?
+        .pop_if_empty()
+        .push("api")
+        .extend(segments);
+    Ok(url)
+}
+
+/// The result of a 2xx answer, or the server's error message.
+async fn read_result(response: reqwest::Response) -> anyhow::Result<SyncResult> {
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .context("reading the server's answer")?;
+    if !status.is_success() {
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+        bail!("{message} (HTTP {status})");
+    }
+    serde_json::from_slice(&body).context("the server's sync result is not the expected JSON")
+}
+
+fn print_result(library: &str, result: &SyncResult) {
+    println!(
+        "synced library '{library}': {} files ({} added, {} updated, {} deleted, {} errors)",
+        result.synced_files,
+        result.added_files,
+        result.updated_files,
+        result.deleted_files,
+        result.errors.len()
+    );
+    for error in &result.errors {
+        println!(
+            "error: {} ({}): {}",
+            error.path, error.remote_id, error.message
+        );
+    }
+    if let Some(held) = &result.deletions_held {
+        println!("deletions held: {held}");
+    }
+}
+
+/// A spinner until the total is known; draws on stderr only when it is a
+/// terminal.
+fn new_bar() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(spinner_style());
+    bar.set_message("starting");
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn spinner_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {prefix} {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+}
+
+fn bar_style() -> ProgressStyle {
+    ProgressStyle::with_template("{spinner} {prefix:<11} [{bar:30}] {pos}/{len} {wide_msg}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// Shows one progress snapshot.
+fn show(bar: &ProgressBar, progress: &Progress) {
+    let current = progress.current.as_deref().unwrap_or_default();
+    bar.set_prefix(progress.phase.clone());
+    if progress.total == 0 || progress.phase == "listing" {
+        bar.set_style(spinner_style());
+        bar.set_message(current.to_owned());
+        return;
+    }
+    bar.set_style(bar_style());
+    bar.set_length(progress.total);
+    bar.set_position(progress.done.min(progress.total));
+    bar.set_message(format!("{} {current}", HumanBytes(progress.bytes)));
+}
+
+/// Follows the progress events until the stream ends. Best effort: the
+/// POST's answer is what counts, so a failure here only stops the bar.
+async fn follow_progress(client: reqwest::Client, url: Url, token: String, bar: ProgressBar) {
+    let response = match client.get(url).bearer_auth(token).send().await {
+        Ok(response) if response.status().is_success() => response,
+        Ok(_) | Err(_) => return,
+    };
+    let mut parser = sse::Parser::default();
+    let mut body = response.bytes_stream();
+    while let Some(Ok(chunk)) = body.next().await {
+        for event in parser.feed(&chunk) {
+            if event.name != "progress" {
+                continue;
+            }
+            if let Ok(progress) = serde_json::from_str::<Progress>(&event.data) {
+                show(&bar, &progress);
+            }
+        }
+    }
+}
+
+/// The subset of the Server-Sent Events format Folio sends: `event:` and
+/// `data:` fields, `:` comments (keep-alives), events ended by a blank
+/// line. Hand-written because it is this small; a crate would bring a
+/// parser-combinator dependency for it.
+mod sse {
+    /// One dispatched event.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Event {
+        pub name: String,
+        pub data: String,
+    }
+
+    /// Turns chunks of a stream (split anywhere) into events.
+    #[derive(Debug, Default)]
+    pub struct Parser {
+        pending: Vec<u8>,
+        name: Option<String>,
+        data: Vec<String>,
+    }
+
+    impl Parser {
+        /// Feeds a chunk; returns the events it completed.
+        pub fn feed(&mut self, chunk: &[u8]) -> Vec<Event> {
+            self.pending.extend_from_slice(chunk);
+            let mut events = Vec::new();
+            while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.pending.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line);
+                let line = line.trim_end_matches(['\n', '\r']);
+                if let Some(event) = self.line(line) {
+                    events.push(event);
+                }
+            }
+            events
+        }
+
+        fn line(&mut self, line: &str) -> Option<Event> {
+            if line.is_empty() {
+                return self.dispatch();
+            }
+            if line.starts_with(':') {
+                return None;
+            }
+            let (field, value) = line.split_once(':').unwrap_or((line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "event" => self.name = Some(value.to_owned()),
+                "data" => self.data.push(value.to_owned()),
+                _ => {}
+            }
+            None
+        }
+
+        fn dispatch(&mut self) -> Option<Event> {
+            let name = self.name.take();
+            if self.data.is_empty() {
+                return None;
+            }
+            let data = std::mem::take(&mut self.data).join("\n");
+            Some(Event {
+                name: name.unwrap_or_else(|| "message".to_owned()),
+                data,
+            })
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn events_split_across_chunks_and_comments_are_skipped() {
+            let mut parser = Parser::default();
+            let mut events = parser.feed(b": keep-alive\n\nevent: progress\nda");
+            assert!(events.is_empty());
+            events.extend(parser.feed(b"ta: {\"done\":1}\r\n\r\ndata: a\ndata: b\n\n"));
+            assert_eq!(
+                events,
+                [
+                    Event {
+                        name: "progress".into(),
+                        data: "{\"done\":1}".into()
+                    },
+                    Event {
+                        name: "message".into(),
+                        data: "a\nb".into()
+                    },
+                ]
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_urls_keep_a_base_path_and_encode_segments() {
+        let base = Url::parse("http://h:1/folio/").expect("url");
+        let url = api_url(&base, &["libraries", "a b/c", "_sync"]).expect("api url");
+        assert_eq!(
+            url.as_str(),
+            "http://h:1/folio/api/libraries/a%20b%2Fc/_sync"
+        );
+    }
+
+    #[test]
+    fn the_token_comes_from_the_flag_else_the_data_dir() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(api_token(Some("t1"), dir.path()).expect("flag"), "t1");
+        let missing = api_token(None, dir.path()).expect_err("no token");
+        assert!(missing.to_string().contains("--token"), "{missing}");
+        std::fs::write(dir.path().join(ADMIN_TOKEN_FILE), "t2\n").expect("write");
+        assert_eq!(api_token(None, dir.path()).expect("file"), "t2");
+    }
+}
