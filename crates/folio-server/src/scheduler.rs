@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_connectors::ConnectorError;
-use folio_domain::SyncSchedule;
+use folio_domain::{LibraryType, SyncSchedule};
 use folio_store::sync::{RunOutcome, RunProgress, ScheduleRow};
 use folio_store::{Library, StoreError};
 use folio_sync::executor::{SyncError, SyncOptions};
@@ -106,6 +106,15 @@ fn first_reconcile_ms(config: &SchedulerConfig, now: i64) -> i64 {
     now + config.reconcile_interval.map_or(0, duration_ms)
 }
 
+/// Local libraries get their files from uploads: a schedule on one has
+/// nothing to run.
+fn is_provider_library(library: &Library) -> bool {
+    library
+        .library_type
+        .parse::<LibraryType>()
+        .is_ok_and(LibraryType::is_provider)
+}
+
 /// A running scheduler; dropping it stops the ticking too.
 pub struct Scheduler {
     stop: CancellationToken,
@@ -156,22 +165,36 @@ async fn run_loop(state: AppState, stop: CancellationToken) {
     let mut ticker = Ticker {
         permits: Arc::new(Semaphore::new(config.max_concurrent)),
         runs: JoinSet::new(),
+        backlog: false,
         config,
         state,
     };
     let mut interval = tokio::time::interval(ticker.config.tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        let wake = tokio::select! {
             () = stop.cancelled() => break,
-            _ = interval.tick() => {}
+            _ = interval.tick() => Wake::Tick,
+            Some(done) = ticker.runs.join_next(), if !ticker.runs.is_empty() => Wake::RunEnded(done),
+        };
+        if let Wake::RunEnded(Err(err)) = &wake {
+            tracing::error!(error = %err, "a scheduled sync task failed");
         }
-        ticker.reap_finished();
+        // A freed slot is used at once while schedules are waiting for one.
+        if matches!(wake, Wake::RunEnded(_)) && !ticker.backlog {
+            continue;
+        }
         if let Err(err) = ticker.tick().await {
             tracing::warn!(error = format!("{err:#}"), "scheduler tick failed");
         }
     }
     ticker.drain().await;
+}
+
+/// Why the loop woke up.
+enum Wake {
+    Tick,
+    RunEnded(Result<(), tokio::task::JoinError>),
 }
 
 /// One replica's scheduler state between ticks.
@@ -181,6 +204,8 @@ struct Ticker {
     /// One per scheduled sync running on this replica.
     permits: Arc<Semaphore>,
     runs: JoinSet<()>,
+    /// The last tick left due schedules for want of a free slot.
+    backlog: bool,
 }
 
 /// A claimed tick: what to run.
@@ -196,18 +221,21 @@ impl Ticker {
         let now = now_ms();
         self.keep_rows_in_step(now).await?;
         let free = self.permits.available_permits();
+        self.backlog = free == 0;
         if free == 0 {
             return Ok(());
         }
-        let limit = u32::try_from(free * DUE_PER_SLOT).unwrap_or(u32::MAX);
+        let limit = free * DUE_PER_SLOT;
         let due = self
             .state
             .store
-            .due_sync_schedules(now, limit)
+            .due_sync_schedules(now, u32::try_from(limit).unwrap_or(u32::MAX))
             .await
             .context("reading due schedules")?;
+        self.backlog = due.len() >= limit;
         for row in due {
             let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+                self.backlog = true;
                 break;
             };
             match self.claim(&row, now).await {
@@ -273,16 +301,12 @@ impl Ticker {
             tracing::debug!(library = %library.natural_id, "another replica claimed this tick");
             return Ok(None);
         }
+        if !is_provider_library(&library) {
+            tracing::debug!(library = %library.natural_id, "a local library has nothing to sync; tick skipped");
+            return Ok(None);
+        }
         let reconcile = self.config.reconcile_interval.is_some() && row.next_reconcile_ms <= now;
         Ok(Some(Job { library, reconcile }))
-    }
-
-    fn reap_finished(&mut self) {
-        while let Some(done) = self.runs.try_join_next() {
-            if let Err(err) = done {
-                tracing::error!(error = %err, "a scheduled sync task failed");
-            }
-        }
     }
 
     /// Waits for the running syncs up to the grace, then stops the rest.

@@ -471,6 +471,20 @@ async fn a_scheduled_library_without_a_usable_connection_gets_failed_runs_saying
         runs[0]
     );
 
+    // A local library's schedule has nothing to sync: no run, no failure.
+    let (status, local) = world
+        .call(
+            Method::POST,
+            "/api/libraries",
+            Some(
+                json!({"name": "notes", "type": "local", "syncSchedule": {"intervalMinutes": 30}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{local}");
+    some_ticks().await;
+    assert_eq!(world.runs("notes").await.len(), 0);
+
     // A connection whose grant the provider revoked.
     world.put("a.txt", b"alpha").await;
     let lib = world.connected_library("docs").await;
