@@ -282,3 +282,37 @@ async fn list_syncs(
         items: runs.into_iter().map(SyncRunBody::from).collect(),
     }))
 }
+
+#[cfg(test)]
+mod provider_error_tests {
+    use axum::http::StatusCode;
+    use folio_connectors::ConnectorError;
+
+    use super::provider_error;
+
+    #[test]
+    fn provider_failures_map_to_their_status() {
+        let status = |err| provider_error(err).status();
+        assert_eq!(
+            status(ConnectorError::TimedOut(
+                "list_changes: gave up after 6 attempts".into()
+            )),
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        assert_eq!(
+            status(ConnectorError::temporary("503 backendError")),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status(ConnectorError::RateLimited {
+                retry_after: None,
+                message: "429".into()
+            }),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status(ConnectorError::NeedsReauthorization("invalid_grant".into())),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+}
