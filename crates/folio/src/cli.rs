@@ -113,6 +113,16 @@ pub struct ServeArgs {
     /// Seconds that requests in flight may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "FOLIO_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Milliseconds between two looks for due scheduled syncs.
+    #[arg(long, env = "FOLIO_SCHEDULE_TICK_MS", default_value_t = 15_000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub schedule_tick_ms: u64,
+    /// Scheduled syncs this replica runs at once; 0 runs none here.
+    #[arg(long, env = "FOLIO_SCHEDULE_CONCURRENCY", default_value_t = 2)]
+    pub schedule_concurrency: usize,
+    /// Minutes after which a scheduled library's next run is a reconcile
+    /// (full listing, downloading only what differs); 0 disables.
+    #[arg(long, env = "FOLIO_RECONCILE_INTERVAL_MINUTES", default_value_t = 1440)]
+    pub reconcile_interval_minutes: u64,
 }
 
 #[derive(Debug, Subcommand)]

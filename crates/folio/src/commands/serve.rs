@@ -1,5 +1,5 @@
 //! `folio serve`: open the store and storage, make sure an admin exists,
-//! and serve until SIGTERM or Ctrl-C.
+//! and serve (the API and the sync scheduler) until SIGTERM or Ctrl-C.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_server::auth::{TOKEN_PREFIX, hash_secret, new_secret};
+use folio_server::scheduler::{Scheduler, SchedulerConfig};
 use folio_server::{AppState, Application, ServerConfig};
 use folio_store::{NewUser, Store};
 
@@ -27,6 +28,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         allow_private_provider_urls: serve.allow_private_provider_urls,
         allowed_return_origins: serve.allowed_return_origins.clone(),
         secret_keys: config::open_keyring(args)?,
+        scheduler: scheduler_config(serve),
         ..ServerConfig::default()
     };
     if serve.allow_private_provider_urls {
@@ -41,24 +43,45 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     state
         .tokens
         .spawn_keep_alive(Duration::from_secs(6 * 3600), chrono::Duration::days(30));
-    let state_for_log = state.clone();
+    let running_state = state.clone();
     let app = Application::build(state, serve.listen)
         .await
         .with_context(|| format!("listening on {}", serve.listen))?;
     let addr = app.local_addr()?;
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
-    tracing::info!(callback = %folio_server::routes::oauth::callback_url(&state_for_log), "OAuth redirect URI to register with providers");
+    tracing::info!(callback = %folio_server::routes::oauth::callback_url(&running_state), "OAuth redirect URI to register with providers");
     tracing::info!(%addr, database = %config::redact(&config::database_url(args)), "folio is serving");
-    app.serve_until(
-        shutdown_signal(),
-        Duration::from_secs(serve.shutdown_grace_secs),
-    )
-    .await
-    .context("serving HTTP")?;
+    let scheduler = Scheduler::start(running_state);
+    let stop_scheduling = scheduler.stop_token();
+    let served = app
+        .serve_until(
+            async move {
+                shutdown_signal().await;
+                stop_scheduling.cancel();
+            },
+            Duration::from_secs(serve.shutdown_grace_secs),
+        )
+        .await
+        .context("serving HTTP");
+    // Scheduled syncs got the same grace, counted from the signal.
+    scheduler.shutdown().await;
+    served?;
     store.close().await;
     tracing::info!("folio stopped");
     Ok(())
+}
+
+/// The scheduler's settings from the `FOLIO_SCHEDULE_*` and
+/// `FOLIO_RECONCILE_INTERVAL_MINUTES` variables.
+fn scheduler_config(serve: &ServeArgs) -> SchedulerConfig {
+    SchedulerConfig {
+        tick: Duration::from_millis(serve.schedule_tick_ms),
+        max_concurrent: serve.schedule_concurrency,
+        reconcile_interval: (serve.reconcile_interval_minutes > 0)
+            .then(|| Duration::from_secs(serve.reconcile_interval_minutes.saturating_mul(60))),
+        shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
+    }
 }
 
 /// On an empty database, creates `admin` with a token: `FOLIO_ADMIN_TOKEN`
