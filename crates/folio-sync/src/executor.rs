@@ -200,14 +200,49 @@ impl Executor<'_> {
             .iter()
             .filter_map(|r| r.seen_listing.map(|l| (r.remote_id.clone(), l)))
             .collect();
-        let nodes = rows
+        let mut nodes: HashMap<String, Node> = rows
             .into_iter()
             .map(|r| (r.remote_id.clone(), node_of(r)))
             .collect();
+        if self.options.full_listing {
+            self.forget_unstored_content(&mut nodes).await?;
+        }
         Ok(State {
             tree: Tree { root_id, nodes },
             seen,
         })
+    }
+
+    /// For a reconcile: a file node whose library file is missing, or holds
+    /// other bytes than the node records, forgets its content hash, so the
+    /// listing downloads it again (the change feed never would).
+    async fn forget_unstored_content(
+        &self,
+        nodes: &mut HashMap<String, Node>,
+    ) -> Result<(), SyncError> {
+        let mut stored: HashMap<String, String> = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self
+                .store
+                .list_files(self.library_id, "", after.as_deref(), 1000)
+                .await?;
+            stored.extend(page.items.into_iter().map(|f| (f.path, f.hash)));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        for node in nodes.values_mut() {
+            let is_file = !node.is_folder && node.has_content;
+            if let Some(path) = node.path.as_ref()
+                && is_file
+                && stored.get(path) != node.content_hash.as_ref()
+            {
+                node.content_hash = None;
+            }
+        }
+        Ok(())
     }
 
     /// Plans one page, downloads, and commits it with `cursor`.
