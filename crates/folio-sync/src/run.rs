@@ -3,7 +3,8 @@
 //! the progress on the row fresh from a heartbeat task (progress at most
 //! every 250 ms while it changes, the lease at least every third of its
 //! length), runs the [`Executor`], and records the outcome (counts, errors,
-//! held deletions or the failure) on the row.
+//! held deletions or the failure) on the row. A run dropped half-way (its
+//! request cancelled) is recorded as failed at once by a drop guard.
 
 use std::time::Duration;
 
@@ -75,7 +76,12 @@ pub async fn run_locked(
         BeginRun::Busy(run) => return Ok(Started::Busy(run)),
         BeginRun::Started(run) => run,
     };
-    let heartbeat = spawn_heartbeat(store.clone(), run.id, &request, progress.subscribe());
+    let mut guard = RunGuard {
+        heartbeat: spawn_heartbeat(store.clone(), run.id, &request, progress.subscribe()),
+        store: store.clone(),
+        run_id: run.id,
+        finishing: false,
+    };
     let executor = Executor {
         store,
         blobs,
@@ -85,7 +91,8 @@ pub async fn run_locked(
         progress: Some(progress),
     };
     let result = executor.run().await;
-    heartbeat.abort();
+    guard.finishing = true;
+    guard.heartbeat.abort();
     // The last snapshot, so the finished row shows the final counts.
     let last = progress.borrow().clone();
     let lease_until = now_ms() + lease_ms(request.lease);
@@ -98,6 +105,47 @@ pub async fn run_locked(
         result,
     })
 }
+
+/// Stops the heartbeat however [`run_locked`] ends. When its future is
+/// dropped before the executor returned (the HTTP request was cancelled
+/// because its client went away, or the server is shutting down), it also
+/// marks the run failed at once, so the library is not held until the
+/// lease lapses and followers of its progress see the end.
+struct RunGuard {
+    heartbeat: tokio::task::JoinHandle<()>,
+    store: Store,
+    run_id: Uuid,
+    /// The executor returned; `run_locked` records the outcome itself.
+    finishing: bool,
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+        if self.finishing {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (store, run_id) = (self.store.clone(), self.run_id);
+        runtime.spawn(async move {
+            let outcome = RunOutcome {
+                status: "failed".to_owned(),
+                errors: "[]".to_owned(),
+                message: Some(CANCELLED.to_owned()),
+                ..RunOutcome::default()
+            };
+            if let Err(err) = store.finish_sync_run(run_id, &outcome).await {
+                tracing::warn!(%run_id, error = %err, "could not record a cancelled sync");
+            }
+        });
+    }
+}
+
+/// The message of a run whose request was dropped.
+pub const CANCELLED: &str =
+    "cancelled: the request running the sync ended before it (client gone or server stopping)";
 
 /// Progress reaches the run row at most this often while it changes, so
 /// that followers polling the row (`GET /api/progress/{id}/events`, on any

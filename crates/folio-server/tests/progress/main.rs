@@ -408,3 +408,70 @@ async fn a_failed_sync_ends_the_stream_with_failed() {
     assert_eq!(last.data["status"], "failed", "{events:?}");
     assert_eq!(last.data["id"], "doomed");
 }
+
+#[tokio::test]
+async fn a_sync_whose_client_went_away_fails_its_run_and_frees_the_library() {
+    let world = Arc::new(World::start().await);
+    let drive = world.connected_library().await;
+    world
+        .sim(
+            &format!("/_sim/google/{drive}/generate"),
+            json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
+        )
+        .await;
+    world
+        .sim(
+            "/_sim/faults",
+            json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
+                "kind": "latency", "latencyMs": 300}),
+        )
+        .await;
+    let follower = {
+        let world = world.clone();
+        let token = world.app.admin_token.clone();
+        tokio::spawn(async move { read_events(world.open_events(&token, "gone", "").await).await })
+    };
+    let request = {
+        let world = world.clone();
+        tokio::spawn(async move { world.sync(json!({"progress": "gone"})).await })
+    };
+    // Let it start downloading, then drop the request (its connection
+    // closes, as when `folio sync` is stopped with Ctrl-C).
+    let mut progress = Value::Null;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        progress = world.call(Method::GET, "/api/progress/gone", None).await.1;
+        if progress["phase"] == "downloading" {
+            break;
+        }
+    }
+    assert_eq!(
+        (&progress["phase"], &progress["status"]),
+        (&json!("downloading"), &json!("running")),
+        "{progress}"
+    );
+    request.abort();
+
+    let events = follower.await.expect("follower");
+    let last = events.last().expect("at least one event");
+    assert_eq!(last.data["status"], "failed", "{events:?}");
+    let (status, history) = world
+        .call(Method::GET, "/api/libraries/docs/syncs", None)
+        .await;
+    assert_eq!(status, 200);
+    let run = &history["items"][0];
+    assert_eq!(
+        (&run["progressId"], &run["status"]),
+        (&json!("gone"), &json!("failed")),
+        "{history}"
+    );
+    assert!(
+        run["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("cancelled")),
+        "{run}"
+    );
+    let (status, body) = world.sync(json!({"progress": "again"})).await;
+    assert_eq!(status, 200, "the library is free again: {body}");
+    assert_eq!(body["syncedFiles"], 40, "{body}");
+}
