@@ -280,3 +280,68 @@ async fn folio_sync_reports_the_servers_error_and_exits_non_zero() {
         "says where a token comes from: {stderr}"
     );
 }
+
+/// The newest run of `docs`, polled until `done` says it is what we wait
+/// for (at most 10 s).
+async fn newest_run_until(world: &World, done: impl Fn(&Value) -> bool) -> Value {
+    let mut run = Value::Null;
+    for _ in 0..100 {
+        let (_, history) = world
+            .call(Method::GET, "/api/libraries/docs/syncs", json!(null))
+            .await;
+        run = history["items"][0].clone();
+        if done(&run) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    run
+}
+
+#[tokio::test]
+async fn stopping_folio_sync_with_ctrl_c_cancels_the_sync() {
+    let world = World::start().await;
+    let drive = world.connected_library().await;
+    world
+        .sim(
+            &format!("/_sim/google/{drive}/generate"),
+            json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
+        )
+        .await;
+    world
+        .sim(
+            "/_sim/faults",
+            json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
+                "kind": "latency", "latencyMs": 300}),
+        )
+        .await;
+    let data_dir = tempfile::tempdir().expect("data dir");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["sync", "docs", "--url", &world.app.base_url])
+        .args(["--token", &world.app.admin_token])
+        .env("FOLIO_DATA_DIR", data_dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn folio sync");
+    let running = newest_run_until(&world, |run| run["status"] == "running").await;
+    assert_eq!(running["status"], "running", "{running}");
+    let pid = child.id().expect("pid").to_string();
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    let status = child.wait().await.expect("wait");
+    assert!(!status.success());
+
+    let run = newest_run_until(&world, |run| run["status"] != "running").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("cancelled")),
+        "{run}"
+    );
+}
