@@ -9,10 +9,21 @@
 //!   latency counts from when the request was due, so a stalled server
 //!   cannot hide queueing), against the same load on the bare server.
 //!
-//! Build both binaries first: `cargo build --release -p folio -p folio-bench`.
+//! `folio-bench sync` measures the sync targets (section 6 of DESIGN.md)
+//! against cloudsim: full sync of 10,000 small files against a bare
+//! concurrent HTTP client, full sync and no-change re-sync of 100,000
+//! files (time, provider requests, Folio's peak RSS), and one 2 GiB file;
+//! see `sync.rs` and the crate README.
+//!
+//! Build the binaries first:
+//! `cargo build --release -p folio -p folio-bench -p cloudsim`.
 
+mod bare;
+mod folio;
 mod load;
 mod process;
+mod sim;
+mod sync;
 
 use std::time::Duration;
 
@@ -40,14 +51,40 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         starts: u32,
     },
+    /// Sync speed, provider requests and peak memory against cloudsim.
+    Sync {
+        /// Scenarios to run (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values = ["small", "many", "big"])]
+        scenarios: Vec<sync::Scenario>,
+        /// Files of the `small` scenario (full sync against a bare client).
+        #[arg(long, default_value_t = 10_000)]
+        small_files: u64,
+        /// Files of the `many` scenario (full sync, then no-change re-sync).
+        #[arg(long, default_value_t = 100_000)]
+        files: u64,
+        /// Bytes of each generated file of `small` and `many`.
+        #[arg(long, default_value_t = 4096)]
+        file_bytes: u64,
+        /// Size of the `big` scenario's single file, MiB.
+        #[arg(long, default_value_t = 2048)]
+        big_mib: u64,
+        /// The bare client's concurrency (Folio's default is 8).
+        #[arg(long, default_value_t = sync::FOLIO_CONCURRENCY)]
+        concurrency: usize,
+    },
     /// A bare axum server answering a fixed JSON body: the baseline.
     BaselineServer,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // The load generator keeps to one thread; the sync baseline (a bare
+    // concurrent client) gets the default, as Folio's server does.
+    if !matches!(cli.command, Command::Sync { .. }) {
+        builder.worker_threads(1);
+    }
+    let runtime = builder
         .enable_all()
         .build()
         .context("starting the runtime")?;
@@ -57,6 +94,21 @@ fn main() -> anyhow::Result<()> {
             seconds,
             starts,
         } => runtime.block_on(api(rate, Duration::from_secs(seconds), starts)),
+        Command::Sync {
+            scenarios,
+            small_files,
+            files,
+            file_bytes,
+            big_mib,
+            concurrency,
+        } => runtime.block_on(sync::run(sync::SyncArgs {
+            scenarios,
+            small_files,
+            files,
+            file_bytes,
+            big_mib,
+            concurrency,
+        })),
         Command::BaselineServer => runtime.block_on(process::baseline_server()),
     }
 }

@@ -11,21 +11,30 @@ use tokio::process::{Child, Command};
 pub enum Target {
     Folio,
     Baseline,
+    /// The provider emulator (`cloudsim serve --port 0`).
+    Cloudsim,
 }
 
 /// A running server; killed when dropped.
 pub struct Running {
-    _child: Child,
+    child: Child,
     pub base_url: String,
     pub data_dir: tempfile::TempDir,
 }
 
+/// The binary `name` next to this one; `FOLIO_BENCH_FOLIO` may name
+/// another `folio` binary (to compare two builds).
 fn sibling_binary(name: &str) -> anyhow::Result<std::path::PathBuf> {
+    if name == "folio"
+        && let Some(path) = std::env::var_os("FOLIO_BENCH_FOLIO")
+    {
+        return Ok(path.into());
+    }
     let exe = std::env::current_exe().context("locating folio-bench")?;
     let path = exe.with_file_name(name);
     if !path.exists() {
         bail!(
-            "{} not found; build it first: cargo build --release -p folio -p folio-bench",
+            "{} not found; build it first: cargo build --release -p folio -p folio-bench -p cloudsim",
             path.display()
         );
     }
@@ -39,7 +48,12 @@ fn command(target: Target, data_dir: &std::path::Path) -> anyhow::Result<Command
             c.arg("serve")
                 .env("FOLIO_DATA_DIR", data_dir)
                 .env("FOLIO_LISTEN", "127.0.0.1:0")
-                .env("FOLIO_LOG", "warn")
+                .env(
+                    "FOLIO_LOG",
+                    std::env::var("FOLIO_BENCH_FOLIO_LOG").unwrap_or_else(|_| "warn".into()),
+                )
+                // The sync benchmark's provider is cloudsim on loopback.
+                .env("FOLIO_ALLOW_PRIVATE_PROVIDER_URLS", "true")
                 .env_remove("FOLIO_DATABASE_URL")
                 .env_remove("FOLIO_ADMIN_TOKEN");
             c
@@ -49,10 +63,20 @@ fn command(target: Target, data_dir: &std::path::Path) -> anyhow::Result<Command
             c.arg("baseline-server");
             c
         }
+        Target::Cloudsim => {
+            let mut c = Command::new(sibling_binary("cloudsim")?);
+            c.args(["serve", "--port", "0"]).env("RUST_LOG", "error");
+            c
+        }
     };
     command
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // FOLIO_BENCH_FOLIO_LOG (a log filter) also shows the logs.
+        .stderr(if std::env::var_os("FOLIO_BENCH_FOLIO_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .kill_on_drop(true);
     Ok(command)
 }
@@ -72,10 +96,17 @@ pub async fn start(target: Target) -> anyhow::Result<Running> {
         .with_context(|| format!("unexpected first line {line:?}"))?
         .to_owned();
     Ok(Running {
-        _child: child,
+        child,
         base_url,
         data_dir,
     })
+}
+
+impl Running {
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
 }
 
 /// Times, `count` times, from spawning a fresh server to its first 200.
@@ -83,7 +114,7 @@ pub async fn time_cold_starts(target: Target, count: u32) -> anyhow::Result<Vec<
     let client = reqwest::Client::new();
     let probe = match target {
         Target::Folio => "/api/health",
-        Target::Baseline => "/",
+        Target::Baseline | Target::Cloudsim => "/",
     };
     let mut samples = Vec::new();
     for _ in 0..count {

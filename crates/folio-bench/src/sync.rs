@@ -1,0 +1,307 @@
+//! `folio-bench sync`: the sync targets of DESIGN section 6, measured end to
+//! end over loopback against cloudsim (Google Drive), each figure printed
+//! next to its target or its same-run baseline.
+//!
+//! Scenarios (each with a fresh cloudsim and a fresh `folio serve`, so one
+//! scenario's memory or data cannot colour the next):
+//! - `small`: full sync of N small files, against a bare concurrent reqwest
+//!   client listing and downloading the same files with the same
+//!   concurrency, writing each to a file (target: within 1.2x), and the
+//!   same client discarding the bytes (shown for reference);
+//! - `many`: full sync of N files (time, Folio's peak RSS, target under
+//!   150 MiB), then a re-sync with no remote change (wall time of the
+//!   `_sync` request, under 1 s; provider requests it cost, at most 3);
+//! - `big`: full sync of one large file (time, peak RSS under 150 MiB),
+//!   next to the bare client downloading it.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::bare;
+use crate::folio::{Folio, SyncReport};
+use crate::sim::{self, Sim};
+
+/// Folio's default download concurrency (`SyncOptions::download_concurrency`).
+pub const FOLIO_CONCURRENCY: usize = 8;
+/// Peak memory target of DESIGN section 6.
+const MEMORY_TARGET_MIB: f64 = 150.0;
+
+/// A benchmark scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Full sync of many small files against a bare HTTP client.
+    Small,
+    /// Full sync of a large library, then a no-change re-sync.
+    Many,
+    /// Full sync of one large file.
+    Big,
+}
+
+/// What to run, and at which size.
+#[derive(Debug, Clone)]
+pub struct SyncArgs {
+    pub scenarios: Vec<Scenario>,
+    /// Files of the `small` scenario.
+    pub small_files: u64,
+    /// Files of the `many` scenario.
+    pub files: u64,
+    /// Size of each generated file of `small` and `many`.
+    pub file_bytes: u64,
+    /// Size of the `big` scenario's file, MiB.
+    pub big_mib: u64,
+    /// The bare client's concurrency (Folio's is its default).
+    pub concurrency: usize,
+}
+
+/// One printed figure.
+struct Row {
+    work: String,
+    measured: String,
+    reference: String,
+    verdict: &'static str,
+}
+
+impl Row {
+    fn new(work: String, measured: String, reference: String, met: Option<bool>) -> Row {
+        let verdict = match met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "",
+        };
+        Row {
+            work,
+            measured,
+            reference,
+            verdict,
+        }
+    }
+
+    fn print(&self) {
+        println!(
+            "{:<52} {:>20}   {:<40} {}",
+            self.work, self.measured, self.reference, self.verdict
+        );
+    }
+}
+
+/// Runs the chosen scenarios and prints their figures.
+pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
+    println!(
+        "# folio-bench sync: provider google (cloudsim, loopback); load average {}",
+        load_average()
+    );
+    let mut rows = Vec::new();
+    for scenario in &args.scenarios {
+        let found = match scenario {
+            Scenario::Small => small(&args).await,
+            Scenario::Many => many(&args).await,
+            Scenario::Big => big(&args).await,
+        }
+        .with_context(|| format!("scenario {scenario:?}"))?;
+        for row in &found {
+            row.print();
+        }
+        println!("#   after {scenario:?}: load average {}", load_average());
+        rows.extend(found);
+    }
+    println!();
+    println!(
+        "{:<52} {:>20}   {:<40} verdict",
+        "work", "measured", "target / baseline"
+    );
+    for row in &rows {
+        row.print();
+    }
+    Ok(())
+}
+
+/// Full sync of many small files against the bare client.
+async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
+    let n = args.small_files;
+    let sim = Sim::start().await?;
+    sim.generate("bench", n, args.file_bytes, 2).await?;
+    let token = sim.baseline_access_token().await?;
+    let mut discarding = Vec::new();
+    let mut writing = Vec::new();
+    // The bare client before and after Folio, in memory and to disk; the
+    // better run of each is its baseline.
+    discarding.push(bare_run(&sim, &token, args, n, false).await?);
+    writing.push(bare_run(&sim, &token, args, n, true).await?);
+    let folio = Folio::start_connected(&sim).await?;
+    folio.reset_peak_memory()?;
+    let sync = folio.sync().await?;
+    expect_synced(&sync, n)?;
+    let peak = folio.peak_memory_mib()?;
+    discarding.push(bare_run(&sim, &token, args, n, false).await?);
+    writing.push(bare_run(&sim, &token, args, n, true).await?);
+    let best = |runs: &[Duration]| runs.iter().copied().min().unwrap_or_default();
+    let (in_memory, to_disk) = (best(&discarding), best(&writing));
+    let ratio = |baseline: Duration| sync.elapsed.as_secs_f64() / baseline.as_secs_f64();
+    let c = args.concurrency;
+    Ok(vec![
+        Row::new(
+            format!(
+                "full sync, {n} files of {} B (x{})",
+                args.file_bytes, FOLIO_CONCURRENCY
+            ),
+            secs(sync.elapsed),
+            format!("bare client x{c}, to files: {}", secs(to_disk)),
+            None,
+        ),
+        Row::new(
+            "  ratio folio / bare client writing files".to_owned(),
+            format!("{:.2}x", ratio(to_disk)),
+            "<= 1.20x".to_owned(),
+            Some(ratio(to_disk) <= 1.2),
+        ),
+        Row::new(
+            "  ratio folio / bare client discarding bytes".to_owned(),
+            format!("{:.2}x", ratio(in_memory)),
+            format!("(bare x{c}, in memory: {})", secs(in_memory)),
+            None,
+        ),
+        memory_row(format!("  folio peak RSS, full sync of {n} files"), peak),
+    ])
+}
+
+/// One run of the bare client over the whole drive; its wall time.
+async fn bare_run(
+    sim: &Sim,
+    token: &str,
+    args: &SyncArgs,
+    n: u64,
+    to_disk: bool,
+) -> anyhow::Result<Duration> {
+    let dir = tempfile::tempdir().context("a directory for the bare client")?;
+    let into = to_disk.then(|| dir.path());
+    let report = bare::download_everything(sim, token, args.concurrency, into).await?;
+    if report.files != n || report.bytes != n * args.file_bytes {
+        bail!(
+            "the bare client fetched {} files, {} bytes; expected {n} files",
+            report.files,
+            report.bytes
+        );
+    }
+    Ok(report.elapsed)
+}
+
+/// Full sync of a large library, then a no-change re-sync.
+async fn many(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
+    let n = args.files;
+    let sim = Sim::start().await?;
+    sim.generate("bench", n, args.file_bytes, 2).await?;
+    let folio = Folio::start_connected(&sim).await?;
+    folio.reset_peak_memory()?;
+    let full = folio.sync().await?;
+    expect_synced(&full, n)?;
+    let full_peak = folio.peak_memory_mib()?;
+
+    sim.reset_requests().await?;
+    folio.reset_peak_memory()?;
+    let again = folio.sync().await?;
+    expect_synced(&again, n)?;
+    let requests = sim.requests().await?;
+    let resync_peak = folio.peak_memory_mib()?;
+    if again.result["addedFiles"] != 0 || again.result["updatedFiles"] != 0 {
+        bail!("the no-change re-sync changed files: {}", again.result);
+    }
+    let total = sim::total(&requests);
+    let detail: Vec<String> = requests.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    println!("#   re-sync provider requests: {}", detail.join(", "));
+    Ok(vec![
+        Row::new(
+            format!("full sync, {n} files of {} B", args.file_bytes),
+            secs(full.elapsed),
+            String::new(),
+            None,
+        ),
+        memory_row(
+            format!("  folio peak RSS, full sync of {n} files"),
+            full_peak,
+        ),
+        Row::new(
+            format!("re-sync of {n} files, no remote change"),
+            secs(again.elapsed),
+            "< 1.000 s".to_owned(),
+            Some(again.elapsed < Duration::from_secs(1)),
+        ),
+        Row::new(
+            "  provider requests of that re-sync".to_owned(),
+            total.to_string(),
+            "<= 3".to_owned(),
+            Some(total <= 3),
+        ),
+        memory_row("  folio peak RSS, that re-sync".to_owned(), resync_peak),
+    ])
+}
+
+/// Full sync of one large file.
+async fn big(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
+    let bytes = args.big_mib * 1024 * 1024;
+    let sim = Sim::start().await?;
+    sim.generate("big", 1, bytes, 0).await?;
+    let folio = Folio::start_connected(&sim).await?;
+    folio.reset_peak_memory()?;
+    let sync = folio.sync().await?;
+    expect_synced(&sync, 1)?;
+    let peak = folio.peak_memory_mib()?;
+    let token = sim.baseline_access_token().await?;
+    let baseline = bare::download_everything(&sim, &token, 1, None).await?;
+    if baseline.bytes != bytes {
+        bail!("the bare client read {} of {bytes} bytes", baseline.bytes);
+    }
+    let mib_per_s = |d: Duration| args.big_mib as f64 / d.as_secs_f64();
+    Ok(vec![
+        Row::new(
+            format!("full sync, one file of {} MiB", args.big_mib),
+            format!(
+                "{} ({:.0} MiB/s)",
+                secs(sync.elapsed),
+                mib_per_s(sync.elapsed)
+            ),
+            format!(
+                "bare client, in memory: {} ({:.0} MiB/s)",
+                secs(baseline.elapsed),
+                mib_per_s(baseline.elapsed)
+            ),
+            None,
+        ),
+        memory_row(
+            format!("  folio peak RSS, full sync of {} MiB", args.big_mib),
+            peak,
+        ),
+    ])
+}
+
+fn expect_synced(report: &SyncReport, files: u64) -> anyhow::Result<()> {
+    let synced = report.result["syncedFiles"].as_u64();
+    let errors = report.result["errors"].as_array().map_or(0, Vec::len);
+    if synced != Some(files) || errors != 0 {
+        bail!(
+            "expected {files} synced files and no error, got {}",
+            report.result
+        );
+    }
+    Ok(())
+}
+
+fn memory_row(work: String, peak_mib: f64) -> Row {
+    Row::new(
+        work,
+        format!("{peak_mib:.1} MiB"),
+        format!("< {MEMORY_TARGET_MIB:.0} MiB"),
+        Some(peak_mib < MEMORY_TARGET_MIB),
+    )
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
+
+/// `/proc/loadavg`'s three averages (the machine is shared; say so).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
