@@ -125,12 +125,12 @@ impl Executor<'_> {
         };
         let (mut cursor, mut listing) = match stored {
             Some(row) if row.complete && !row.cursor.is_empty() => (Some(Cursor(row.cursor)), None),
-            Some(row) if !row.cursor.is_empty() => (
-                Some(Cursor(row.cursor)),
-                Some(Listing {
-                    id: row.listing_id.unwrap_or_else(Uuid::new_v4),
-                }),
-            ),
+            // An interrupted full listing starts over (new listing, fresh
+            // start token) instead of resuming from its page token: page
+            // tokens can be positional, so items deleted or moved since
+            // would shift unchanged ones past the token, lost for good (the
+            // change feed never reports them). Files already stored are not
+            // downloaded again. tests/crash.rs in crates/folio shows it.
             _ => (None, Some(Listing { id: Uuid::new_v4() })),
         };
         let mut outcome = SyncOutcome::default();
