@@ -668,12 +668,48 @@ async fn removing_a_schedule_stops_the_runs_even_when_done_behind_the_routes_bac
 }
 
 #[tokio::test]
-async fn a_scheduler_shuts_down_cleanly() {
-    let world = World::start(1, None).await;
-    let World { schedulers, .. } = world;
-    for scheduler in schedulers {
-        tokio::time::timeout(Duration::from_secs(5), scheduler.shutdown())
+async fn shutdown_lets_a_running_scheduled_sync_finish_then_runs_nothing_more() {
+    let mut world = World::start(1, None).await;
+    world.put("a.txt", b"alpha").await;
+    let lib = world.connected_library("docs").await;
+    world
+        .set_schedule("docs", json!({"intervalMinutes": 60}))
+        .await;
+    world.finished_runs("docs", 1).await;
+
+    world.put("slow.txt", b"slow bytes").await;
+    world
+        .sim(
+            "POST",
+            "/_sim/faults",
+            json!({"provider": "google", "kind": "latency", "latencyMs": 800, "count": 1}),
+        )
+        .await;
+    world.make_due(lib, false).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while world.runs("docs").await.len() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "no second run");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(world.runs("docs").await[0]["status"], "running");
+    for scheduler in std::mem::take(&mut world.schedulers) {
+        tokio::time::timeout(Duration::from_secs(10), scheduler.shutdown())
             .await
             .expect("the scheduler stops within its grace");
     }
+    let runs = world.runs("docs").await;
+    assert_eq!(
+        runs[0]["status"], "done",
+        "finished within the grace: {}",
+        runs[0]
+    );
+    assert_eq!(runs[0]["addedFiles"], 1);
+
+    world.make_due(lib, false).await;
+    some_ticks().await;
+    assert_eq!(
+        world.runs("docs").await.len(),
+        2,
+        "a stopped scheduler runs nothing"
+    );
 }
