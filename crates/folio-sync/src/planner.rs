@@ -455,13 +455,18 @@ fn file_action(
                 Some((before, _)) => before.content_differs(node) || node.content_hash.is_none(),
                 None => true,
             };
-            let from = old.map(|(_, p)| p);
+            let entering = old.is_none();
+            // A node without a content hash has no file (its download
+            // failed): a new download adds the file rather than replacing.
+            let from = old
+                .filter(|(before, _)| before.content_hash.is_some())
+                .map(|(_, p)| p);
             if stale {
-                let item = match (items.get(id), &from) {
-                    (Some(item), _) => Box::new(item.clone()),
+                let item = match items.get(id) {
+                    Some(item) => Box::new(item.clone()),
                     // Entering the library with a folder moved in.
-                    (None, None) => Box::new(node.as_remote_item()),
-                    (None, Some(_)) => return None,
+                    None if entering => Box::new(node.as_remote_item()),
+                    None => return None,
                 };
                 Some(FileAction::Download {
                     item,

@@ -336,6 +336,26 @@ async fn drive_per_file_refusals_are_reported_and_the_rest_arrives() {
         "then their exportLinks, once each"
     );
     assert_eq!(lib.orphans().await, 0);
+
+    // Once the provider lets them go, a reconcile fetches exactly the
+    // refused files (the change feed has nothing new about them).
+    lib.clear_faults().await;
+    lib.reset_counts().await;
+    let repaired = lib.reconcile().await;
+    assert!(repaired.errors.is_empty(), "{repaired:?}");
+    assert_eq!(repaired.added_files, 3, "{repaired:?}");
+    assert_eq!(lib.count(media).await, 2, "quota.bin and abusive.bin");
+    assert_eq!(lib.count(export_link).await, 1, "Huge only");
+    assert_eq!(
+        lib.paths().await,
+        [
+            "Big.docx",
+            "Huge.docx",
+            "media/abusive.bin",
+            "media/quota.bin",
+            "ok.txt"
+        ]
+    );
 }
 
 #[tokio::test]
