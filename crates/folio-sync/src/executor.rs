@@ -116,8 +116,9 @@ impl Executor<'_> {
         if self.options.purge {
             self.purge().await?;
         }
-        let root = self.connector.root().await?;
-        let mut state = self.load_state(root.id).await?;
+        // Loaded when a page first has changes: a re-sync with no remote
+        // change reads nothing of the library's (possibly large) tree.
+        let mut state: Option<State> = None;
         let stored = if self.options.full_listing {
             None
         } else {
@@ -194,6 +195,18 @@ impl Executor<'_> {
         Ok(())
     }
 
+    /// The library's known tree, loaded from the store on first use.
+    async fn loaded<'s>(&self, slot: &'s mut Option<State>) -> Result<&'s mut State, SyncError> {
+        let state = match slot.take() {
+            Some(state) => state,
+            None => {
+                let root = self.connector.root().await?;
+                self.load_state(root.id).await?
+            }
+        };
+        Ok(slot.insert(state))
+    }
+
     async fn load_state(&self, root_id: String) -> Result<State, SyncError> {
         let rows = self.store.list_remote_items(self.library_id).await?;
         let seen = rows
@@ -248,20 +261,27 @@ impl Executor<'_> {
     /// Plans one page, downloads, and commits it with `cursor`.
     async fn apply(
         &self,
-        state: &mut State,
+        state: &mut Option<State>,
         changes: &[RemoteChange],
         listing: Option<Uuid>,
         cursor: Option<CursorRow>,
         outcome: &mut SyncOutcome,
     ) -> Result<(), SyncError> {
+        if changes.is_empty() {
+            return self.store_cursor(cursor).await;
+        }
+        let state = self.loaded(state).await?;
         let tree = &mut state.tree;
+        let started = std::time::Instant::now();
         let plan = plan_page(tree, changes);
+        let planned = started.elapsed();
         outcome.errors.extend(plan.errors.iter().map(|e| FileError {
             path: e.name.clone(),
             remote_id: e.remote_id.clone(),
             message: e.message.clone(),
         }));
         let fetched = self.download_all(&plan).await;
+        let downloaded = started.elapsed();
         if let Some(err) = provider_failure(&fetched) {
             // Nothing of this page is committed (its cursor neither), so
             // the next sync fetches it again; drop what it stored.
@@ -359,14 +379,33 @@ impl Executor<'_> {
         let blobs = self.blobs;
         let released = self
             .store
-            .apply_sync_batch(&batch, |hashes| async move {
-                for hash in hashes {
-                    if !blobs.exists(&hash).await.map_err(|e| e.to_string())? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
-            })
+            .apply_sync_batch(&batch, |hashes| all_stored(blobs, hashes))
+            .await?;
+        tracing::debug!(
+            library = %self.library_id,
+            changes = changes.len(),
+            downloads = plan.downloads(),
+            plan_ms = planned.as_millis() as u64,
+            download_ms = (downloaded - planned).as_millis() as u64,
+            commit_ms = (started.elapsed() - downloaded).as_millis() as u64,
+            "page applied"
+        );
+        self.release(&released).await
+    }
+
+    /// Commits a page without changes: only its cursor, if any.
+    async fn store_cursor(&self, cursor: Option<CursorRow>) -> Result<(), SyncError> {
+        if cursor.is_none() {
+            return Ok(());
+        }
+        let batch = SyncBatch {
+            library_id: self.library_id,
+            cursor,
+            ..SyncBatch::default()
+        };
+        let released = self
+            .store
+            .apply_sync_batch(&batch, |_| async { Ok(true) })
             .await?;
         self.release(&released).await
     }
@@ -374,7 +413,7 @@ impl Executor<'_> {
     /// Deletes what a complete listing did not see, unless that is too much.
     async fn sweep(
         &self,
-        state: &mut State,
+        state: &mut Option<State>,
         listing: Listing,
         cursor: Cursor,
         outcome: &mut SyncOutcome,
@@ -391,12 +430,16 @@ impl Executor<'_> {
             })
             .collect();
         let files_before = self.store.count_files(self.library_id).await?;
-        let mut trial = state.tree.clone();
-        let would_delete = plan_page(&mut trial, &gone)
-            .actions
-            .iter()
-            .filter(|a| matches!(a, FileAction::Delete { .. }))
-            .count();
+        let would_delete = if gone.is_empty() {
+            0
+        } else {
+            let mut trial = self.loaded(state).await?.tree.clone();
+            plan_page(&mut trial, &gone)
+                .actions
+                .iter()
+                .filter(|a| matches!(a, FileAction::Delete { .. }))
+                .count()
+        };
         let too_many = files_before > 0
             && (would_delete as f64) > self.options.max_delete_share * files_before as f64;
         if too_many && !self.options.confirm_deletes {
@@ -557,6 +600,28 @@ fn provider_failure(
         _ => None,
     })
 }
+
+/// True when every blob is in storage. Checked several at once: one by
+/// one, a page of a thousand small files waited for a thousand round trips
+/// to the storage in a row before it could commit.
+async fn all_stored(blobs: &BlobStore, mut hashes: Vec<String>) -> Result<bool, String> {
+    hashes.sort_unstable();
+    hashes.dedup();
+    let checks: Vec<_> = hashes.iter().map(|hash| blobs.exists(hash)).collect();
+    let found: Vec<_> = futures::stream::iter(checks)
+        .buffer_unordered(BLOB_CHECKS_AT_ONCE)
+        .collect()
+        .await;
+    for exists in found {
+        if !exists.map_err(|e| e.to_string())? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Blob existence checks in flight at once before a page commits.
+const BLOB_CHECKS_AT_ONCE: usize = 16;
 
 fn cursor_row(cursor: &Cursor, complete: bool, listing_id: Option<Uuid>) -> CursorRow {
     CursorRow {
