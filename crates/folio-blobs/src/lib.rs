@@ -5,7 +5,8 @@
 //!
 //! 1. this file: the shared types [`ByteStream`] and [`StoredBlob`];
 //! 2. [`config`], with [`BlobConfig`] and the storage URL formats;
-//! 3. `store.rs`: [`BlobStore`] — open, get, size, exists, delete, listing;
+//! 3. `store.rs`: [`BlobStore`] — open, get, size, stat, exists, delete,
+//!    listing (streamed, with modification times, for garbage collection);
 //! 4. `put.rs`: the streaming write (staging, hashing, size limit, promotion);
 //! 5. `key.rs`: hash validation and the key layout
 //!    (`blobs/ab/cd/<hash>`, `staging/<uuid>`);
@@ -24,7 +25,7 @@ mod store;
 
 pub use config::BlobConfig;
 pub use error::BlobError;
-pub use store::BlobStore;
+pub use store::{BlobInfo, BlobStore};
 
 /// A stream of bytes in chunks, as bodies are passed in and read out.
 pub type ByteStream = futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;

@@ -5,6 +5,12 @@
 //! backend can rename (Fs: atomic), else a copy then a delete (S3: CopyObject
 //! is atomic). So a blob key only ever names a whole blob, and on any failure
 //! the staging object is removed before the error is returned.
+//!
+//! Bytes that are already stored are moved over the existing blob all the
+//! same (the same bytes replace the same bytes), so a blob's modification
+//! time is always that of its latest put. Garbage collection relies on it:
+//! a blob that no file uses yet is spared while it is younger than the grace
+//! period, and a put that reuses an old orphan makes it young again.
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -115,18 +121,11 @@ impl BlobStore {
             .backend(|| format!("start writing {staging}"))
     }
 
-    /// Makes the staged bytes visible as `blob`, or drops them if the blob
-    /// is already stored.
+    /// Makes the staged bytes visible as `blob`, replacing the blob if it is
+    /// already stored (which refreshes its modification time, see the
+    /// module docs).
     async fn promote(&self, staging: &str, blob: &StoredBlob) -> Result<(), BlobError> {
         let key = blob_key(&blob.hash)?;
-        if self.size(&blob.hash).await? == Some(blob.size) {
-            tracing::debug!(hash = %blob.hash, "blob already stored; dropping the duplicate");
-            return self
-                .op()
-                .delete(staging)
-                .await
-                .backend(|| format!("delete {staging}"));
-        }
         if self.op().info().capability().rename {
             return self
                 .op()

@@ -6,8 +6,9 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
-use opendal::{EntryMode, ErrorKind, Metadata, Operator};
+use opendal::{Entry, EntryMode, ErrorKind, Metadata, Operator};
 
 use crate::backend::build_operator;
 use crate::config::BlobConfig;
@@ -28,6 +29,20 @@ pub struct BlobStore {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) op: Operator,
+}
+
+/// A stored blob as storage describes it: what garbage collection needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// The blob's hash (its name).
+    pub hash: String,
+    /// Size of the blob in bytes.
+    pub size: u64,
+    /// When the blob was last written: the end of its latest put (a put of
+    /// bytes already stored writes them again, see `put.rs`). `None` only if
+    /// the backend does not say; Fs (file mtime) and S3 (`LastModified`)
+    /// both do.
+    pub modified: Option<SystemTime>,
 }
 
 impl BlobStore {
@@ -104,6 +119,24 @@ impl BlobStore {
         }
     }
 
+    /// Describes the blob `hash` (size, modification time), or returns
+    /// `None` if it is absent.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
+    pub async fn stat(&self, hash: &str) -> Result<Option<BlobInfo>, BlobError> {
+        let key = blob_key(hash)?;
+        match self.op().stat(&key).await {
+            Ok(meta) => Ok(Some(blob_info(hash.to_owned(), &meta))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(BlobError::Backend {
+                action: format!("stat {key}"),
+                source,
+            }),
+        }
+    }
+
     /// True if the blob `hash` is stored.
     ///
     /// # Errors
@@ -141,6 +174,39 @@ impl BlobStore {
             .collect();
         hashes.sort_unstable();
         Ok(hashes)
+    }
+
+    /// Streams every stored blob with its size and modification time, in
+    /// no promised order, as the backend lists them: S3 asks for a page of
+    /// up to 1,000 keys at a time, Fs reads one directory entry at a time, so
+    /// memory does not grow with the number of blobs (unlike
+    /// [`BlobStore::list_hashes`]). Objects under `blobs/` that are not
+    /// well-formed blob keys are skipped. A blob written or deleted while the
+    /// listing runs may or may not be listed.
+    ///
+    /// # Errors
+    ///
+    /// Items of [`BlobError::Backend`] when the listing fails; the stream
+    /// ends after one.
+    pub fn list_blobs(&self) -> BoxStream<'static, Result<BlobInfo, BlobError>> {
+        let op = self.op().clone();
+        let listing = async move {
+            match op.lister_with(BLOBS_DIR).recursive(true).await {
+                Ok(lister) => Ok(lister
+                    .map_err(|source| BlobError::Backend {
+                        action: format!("list {BLOBS_DIR}"),
+                        source,
+                    })
+                    .try_filter_map(|entry| futures::future::ready(Ok(listed_blob(entry))))
+                    .boxed()),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(stream::empty().boxed()),
+                Err(source) => Err(BlobError::Backend {
+                    action: format!("list {BLOBS_DIR}"),
+                    source,
+                }),
+            }
+        };
+        stream::once(listing).try_flatten().boxed()
     }
 
     /// Deletes the staging objects (uploads that never became blobs, e.g.
@@ -222,6 +288,25 @@ impl BlobStore {
             .try_collect()
             .await
             .backend(|| format!("list {dir}"))
+    }
+}
+
+/// The blob a listing entry holds, if it is one: a file under a well-formed
+/// blob key.
+fn listed_blob(entry: Entry) -> Option<BlobInfo> {
+    let (key, meta) = entry.into_parts();
+    if meta.mode() != EntryMode::FILE {
+        return None;
+    }
+    let hash = hash_of_blob_key(&key)?.to_owned();
+    Some(blob_info(hash, &meta))
+}
+
+fn blob_info(hash: String, meta: &Metadata) -> BlobInfo {
+    BlobInfo {
+        hash,
+        size: meta.content_length(),
+        modified: meta.last_modified().map(SystemTime::from),
     }
 }
 

@@ -5,11 +5,11 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use folio_blobs::{BlobError, BlobStore, ByteStream};
-use futures::{StreamExt, stream};
+use folio_blobs::{BlobError, BlobInfo, BlobStore, ByteStream};
+use futures::{StreamExt, TryStreamExt, stream};
 use support::{
     Backend, Harness, body_of, generated_body, generated_hash, hash_stream, read_all, sha256_hex,
 };
@@ -331,6 +331,120 @@ async fn interrupted_put_leaves_only_stale_staging(h: &Harness) {
     assert_empty(&h.store).await;
 }
 
+/// How far a listed modification time may stray from the test's own clock:
+/// S3 keeps whole seconds, and the server's clock is its own.
+const CLOCK_SLACK: Duration = Duration::from_secs(2);
+
+async fn list_blobs_streams_every_blob_with_its_size_and_age(h: &Harness) {
+    assert!(
+        h.store
+            .list_blobs()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let before = SystemTime::now() - CLOCK_SLACK;
+    let mut stored = Vec::new();
+    for body in [&b"one"[..], b"three", b"seven"] {
+        stored.push(h.store.put(body_of(&[body]), None).await.unwrap());
+    }
+    let after = SystemTime::now() + CLOCK_SLACK;
+    let mut listed: Vec<BlobInfo> = h.store.list_blobs().try_collect().await.unwrap();
+    listed.sort_by(|a, b| a.hash.cmp(&b.hash));
+    stored.sort_by(|a, b| a.hash.cmp(&b.hash));
+    let named: Vec<(&str, u64)> = listed.iter().map(|b| (b.hash.as_str(), b.size)).collect();
+    let expected: Vec<(&str, u64)> = stored.iter().map(|b| (b.hash.as_str(), b.size)).collect();
+    assert_eq!(named, expected);
+    for blob in &listed {
+        let modified = blob
+            .modified
+            .expect("the backend gives a modification time");
+        assert!(
+            before <= modified && modified <= after,
+            "{} modified at {modified:?}, outside {before:?}..{after:?}",
+            blob.hash
+        );
+        assert_eq!(
+            h.store.stat(&blob.hash).await.unwrap().as_ref(),
+            Some(blob),
+            "stat agrees with the listing"
+        );
+    }
+    assert_eq!(h.store.stat(ABC_SHA256).await.unwrap(), None);
+    assert!(matches!(
+        h.store.stat("../x").await,
+        Err(BlobError::InvalidHash(_))
+    ));
+}
+
+async fn a_put_of_stored_bytes_makes_the_blob_young_again(h: &Harness) {
+    // The orphan sweep spares blobs younger than its grace period; a put that
+    // reuses a blob no file uses yet must restart that period.
+    let first = h.store.put(body_of(&[b"reused"]), None).await.unwrap();
+    let was = h
+        .store
+        .stat(&first.hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .modified
+        .unwrap();
+    // More than S3's one-second resolution.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let second = h.store.put(body_of(&[b"reu", b"sed"]), None).await.unwrap();
+    assert_eq!(first, second);
+    let is = h
+        .store
+        .stat(&first.hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .modified
+        .unwrap();
+    assert!(
+        is > was,
+        "modified at {was:?}, then {is:?} after a second put"
+    );
+    assert_eq!(
+        h.store.list_hashes().await.unwrap(),
+        vec![first.hash.clone()]
+    );
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        read_all(h.store.get(&first.hash, None).await.unwrap()).await,
+        b"reused"
+    );
+}
+
+async fn stale_staging_is_told_from_fresh_by_its_age(h: &Harness) {
+    // What a process killed between finishing an upload and promoting it
+    // leaves (an object on every backend).
+    let staged = "staging/cut-off-upload";
+    h.write_raw(staged, b"cut off").await;
+    assert_eq!(
+        h.store
+            .remove_stale_staging(Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        0,
+        "an upload an hour old or less is kept"
+    );
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(
+        h.store
+            .remove_stale_staging(Duration::from_secs(1))
+            .await
+            .unwrap(),
+        1,
+        "{staged} is older than a second"
+    );
+    assert_empty(&h.store).await;
+}
+
 /// Runs each named test against every backend: `fs::<test>` and `s3::<test>`.
 macro_rules! behaviour_suite {
     ($($test:ident),* $(,)?) => {
@@ -371,4 +485,7 @@ behaviour_suite!(
     concurrent_puts_of_the_same_bytes_agree,
     observer_sees_every_chunk_in_order,
     interrupted_put_leaves_only_stale_staging,
+    list_blobs_streams_every_blob_with_its_size_and_age,
+    a_put_of_stored_bytes_makes_the_blob_young_again,
+    stale_staging_is_told_from_fresh_by_its_age,
 );

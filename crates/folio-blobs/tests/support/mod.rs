@@ -24,6 +24,7 @@ pub enum Backend {
 pub struct Harness {
     pub store: BlobStore,
     pub backend: Backend,
+    config: BlobConfig,
     _dir: Option<TempDir>,
 }
 
@@ -39,6 +40,7 @@ impl Harness {
         Harness {
             store,
             backend: Backend::Fs,
+            config,
             _dir: Some(dir),
         }
     }
@@ -59,9 +61,49 @@ impl Harness {
         Some(Harness {
             store,
             backend: Backend::S3,
+            config,
             _dir: None,
         })
     }
+
+    /// Writes `bytes` at `key` of the store's storage directly, bypassing
+    /// the store: what a process killed half-way may leave behind.
+    pub async fn write_raw(&self, key: &str, bytes: &'static [u8]) {
+        raw_operator(&self.config)
+            .write(key, bytes)
+            .await
+            .expect("write to the storage directly");
+    }
+}
+
+/// A plain OpenDAL operator on the same storage as `config`.
+fn raw_operator(config: &BlobConfig) -> opendal::Operator {
+    let built = match config {
+        BlobConfig::Fs { root } => {
+            opendal::Operator::new(opendal::services::Fs::default().root(&root.to_string_lossy()))
+        }
+        BlobConfig::S3 {
+            endpoint,
+            bucket,
+            region,
+            prefix,
+            access_key_id,
+            secret_access_key,
+        } => {
+            let mut builder = opendal::services::S3::default()
+                .bucket(bucket)
+                .region(region)
+                .root(&format!("/{prefix}"));
+            if let Some(endpoint) = endpoint {
+                builder = builder.endpoint(endpoint);
+            }
+            if let (Some(key), Some(secret)) = (access_key_id, secret_access_key) {
+                builder = builder.access_key_id(key).secret_access_key(secret);
+            }
+            opendal::Operator::new(builder)
+        }
+    };
+    built.expect("build a raw operator")
 }
 
 /// Says loudly that an S3 test did not run. Written to stderr directly so
