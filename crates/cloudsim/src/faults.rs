@@ -24,6 +24,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
 use http::{HeaderValue, StatusCode};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
@@ -44,6 +45,9 @@ pub enum FaultKind {
     Latency,
     /// Flips the first byte of a successful response body (downloads).
     Corrupt,
+    /// Breaks a successful response body off after `cutAfterBytes`
+    /// (default 1) bytes, as a dropped connection does mid-download.
+    Cut,
     /// The provider's refusal of one file: Google 403 with `reason`
     /// (default `downloadQuotaExceeded`), Dropbox 409 `path/<reason>`
     /// (default `restricted_content`; `unsupported_file` is top level).
@@ -83,6 +87,9 @@ pub struct FaultSpec {
     /// The provider's reason code of a `file_error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Bytes a `cut` body delivers before it breaks off (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_after_bytes: Option<u64>,
 }
 
 /// A fault in effect, with the firings it has left.
@@ -112,6 +119,8 @@ pub struct Fired {
     pub error: Option<FaultSpec>,
     /// Corrupt the body of a successful answer.
     pub corrupt: bool,
+    /// Break the body of a successful answer off after this many bytes.
+    pub cut_after: Option<u64>,
 }
 
 impl Faults {
@@ -177,6 +186,7 @@ impl Faults {
                         Some(Duration::from_millis(fault.spec.latency_ms.unwrap_or(1000)));
                 }
                 FaultKind::Corrupt => fired.corrupt = true,
+                FaultKind::Cut => fired.cut_after = Some(fault.spec.cut_after_bytes.unwrap_or(1)),
                 FaultKind::RateLimit | FaultKind::ServerError | FaultKind::FileError => {
                     if fired.error.is_none() {
                         fired.error = Some(fault.spec.clone());
@@ -300,10 +310,46 @@ pub async fn track(State(track): State<Track>, req: Request, next: Next) -> Resp
         return fault_response(track.provider, &spec);
     }
     let response = next.run(req).await;
+    if let Some(after) = fired.cut_after
+        && response.status().is_success()
+    {
+        return cut(response, after);
+    }
     if fired.corrupt && response.status().is_success() {
         return corrupt(response);
     }
     response
+}
+
+/// Delivers the first `after` bytes of a longer body, then fails it
+/// (hyper drops the connection, so the client sees the body break off
+/// after the status, the headers and those bytes).
+fn cut(response: Response, after: u64) -> Response {
+    let (parts, body) = response.into_parts();
+    let start = (body.into_data_stream(), after, false);
+    let stream = futures::stream::unfold(start, |(mut inner, left, broken)| async move {
+        if broken {
+            return None;
+        }
+        if left == 0 {
+            // What was sent reaches the client before the connection drops.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let cut_off = std::io::Error::other("cloudsim cut the body off");
+            return Some((Err(cut_off), (inner, 0, true)));
+        }
+        match inner.next().await? {
+            Err(e) => Some((Err(std::io::Error::other(e)), (inner, 0, true))),
+            Ok(data) => {
+                let keep = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
+                let rest = left - keep as u64;
+                Some((
+                    Ok::<Bytes, std::io::Error>(data.slice(..keep)),
+                    (inner, rest, false),
+                ))
+            }
+        }
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// Flips the first byte of the body.
@@ -482,6 +528,7 @@ mod tests {
             status: None,
             item_id: None,
             reason: None,
+            cut_after_bytes: None,
         });
         let any = |_: &str| true;
         assert!(f.fire(Provider::Google, "GET /x", &any).error.is_some());
@@ -505,6 +552,7 @@ mod tests {
             status: None,
             item_id: Some("abc".into()),
             reason: Some("cannotDownloadAbusiveFile".into()),
+            cut_after_bytes: None,
         });
         let other = |id: &str| id == "xyz";
         let this = |id: &str| id == "abc";

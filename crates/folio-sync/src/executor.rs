@@ -36,7 +36,8 @@ pub struct SyncOptions {
     pub confirm_deletes: bool,
     /// Downloads in flight at once.
     pub download_concurrency: usize,
-    /// Extra attempts after a download whose bytes do not match the hash.
+    /// Extra attempts after a download whose bytes do not match the hash,
+    /// or whose body broke off after it started.
     pub hash_retries: u32,
     /// Largest share of a non-empty library a full listing may delete
     /// without confirmation.
@@ -506,9 +507,12 @@ impl Executor<'_> {
     }
 
     /// Streams one file into blob storage, verifying the provider hash;
-    /// a mismatch is retried, then reported.
+    /// a mismatch is retried, then reported. A body that breaks off is
+    /// retried too (the retry layer only sees the request); when it breaks
+    /// off every time, the provider (or the storage) is failing and the
+    /// sync stops.
     async fn download(&self, item: &RemoteItem) -> Result<(String, i64), Failed> {
-        let mut last = String::new();
+        let mut last = Failed::File(String::new());
         for _ in 0..=self.options.hash_retries {
             let stream = self.connector.download(item).await.map_err(Failed::of)?;
             let body = stream.map_err(std::io::Error::other).boxed();
@@ -520,8 +524,17 @@ impl Executor<'_> {
                         v.update(chunk);
                     }
                 })
-                .await
-                .map_err(|e| Failed::File(format!("download failed: {e}")))?;
+                .await;
+            let stored = match stored {
+                Ok(stored) => stored,
+                Err(e) => {
+                    last = Failed::Provider(ConnectorError::temporary(format!(
+                        "the download of '{}' broke off: {e}",
+                        item.name
+                    )));
+                    continue;
+                }
+            };
             let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
             match (item.hash.as_ref(), verifier) {
                 (Some(expected), Some(v)) => {
@@ -529,16 +542,16 @@ impl Executor<'_> {
                     if expected.matches(&computed) {
                         return Ok((stored.hash, size));
                     }
-                    last = format!(
+                    last = Failed::File(format!(
                         "the downloaded bytes do not match the provider's hash (expected {}, got {computed})",
                         expected.value
-                    );
+                    ));
                     let _ = self.release(std::slice::from_ref(&stored.hash)).await;
                 }
                 _ => return Ok((stored.hash, size)),
             }
         }
-        Err(Failed::File(last))
+        Err(last)
     }
 
     /// Updates the live progress, if anyone watches.

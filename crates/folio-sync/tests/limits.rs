@@ -378,3 +378,52 @@ async fn dropbox_restricted_content_is_reported_and_the_rest_arrives() {
     assert_eq!(lib.paths().await, ["ok.txt"]);
     assert_eq!(lib.downloads().await, 2);
 }
+
+/// A download body that breaks off mid-way is fetched again; one that
+/// breaks off every time stops the sync like any failing provider, and
+/// nothing of it is kept.
+async fn broken_bodies(kind: ProviderKind) {
+    let lib = setup(kind).await;
+    let big = vec![b'x'; 64 * 1024];
+    lib.fx.put("a.bin", &big).await;
+    lib.fx.put("b.bin", &big).await;
+    lib.fault(
+        json!({"endpoint": download_key(kind), "kind": "cut", "cutAfterBytes": 1000, "count": 1}),
+    )
+    .await;
+    let out = lib.sync().await;
+    assert!(out.errors.is_empty(), "{kind}: {out:?}");
+    assert_eq!(out.added_files, 2, "{kind}: {out:?}");
+    assert_eq!(lib.downloads().await, 3, "{kind}: the broken one again");
+    assert_eq!(lib.orphans().await, 0, "{kind}");
+
+    lib.fx.put("c.bin", &big).await;
+    lib.fault(json!({"endpoint": download_key(kind), "kind": "cut", "cutAfterBytes": 1000}))
+        .await;
+    let (row, result) = lib.run().await;
+    let err = result.expect_err("a body that always breaks off stops the sync");
+    assert!(err.to_string().contains("broke off"), "{kind}: {err}");
+    assert_eq!(row.status, "failed", "{kind}");
+    assert_eq!(lib.paths().await, ["a.bin", "b.bin"], "{kind}");
+    assert_eq!(lib.orphans().await, 0, "{kind}: nothing half-written");
+
+    lib.clear_faults().await;
+    let back = lib.sync().await;
+    assert_eq!(back.added_files, 1, "{kind}: {back:?}");
+    assert_eq!(lib.paths().await, ["a.bin", "b.bin", "c.bin"], "{kind}");
+}
+
+#[tokio::test]
+async fn drive_broken_download_bodies() {
+    broken_bodies(ProviderKind::GoogleDrive).await;
+}
+
+#[tokio::test]
+async fn dropbox_broken_download_bodies() {
+    broken_bodies(ProviderKind::Dropbox).await;
+}
+
+#[tokio::test]
+async fn onedrive_broken_download_bodies() {
+    broken_bodies(ProviderKind::OneDrive).await;
+}
