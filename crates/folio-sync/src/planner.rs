@@ -187,7 +187,10 @@ impl Plan {
 /// The content hash of a node to download is cleared (the executor sets it
 /// when the bytes are stored).
 pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
-    let before = tree.nodes.clone();
+    // The previous state of just the nodes this page changes (upserted,
+    // removed, or given a new path), not a copy of the whole tree: a full
+    // listing of a large library plans hundreds of pages.
+    let mut before: HashMap<String, Node> = HashMap::new();
     let (upserts, deletes) = last_occurrences(tree, changes);
     let mut items: HashMap<String, RemoteItem> = HashMap::new();
     for item in upserts {
@@ -198,11 +201,17 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
         if let Some(old) = tree.nodes.get(&node.id) {
             node.content_hash = old.content_hash.clone();
         }
-        tree.nodes.insert(node.id.clone(), node);
+        if let Some(old) = tree.nodes.insert(node.id.clone(), node) {
+            before.entry(old.id.clone()).or_insert(old);
+        }
         items.insert(item.id.clone(), item);
     }
-    let mut removed = remove_subtrees(tree, &deletes);
-    let errors = assign_paths(tree);
+    let mut removed = Vec::new();
+    for node in remove_subtrees(tree, &deletes) {
+        removed.push(node.id.clone());
+        before.entry(node.id.clone()).or_insert(node);
+    }
+    let errors = assign_paths(tree, &mut before);
     removed.sort();
     let mut plan = diff(&before, tree, &items);
     plan.removed_ids = removed;
@@ -280,8 +289,11 @@ fn parent_by_path(tree: &Tree, path_lower: Option<&str>) -> Option<String> {
 }
 
 /// Removes the deleted ids and every node whose parent chain now passes
-/// through one of them. Returns all removed ids.
-fn remove_subtrees(tree: &mut Tree, deletes: &[String]) -> Vec<String> {
+/// through one of them. Returns all removed nodes.
+fn remove_subtrees(tree: &mut Tree, deletes: &[String]) -> Vec<Node> {
+    if deletes.is_empty() {
+        return Vec::new();
+    }
     let deleted: HashSet<&str> = deletes.iter().map(String::as_str).collect();
     let doomed: Vec<String> = tree
         .nodes
@@ -289,10 +301,10 @@ fn remove_subtrees(tree: &mut Tree, deletes: &[String]) -> Vec<String> {
         .filter(|id| chain_hits(tree, id, &deleted))
         .cloned()
         .collect();
-    for id in &doomed {
-        tree.nodes.remove(id);
-    }
     doomed
+        .iter()
+        .filter_map(|id| tree.nodes.remove(id))
+        .collect()
 }
 
 /// True when `id` or one of its ancestors is in `set` (cycles end the walk).
@@ -313,36 +325,49 @@ fn chain_hits(tree: &Tree, id: &str, set: &HashSet<&str>) -> bool {
 }
 
 /// Recomputes every node's path from the root down. Nodes not reachable
-/// from the root get `None`. Returns the nodes whose path is too long.
-fn assign_paths(tree: &mut Tree) -> Vec<PlanError> {
-    let mut children: HashMap<String, Vec<String>> = HashMap::new();
-    for node in tree.nodes.values() {
-        if let Some(parent) = &node.parent_id {
-            children
-                .entry(parent.clone())
-                .or_default()
-                .push(node.id.clone());
+/// from the root get `None`. A node whose path changes is first copied into
+/// `before` (unless it is there already). Returns the nodes whose path is
+/// too long.
+fn assign_paths(tree: &mut Tree, before: &mut HashMap<String, Node>) -> Vec<PlanError> {
+    let (moved, errors) = path_changes(tree);
+    for (id, path) in moved {
+        if let Some(node) = tree.nodes.get_mut(&id) {
+            before.entry(id).or_insert_with(|| node.clone());
+            node.path = path;
         }
     }
-    let mut paths: HashMap<String, Option<String>> =
-        tree.nodes.keys().map(|id| (id.clone(), None)).collect();
+    errors
+}
+
+/// The nodes whose path differs from the one computed from the root down,
+/// with their new path, and the nodes whose path is too long. Works on
+/// borrowed ids: it runs once per page over the whole tree, so copies of
+/// every id and path would weigh on a large library's peak memory.
+fn path_changes(tree: &Tree) -> (Vec<(String, Option<String>)>, Vec<PlanError>) {
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for node in tree.nodes.values() {
+        if let Some(parent) = &node.parent_id {
+            children.entry(parent).or_default().push(&node.id);
+        }
+    }
+    let mut placed: HashMap<&str, String> = HashMap::new();
     let mut errors = Vec::new();
-    let mut stack: Vec<(String, Option<LibraryPath>)> = vec![(tree.root_id.clone(), None)];
+    let mut stack: Vec<(&str, Option<LibraryPath>)> = vec![(&tree.root_id, None)];
     while let Some((folder, folder_path)) = stack.pop() {
-        let Some(ids) = children.get(&folder) else {
+        let Some(ids) = children.get(folder) else {
             continue;
         };
         for (id, segment) in sibling_names(tree, ids) {
             match child_path(folder_path.as_ref(), &segment) {
                 Ok(path) => {
-                    paths.insert(id.clone(), Some(path.to_string()));
+                    placed.insert(id, path.to_string());
                     stack.push((id, Some(path)));
                 }
                 Err(err) => errors.push(PlanError {
-                    remote_id: id.clone(),
+                    remote_id: id.to_owned(),
                     name: tree
                         .nodes
-                        .get(&id)
+                        .get(id)
                         .map(|n| n.name.clone())
                         .unwrap_or_default(),
                     message: err.reason,
@@ -350,40 +375,38 @@ fn assign_paths(tree: &mut Tree) -> Vec<PlanError> {
             }
         }
     }
-    for (id, path) in paths {
-        if let Some(node) = tree.nodes.get_mut(&id) {
-            node.path = path;
-        }
-    }
+    let moved = tree
+        .nodes
+        .iter()
+        .filter(|(id, node)| node.path.as_deref() != placed.get(id.as_str()).map(String::as_str))
+        .map(|(id, _)| (id.clone(), placed.get(id.as_str()).cloned()))
+        .collect();
     errors.sort_by(|a, b| a.remote_id.cmp(&b.remote_id));
-    errors
+    (moved, errors)
 }
 
 /// The safe segment of each sibling that has one (folders and files with
 /// content): in remote id order, the first of a name keeps it, the rest
 /// get a stable suffix.
-fn sibling_names(tree: &Tree, ids: &[String]) -> Vec<(String, String)> {
-    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for id in ids {
+fn sibling_names<'t>(tree: &Tree, ids: &[&'t str]) -> Vec<(&'t str, String)> {
+    let mut by_name: BTreeMap<String, Vec<&'t str>> = BTreeMap::new();
+    for &id in ids {
         let Some(node) = tree.nodes.get(id) else {
             continue;
         };
         if !node.is_folder && !node.has_content {
             continue;
         }
-        by_name
-            .entry(local_name(node))
-            .or_default()
-            .push(id.clone());
+        by_name.entry(local_name(node)).or_default().push(id);
     }
     let mut out = Vec::new();
     for (name, mut holders) in by_name {
-        holders.sort();
+        holders.sort_unstable();
         for (rank, id) in holders.into_iter().enumerate() {
             let segment = if rank == 0 {
                 name.clone()
             } else {
-                with_stable_suffix(&name, &id)
+                with_stable_suffix(&name, id)
             };
             out.push((id, segment));
         }
@@ -401,7 +424,9 @@ fn local_name(node: &Node) -> String {
     }
 }
 
-/// Compares the file side of two trees. `items` are this page's upserts
+/// Compares the file side of the tree before and after the page. `before`
+/// holds the previous state of every node the page changed (a node absent
+/// from it and from `items` is unchanged); `items` are this page's upserts
 /// (only they can be downloaded).
 fn diff(
     before: &HashMap<String, Node>,
@@ -409,7 +434,7 @@ fn diff(
     items: &HashMap<String, RemoteItem>,
 ) -> Plan {
     let mut plan = Plan::default();
-    let mut ids: Vec<&String> = before.keys().chain(after.nodes.keys()).collect();
+    let mut ids: Vec<&String> = before.keys().chain(items.keys()).collect();
     ids.sort();
     ids.dedup();
     for id in ids {
