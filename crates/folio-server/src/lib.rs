@@ -2,13 +2,15 @@
 //!
 //! Reading order: [`app`] (the router, its layers, serving), [`state`],
 //! [`error`] (the one error body), [`auth`] and [`extract`], then
-//! [`routes`], one module per resource, [`openapi`], and [`scheduler`]
-//! (scheduled syncs and reconciles, started by `folio serve`).
+//! [`routes`], one module per resource, [`openapi`], [`scheduler`]
+//! (scheduled syncs and reconciles, started by `folio serve`), and [`gc`]
+//! (the storage sweep, also started by `folio serve`).
 
 pub mod app;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod gc;
 pub mod openapi;
 pub mod routes;
 pub mod scheduler;

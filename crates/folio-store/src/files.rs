@@ -1,14 +1,17 @@
 //! A library's files and the blob rows they point at.
 //!
 //! The bytes live in blob storage under their SHA-256; a `blobs` row exists
-//! for every blob some file uses. Two operations touch storage while holding
+//! for every blob some file uses. Three operations touch storage while holding
 //! the database write lock, so a blob can never be deleted under a file that
 //! was just committed to point at it:
 //! - [`Store::put_file`] inserts the blob row and the file row, then asks the
 //!   caller to confirm the blob is still in storage before committing;
 //! - [`Store::remove_blob_if_orphan`] checks that no file uses a blob and
-//!   deletes it from storage before dropping its row.
+//!   deletes it from storage before dropping its row;
+//! - [`Store::remove_unrecorded_blob`] claims a blob no row names and
+//!   deletes it from storage (the storage sweep's orphan files).
 
+use std::collections::HashSet;
 use std::future::Future;
 
 use chrono::Utc;
@@ -234,4 +237,79 @@ impl Store {
 
 fn lock_clause<P: LockClause>(_pool: &P) -> &'static str {
     P::FOR_UPDATE
+}
+
+/// Blob files that no blob row names: bytes a process stored for files it
+/// never committed (killed mid-sync, or the remote changed before the page
+/// could commit). The storage sweep in `folio-server` collects them.
+impl Store {
+    /// Which of `hashes` have a blob row. Any number of hashes; queried a
+    /// few hundred at a time.
+    pub async fn recorded_blob_hashes(&self, hashes: &[String]) -> Result<HashSet<String>> {
+        const PER_QUERY: usize = 500;
+        let mut recorded = HashSet::new();
+        for chunk in hashes.chunks(PER_QUERY) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT hash FROM blobs WHERE hash IN ({})",
+                placeholders.join(", ")
+            );
+            let found: Vec<String> = on_db!(self, |pool| {
+                let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()));
+                for hash in chunk {
+                    query = query.bind(hash);
+                }
+                query.fetch_all(pool).await?
+            });
+            recorded.extend(found);
+        }
+        Ok(recorded)
+    }
+
+    /// Deletes the stored blob `hash` if no blob row names it, and so no
+    /// file uses it (`files.hash` references `blobs`). Returns whether
+    /// `delete_from_storage` ran and said it deleted the blob (it may decide
+    /// not to, e.g. when the blob turns out to have been written again).
+    ///
+    /// Safe against a commit adopting the same hash at the same moment:
+    /// inside a write transaction the hash is claimed with a blob row of our
+    /// own, which is never committed. A commit (`put_file`,
+    /// `apply_sync_batch`) inserts the blob row first and checks that the
+    /// blob is still stored last, before its own commit, so either
+    /// - the commit's row came first: the claim waits for the commit
+    ///   (PostgreSQL: the unique key; SQLite: the database write lock), then
+    ///   finds the row and deletes nothing; or
+    /// - the claim came first: the commit waits until the claim is rolled
+    ///   back, finds the blob gone and fails with `BlobVanished` instead of
+    ///   pointing a file at missing bytes.
+    pub async fn remove_unrecorded_blob<F, Fut>(
+        &self,
+        hash: &str,
+        delete_from_storage: F,
+    ) -> Result<bool>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = std::result::Result<bool, String>>,
+    {
+        let deleted = on_db!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let claimed = sqlx::query(
+                "INSERT INTO blobs (hash, size, created_at) VALUES ($1, 0, $2) ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(hash)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            let deleted = if claimed {
+                delete_from_storage().await.map_err(StoreError::Blob)?
+            } else {
+                false
+            };
+            tx.rollback().await?;
+            deleted
+        });
+        Ok(deleted)
+    }
 }
