@@ -26,22 +26,22 @@
 //! lost to a crash between the two writes, never leaves a library
 //! unscheduled, nor syncing without a schedule.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use folio_connectors::ConnectorError;
 use folio_domain::{LibraryType, SyncSchedule};
-use folio_store::sync::{RunOutcome, RunProgress, ScheduleRow};
+use folio_store::sync::{RunOutcome, ScheduleRow};
 use folio_store::{Library, StoreError};
 use folio_sync::executor::{SyncError, SyncOptions};
-use folio_sync::run::{RunRequest, Started, run_locked};
+use folio_sync::run::Started;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::routes::sync::library_connector;
+use crate::routes::sync::{library_connector, run_under_lease};
 use crate::state::AppState;
 
 /// How the scheduler of one replica behaves.
@@ -74,18 +74,9 @@ impl Default for SchedulerConfig {
     }
 }
 
-/// How long a scheduled run's lease lasts without a heartbeat.
-const LEASE: Duration = Duration::from_secs(30);
-
 /// Due schedules read per tick, per free run slot: a few spare for the
 /// ones another replica claims first.
 const DUE_PER_SLOT: usize = 4;
-
-/// This process, as the holder of scheduled runs' leases.
-fn lease_owner() -> &'static str {
-    static OWNER: OnceLock<String> = OnceLock::new();
-    OWNER.get_or_init(|| format!("folio-scheduler-{}", Uuid::new_v4()))
-}
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -352,24 +343,17 @@ async fn run_scheduled(
             return;
         }
     };
-    let request = RunRequest {
-        library_id: library.id,
-        progress_id: None,
-        trigger: trigger.to_owned(),
-        options: SyncOptions {
-            full_listing: reconcile,
-            ..SyncOptions::default()
-        },
-        owner: lease_owner().to_owned(),
-        lease: LEASE,
+    let options = SyncOptions {
+        full_listing: reconcile,
+        ..SyncOptions::default()
     };
-    let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
-    let started = run_locked(
-        &state.store,
-        &state.blobs,
+    let started = run_under_lease(
+        &state,
         connector.as_ref(),
-        request,
-        &progress,
+        library.id,
+        trigger,
+        None,
+        options,
     )
     .await;
     match started {

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use axum::extract::State;
-use folio_connectors::{ConnectorConfig, ConnectorError, ProviderKind, connector_for};
+use folio_connectors::{Connector, ConnectorConfig, ConnectorError, ProviderKind, connector_for};
 use folio_domain::Permission;
 use folio_store::sync::{RunProgress, SyncRun};
 use folio_sync::executor::{FileError, SyncError, SyncOptions};
@@ -31,10 +31,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_syncs))
 }
 
-/// How long a run's lease lasts without a heartbeat.
+/// How long a run's lease lasts without a heartbeat (manual and scheduled
+/// runs alike).
 const LEASE: Duration = Duration::from_secs(30);
 
-/// This process, as a lease holder.
+/// This process, as the holder of its runs' leases.
 fn lease_owner() -> &'static str {
     static OWNER: OnceLock<String> = OnceLock::new();
     OWNER.get_or_init(|| format!("folio-{}", Uuid::new_v4()))
@@ -100,25 +101,18 @@ async fn sync_library(
     };
     let library = load_library(&state, &user, &key, Permission::Sync).await?;
     let connector = library_connector(&state, &library, &key).await?;
-    let request = RunRequest {
-        library_id: library.id,
-        progress_id: body.progress.clone(),
-        trigger: "manual".to_owned(),
-        options: SyncOptions {
-            purge: body.purge,
-            confirm_deletes: body.confirm_deletes,
-            ..SyncOptions::default()
-        },
-        owner: lease_owner().to_owned(),
-        lease: LEASE,
+    let options = SyncOptions {
+        purge: body.purge,
+        confirm_deletes: body.confirm_deletes,
+        ..SyncOptions::default()
     };
-    let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
-    let started = run_locked(
-        &state.store,
-        &state.blobs,
+    let started = run_under_lease(
+        &state,
         connector.as_ref(),
-        request,
-        &progress,
+        library.id,
+        "manual",
+        body.progress.clone(),
+        options,
     )
     .await
     .map_err(sync_error)?;
@@ -139,6 +133,30 @@ async fn sync_library(
             }))
         }
     }
+}
+
+/// Runs one sync of `library_id` under the library's lease, held by this
+/// process, with live progress kept in the run row: what a `_sync` request
+/// and a scheduled tick both do. [`Started::Busy`] when another run holds
+/// the library.
+pub(crate) async fn run_under_lease(
+    state: &AppState,
+    connector: &dyn Connector,
+    library_id: Uuid,
+    trigger: &str,
+    progress_id: Option<String>,
+    options: SyncOptions,
+) -> Result<Started, SyncError> {
+    let request = RunRequest {
+        library_id,
+        progress_id,
+        trigger: trigger.to_owned(),
+        options,
+        owner: lease_owner().to_owned(),
+        lease: LEASE,
+    };
+    let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
+    run_locked(&state.store, &state.blobs, connector, request, &progress).await
 }
 
 fn error_body(e: FileError) -> SyncErrorBody {
