@@ -202,10 +202,7 @@ pub(crate) async fn library_connector(
                 .map_err(|e| ApiError::internal(anyhow::anyhow!("integration apiUri: {e}")))?,
         );
     }
-    let tokens = ConnectionTokens {
-        manager: state.tokens.clone(),
-        connection_id: connection.id,
-    };
+    let tokens = ConnectionTokens::new(state.tokens.clone(), connection.id);
     let connector =
         connector_for(kind, config, std::sync::Arc::new(tokens)).map_err(provider_error)?;
     Ok(connector)
