@@ -1,5 +1,6 @@
 //! Test helpers: a fresh store per test on SQLite or PostgreSQL, fresh blob
-//! storage, and the real server on a random port.
+//! storage, the real server on a random port ([`TestApp`], its API calls in
+//! `api`), and cloudsim with libraries connected to it ([`sim`]).
 //!
 //! The backend comes from the environment: with `FOLIO_TEST_DATABASE_URL`
 //! set (a `postgres://` URL) every test gets its own PostgreSQL schema;
@@ -16,6 +17,9 @@ use folio_server::{AppState, Application, ServerConfig};
 use folio_store::{NewUser, Store};
 use tempfile::TempDir;
 use uuid::Uuid;
+
+mod api;
+pub mod sim;
 
 /// The variable naming the PostgreSQL server for the PostgreSQL suite.
 pub const POSTGRES_ENV: &str = "FOLIO_TEST_DATABASE_URL";
@@ -108,18 +112,7 @@ impl TestApp {
             .await
             .expect("bootstrap admin")
             .expect("empty store has no admin yet");
-        let state = AppState::new(store.clone(), blobs.clone(), config);
-        let app = Application::build(state, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("bind");
-        let addr = app.local_addr().expect("local addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.serve_until(
-            async move {
-                let _ = rx.await;
-            },
-            std::time::Duration::from_secs(5),
-        ));
+        let (addr, shutdown) = serve(AppState::new(store.clone(), blobs.clone(), config)).await;
         Self {
             addr,
             base_url: format!("http://{addr}"),
@@ -128,7 +121,7 @@ impl TestApp {
             store,
             blobs,
             client: reqwest::Client::new(),
-            shutdown: Some(tx),
+            shutdown: Some(shutdown),
             dir,
         }
     }
@@ -197,6 +190,26 @@ impl TestApp {
         assert_eq!(response.status(), 201, "create library");
         response.json().await.expect("library json")
     }
+}
+
+/// Serves `state` on 127.0.0.1 and a random port until the sender is used
+/// or dropped.
+///
+/// # Panics
+/// When the server cannot bind.
+async fn serve(state: AppState) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let app = Application::build(state, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("bind");
+    let addr = app.local_addr().expect("local addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.serve_until(
+        async move {
+            let _ = rx.await;
+        },
+        std::time::Duration::from_secs(5),
+    ));
+    (addr, tx)
 }
 
 impl Drop for TestApp {
@@ -279,18 +292,7 @@ impl TestApp {
                 admin.id
             }
         };
-        let state = AppState::new(store.clone(), blobs.clone(), config);
-        let app = Application::build(state, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("bind");
-        let addr = app.local_addr().expect("local addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.serve_until(
-            async move {
-                let _ = rx.await;
-            },
-            std::time::Duration::from_secs(5),
-        ));
+        let (addr, shutdown) = serve(AppState::new(store.clone(), blobs.clone(), config)).await;
         Self {
             addr,
             base_url: format!("http://{addr}"),
@@ -299,7 +301,7 @@ impl TestApp {
             store,
             blobs,
             client: reqwest::Client::new(),
-            shutdown: Some(tx),
+            shutdown: Some(shutdown),
             dir: TempDir::new().expect("temp dir"),
         }
     }

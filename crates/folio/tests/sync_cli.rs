@@ -5,189 +5,31 @@
 
 use std::process::Output;
 
-use folio_server::ServerConfig;
 use folio_testkit::TestApp;
+use folio_testkit::sim::{Provider, SimWorld};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-const SECRET: &str = "sim-client-secret-cli";
-
-struct World {
-    app: TestApp,
-    sim: cloudsim::SimHandle,
-    http: reqwest::Client,
-}
-
-impl World {
-    async fn start() -> World {
-        let sim = cloudsim::Sim::start(cloudsim::SimOptions::default())
-            .await
-            .expect("cloudsim");
-        let app = TestApp::spawn_with(ServerConfig {
-            allow_private_provider_urls: true,
-            ..ServerConfig::default()
-        })
-        .await;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let world = World { app, sim, http };
-        let redirect = world.app.url("/api/oauth/callback");
-        world
-            .sim(
-                "/_sim/clients",
-                json!({"provider": "google", "clientId": "folio-google",
-                "clientSecret": SECRET, "redirectUris": [redirect]}),
-            )
-            .await;
-        world
-            .sim(
-                "/_sim/accounts",
-                json!({"provider": "google", "email": "a@example.com", "displayName": "A"}),
-            )
-            .await;
-        world
+/// Runs `folio sync ARGS --url <the app>` with a data directory of its own
+/// (holding `admin_token` as admin.token when given); stdout and stderr are
+/// pipes, not terminals.
+async fn folio_sync(app: &TestApp, args: &[&str], admin_token: Option<&str>) -> Output {
+    let data_dir = tempfile::tempdir().expect("data dir");
+    if let Some(token) = admin_token {
+        std::fs::write(data_dir.path().join("admin.token"), format!("{token}\n"))
+            .expect("admin.token");
     }
-
-    /// A POST to cloudsim's control API.
-    async fn sim(&self, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.sim.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("sim");
-        assert!(
-            response.status().is_success(),
-            "cloudsim {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn put(&self, drive: &str, path: &str, bytes: &[u8]) {
-        let response = self
-            .http
-            .put(format!(
-                "{}/_sim/google/{drive}/files/{path}",
-                self.sim.base_url()
-            ))
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .expect("put");
-        assert!(response.status().is_success());
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .app
-            .admin(method, path)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    /// A Google Drive library `docs` connected to cloudsim's account; the
-    /// account's drive id.
-    async fn connected_library(&self) -> String {
-        let base = self.sim.base_url().to_owned();
-        let (status, integration) = self
-            .call(Method::POST, "/api/integrations", json!({"type": "google-drive", "name": "sim",
-                "clientId": "folio-google", "clientSecret": SECRET, "authUri": format!("{base}/o/oauth2/v2/auth"),
-                "tokenUri": format!("{base}/token"), "apiUri": base}))
-            .await;
-        assert_eq!(status, 201, "{integration}");
-        let (status, library) = self
-            .call(
-                Method::POST,
-                "/api/libraries",
-                json!({"name": "docs", "naturalId": "docs", "type": "google-drive"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{library}");
-        let (status, body) = self
-            .call(
-                Method::PUT,
-                "/api/libraries/docs/integration",
-                json!({"integrationId": integration["id"]}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let authorize = self
-            .http
-            .get(self.app.url("/api/libraries/docs/connection/authorize"))
-            .bearer_auth(&self.app.admin_token)
-            .send()
-            .await
-            .expect("authorize");
-        assert_eq!(authorize.status(), 302);
-        let approved = self
-            .http
-            .get(location(&authorize))
-            .send()
-            .await
-            .expect("approve");
-        assert_eq!(approved.status(), 302);
-        let callback = self
-            .http
-            .get(location(&approved))
-            .send()
-            .await
-            .expect("callback");
-        assert!(
-            callback.status().is_success() || callback.status().is_redirection(),
-            "{}",
-            callback.status()
-        );
-        let response = self
-            .app
-            .admin(Method::GET, "/api/libraries/docs/connection")
-            .send()
-            .await
-            .expect("connection");
-        let conn: Value = response.json().await.expect("connection json");
-        conn["providerAccountId"]
-            .as_str()
-            .expect("account id")
-            .to_owned()
-    }
-
-    /// Runs `folio sync ARGS --url <the app>` with a data directory of its
-    /// own (holding `admin_token` as admin.token when given); stdout and
-    /// stderr are pipes, not terminals.
-    async fn folio_sync(&self, args: &[&str], admin_token: Option<&str>) -> Output {
-        let data_dir = tempfile::tempdir().expect("data dir");
-        if let Some(token) = admin_token {
-            std::fs::write(data_dir.path().join("admin.token"), format!("{token}\n"))
-                .expect("admin.token");
-        }
-        tokio::process::Command::new(env!("CARGO_BIN_EXE_folio"))
-            .arg("sync")
-            .args(args)
-            .args(["--url", &self.app.base_url])
-            .env_remove("FOLIO_TOKEN")
-            .env_remove("FOLIO_URL")
-            .env("FOLIO_DATA_DIR", data_dir.path())
-            .env("FOLIO_LOG", "warn")
-            .output()
-            .await
-            .expect("run folio sync")
-    }
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("location")
-        .to_owned()
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("sync")
+        .args(args)
+        .args(["--url", &app.base_url])
+        .env_remove("FOLIO_TOKEN")
+        .env_remove("FOLIO_URL")
+        .env("FOLIO_DATA_DIR", data_dir.path())
+        .env("FOLIO_LOG", "warn")
+        .output()
+        .await
+        .expect("run folio sync")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -196,14 +38,15 @@ fn text(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn folio_sync_prints_the_counts_and_exits_0() {
-    let world = World::start().await;
-    let drive = world.connected_library().await;
-    world.put(&drive, "a.txt", b"alpha").await;
-    world.put(&drive, "sub/b.txt", b"bravo").await;
-    world.put(&drive, "sub/c.txt", b"charlie").await;
+    let world = SimWorld::start(Provider::Google).await;
+    let drive = world.connect_library("docs").await.account_id;
+    world.put_file(&drive, "a.txt", b"alpha").await;
+    world.put_file(&drive, "sub/b.txt", b"bravo").await;
+    world.put_file(&drive, "sub/c.txt", b"charlie").await;
     // Slow downloads, so the bar would have something to draw.
     world
-        .sim(
+        .sim
+        .post(
             "/_sim/faults",
             json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
                 "kind": "latency", "latencyMs": 200}),
@@ -211,7 +54,7 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
         .await;
 
     let token = world.app.admin_token.clone();
-    let output = world.folio_sync(&["docs", "--token", &token], None).await;
+    let output = folio_sync(&world.app, &["docs", "--token", &token], None).await;
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(
         output.status.success(),
@@ -227,8 +70,8 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
     );
 
     // The token from <data dir>/admin.token; nothing changed remotely.
-    world.put(&drive, "a.txt", b"alpha, edited").await;
-    let output = world.folio_sync(&["docs"], Some(&token)).await;
+    world.put_file(&drive, "a.txt", b"alpha, edited").await;
+    let output = folio_sync(&world.app, &["docs"], Some(&token)).await;
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout} {}", text(&output.stderr));
     assert!(
@@ -237,7 +80,8 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
     );
 
     let (status, history) = world
-        .call(Method::GET, "/api/libraries/docs/syncs", json!(null))
+        .app
+        .call(Method::GET, "/api/libraries/docs/syncs", None)
         .await;
     assert_eq!(status, 200);
     let progress_ids: Vec<&str> = history["items"]
@@ -255,24 +99,22 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
 
 #[tokio::test]
 async fn folio_sync_reports_the_servers_error_and_exits_non_zero() {
-    let world = World::start().await;
+    let world = SimWorld::start(Provider::Google).await;
     let token = world.app.admin_token.clone();
 
-    let output = world.folio_sync(&["nope", "--token", &token], None).await;
+    let output = folio_sync(&world.app, &["nope", "--token", &token], None).await;
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(stderr.contains("library 'nope' not found"), "{stderr}");
     assert!(stderr.contains("404"), "{stderr}");
 
-    let output = world
-        .folio_sync(&["nope", "--token", "folio_not-a-token"], None)
-        .await;
+    let output = folio_sync(&world.app, &["nope", "--token", "folio_not-a-token"], None).await;
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(stderr.contains("invalid API token"), "{stderr}");
     assert!(stderr.contains("401"), "{stderr}");
 
-    let output = world.folio_sync(&["docs"], None).await;
+    let output = folio_sync(&world.app, &["docs"], None).await;
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(
@@ -283,11 +125,12 @@ async fn folio_sync_reports_the_servers_error_and_exits_non_zero() {
 
 /// The newest run of `docs`, polled until `done` says it is what we wait
 /// for (at most 10 s).
-async fn newest_run_until(world: &World, done: impl Fn(&Value) -> bool) -> Value {
+async fn newest_run_until(world: &SimWorld, done: impl Fn(&Value) -> bool) -> Value {
     let mut run = Value::Null;
     for _ in 0..100 {
         let (_, history) = world
-            .call(Method::GET, "/api/libraries/docs/syncs", json!(null))
+            .app
+            .call(Method::GET, "/api/libraries/docs/syncs", None)
             .await;
         run = history["items"][0].clone();
         if done(&run) {
@@ -300,16 +143,18 @@ async fn newest_run_until(world: &World, done: impl Fn(&Value) -> bool) -> Value
 
 #[tokio::test]
 async fn stopping_folio_sync_with_ctrl_c_cancels_the_sync() {
-    let world = World::start().await;
-    let drive = world.connected_library().await;
+    let world = SimWorld::start(Provider::Google).await;
+    let drive = world.connect_library("docs").await.account_id;
     world
-        .sim(
+        .sim
+        .post(
             &format!("/_sim/google/{drive}/generate"),
             json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
         )
         .await;
     world
-        .sim(
+        .sim
+        .post(
             "/_sim/faults",
             json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
                 "kind": "latency", "latencyMs": 300}),

@@ -4,10 +4,11 @@
 
 use chrono::Utc;
 use folio_store::OAuthState;
+use folio_testkit::sim::Provider;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{CLIENT_SECRET, DELETE, GET, World, count_of, provider_of, query_param};
+use crate::{CLIENT_SECRET, DELETE, GET, World, count_of, query_param};
 
 const CONNECTION_KEYS: [&str; 8] = [
     "id",
@@ -45,12 +46,12 @@ async fn full_flow(library_type: &str) {
     let (library, integration) = world
         .library_with_integration(&token, "docs", library_type)
         .await;
-    let p = provider_of(library_type);
+    let p = Provider::of_library_type(library_type);
 
     // The authorize redirect carries PKCE S256, state and the offline parameters.
     let provider_url = world.authorize(&token, "docs", "").await;
     assert!(
-        provider_url.starts_with(&world.sim_url(p.auth_path)),
+        provider_url.starts_with(&world.sim.url(p.auth_path())),
         "{provider_url}"
     );
     assert_eq!(
@@ -67,7 +68,7 @@ async fn full_flow(library_type: &str) {
     );
     assert!(query_param(&provider_url, "state").is_some_and(|s| s.len() >= 43));
     let scope = query_param(&provider_url, "scope").unwrap();
-    match p.sim_name {
+    match p.sim_name() {
         "google" => {
             assert_eq!(
                 query_param(&provider_url, "access_type").as_deref(),
@@ -131,7 +132,7 @@ async fn full_flow(library_type: &str) {
             connection[key]
         );
     }
-    if p.sim_name == "microsoft" {
+    if p.sim_name() == "microsoft" {
         assert!(is_rfc3339_utc(&connection["refreshTokenExpiresAt"]));
     } else {
         assert_eq!(connection["refreshTokenExpiresAt"], Value::Null);
@@ -424,7 +425,8 @@ async fn reconnecting_as_another_account_needs_switch_account() {
         .call(&token, GET, "/api/libraries/docs/connection", None)
         .await;
     world
-        .sim_post(
+        .sim
+        .post(
             "/_sim/accounts",
             json!({"provider": "google", "email": "bob@example.com", "displayName": "Bob"}),
         )
@@ -481,13 +483,13 @@ async fn disconnect(library_type: &str, revoke_route: Option<&str>) {
     assert_eq!(world.connect(&token, "docs").await, 200);
     let library_id: Uuid = library["id"].as_str().unwrap().parse().unwrap();
     let tokens = world.stored_tokens(library_id).await;
-    world.reset_counts().await;
+    world.sim.reset_request_counts().await;
     let (status, body) = world
         .call(&token, DELETE, "/api/libraries/docs/connection", None)
         .await;
     assert_eq!(status, 204, "{body}");
-    let p = provider_of(library_type).sim_name;
-    let counts = world.sim_counts().await;
+    let p = Provider::of_library_type(library_type).sim_name();
+    let counts = world.sim.request_counts().await;
     match revoke_route {
         Some(route) => assert_eq!(
             count_of(&counts, &format!("{p} POST "), |r| r == route),
@@ -512,8 +514,8 @@ async fn disconnect(library_type: &str, revoke_route: Option<&str>) {
     );
     // At the provider: revoked grants refuse the old refresh token;
     // Microsoft (no per-app revoke) still honours it.
-    let provider = provider_of(library_type);
-    let client_id = format!("folio-{}", provider.sim_name);
+    let provider = Provider::of_library_type(library_type);
+    let client_id = provider.client_id();
     let form = [
         ("grant_type", "refresh_token"),
         ("refresh_token", tokens[1].as_str()),
@@ -522,7 +524,7 @@ async fn disconnect(library_type: &str, revoke_route: Option<&str>) {
     ];
     let response = world
         .browser
-        .post(world.sim_url(provider.token_path))
+        .post(world.sim.url(provider.token_path()))
         .form(&form)
         .send()
         .await

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use folio_oauth::{Aad, ExposeSecret, Keyring};
 use folio_server::ServerConfig;
 use folio_testkit::TestApp;
+pub use folio_testkit::sim::{CLIENT_SECRET, location};
+use folio_testkit::sim::{Cloudsim, Provider};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,8 +27,6 @@ pub const POST: Method = Method::POST;
 pub const PUT: Method = Method::PUT;
 pub const PATCH: Method = Method::PATCH;
 pub const DELETE: Method = Method::DELETE;
-
-pub const CLIENT_SECRET: &str = "sim-client-secret-6f1d2c9a";
 
 /// Every log line of this test process.
 static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
@@ -69,38 +69,12 @@ pub fn logs() -> String {
 /// Folio and cloudsim, with OAuth clients and one account per provider.
 pub struct World {
     pub app: TestApp,
-    pub sim: cloudsim::SimHandle,
+    pub sim: Cloudsim,
     pub keys: Keyring,
     /// Every response body this test read.
     pub bodies: Mutex<Vec<String>>,
     /// A client that does not follow redirects.
     pub browser: reqwest::Client,
-}
-
-pub struct Provider {
-    pub sim_name: &'static str,
-    pub auth_path: &'static str,
-    pub token_path: &'static str,
-}
-
-pub fn provider_of(library_type: &str) -> Provider {
-    match library_type {
-        "google-drive" => Provider {
-            sim_name: "google",
-            auth_path: "/o/oauth2/v2/auth",
-            token_path: "/token",
-        },
-        "onedrive" | "sharepoint" => Provider {
-            sim_name: "microsoft",
-            auth_path: "/common/oauth2/v2.0/authorize",
-            token_path: "/common/oauth2/v2.0/token",
-        },
-        _ => Provider {
-            sim_name: "dropbox",
-            auth_path: "/oauth2/authorize",
-            token_path: "/oauth2/token",
-        },
-    }
 }
 
 impl World {
@@ -123,31 +97,21 @@ impl World {
             secret_keys: keys.clone(),
             ..config
         };
-        let sim = cloudsim::Sim::start(cloudsim::SimOptions::default())
-            .await
-            .expect("cloudsim");
+        let sim = Cloudsim::start().await;
         let app = TestApp::spawn_with(config).await;
         let world = Self {
             app,
+            browser: sim.http().clone(),
             sim,
             keys,
             bodies: Mutex::new(Vec::new()),
-            browser: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
         };
         let redirect = world.app.url("/api/oauth/callback");
-        for provider in ["google", "microsoft", "dropbox"] {
+        for provider in [Provider::Google, Provider::Microsoft, Provider::Dropbox] {
+            world.sim.register_client(provider, &redirect).await;
             world
-                .sim_post(
-                    "/_sim/clients",
-                    json!({"provider": provider, "clientId": format!("folio-{provider}"),
-                    "clientSecret": CLIENT_SECRET, "redirectUris": [redirect]}),
-                )
-                .await;
-            world
-                .sim_post("/_sim/accounts", json!({"provider": provider, "email": "alice@example.com", "displayName": "Alice Example"}))
+                .sim
+                .add_account(provider, "alice@example.com", "Alice Example")
                 .await;
         }
         world
@@ -165,51 +129,10 @@ impl World {
         .expect("token manager")
     }
 
-    pub fn sim_url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url())
-    }
-
-    pub async fn sim_post(&self, path: &str, body: Value) -> Value {
-        let response = self
-            .browser
-            .post(self.sim_url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("sim");
-        assert!(
-            response.status().is_success(),
-            "cloudsim {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
-    }
-
-    /// Request counters of cloudsim.
-    pub async fn sim_counts(&self) -> Value {
-        self.browser
-            .get(self.sim_url("/_sim/requests"))
-            .send()
-            .await
-            .expect("counts")
-            .json::<Value>()
-            .await
-            .expect("json")["counts"]
-            .clone()
-    }
-
-    pub async fn reset_counts(&self) {
-        self.browser
-            .delete(self.sim_url("/_sim/requests"))
-            .send()
-            .await
-            .expect("reset");
-    }
-
     /// How often the provider's token endpoint was called (POST).
     pub async fn token_calls(&self, provider: &str) -> u64 {
         count_of(
-            &self.sim_counts().await,
+            &self.sim.request_counts().await,
             &format!("{provider} POST "),
             |route| route.ends_with("/token"),
         )
@@ -246,13 +169,8 @@ impl World {
 
     /// Creates an integration of `library_type`'s provider pointing at cloudsim.
     pub async fn integration(&self, library_type: &str, extra: Value) -> Value {
-        let p = provider_of(library_type);
-        let mut body = json!({
-            "type": library_type, "name": format!("{library_type} on cloudsim"),
-            "clientId": format!("folio-{}", p.sim_name), "clientSecret": CLIENT_SECRET,
-            "authUri": self.sim_url(p.auth_path), "tokenUri": self.sim_url(p.token_path),
-            "apiUri": self.sim.base_url(),
-        });
+        let name = format!("{library_type} on cloudsim");
+        let mut body = self.sim.integration_body(library_type, &name);
         if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
             for (k, v) in e {
                 b.insert(k.clone(), v.clone());
@@ -388,15 +306,6 @@ impl World {
             assert!(!logs.contains(secret), "a log line holds a secret");
         }
     }
-}
-
-pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("a Location header")
-        .to_owned()
 }
 
 /// Sum of counters whose key starts with `prefix` and whose route passes `route`.

@@ -25,7 +25,7 @@ async fn refreshes_ahead_of_expiry() {
     // Tokens that live 60 s are inside the 5-minute margin at once.
     let response = world
         .browser
-        .patch(world.sim_url("/_sim/settings"))
+        .patch(world.sim.url("/_sim/settings"))
         .json(&json!({"accessTokenLifetimeSeconds": {"google": 60}}))
         .send()
         .await
@@ -39,7 +39,7 @@ async fn refreshes_ahead_of_expiry() {
     let (_, before) = world
         .call(&token, GET, "/api/libraries/docs/connection", None)
         .await;
-    world.reset_counts().await;
+    world.sim.reset_request_counts().await;
     let (status, account) = world
         .call(&token, GET, "/api/libraries/docs/account", None)
         .await;
@@ -63,9 +63,10 @@ async fn a_hundred_concurrent_callers_cause_one_refresh() {
     let (world, token, library_id) = connected("onedrive").await;
     let old = world.stored_tokens(library_id).await;
     world
-        .sim_post("/_sim/microsoft/tokens/expire", json!({}))
+        .sim
+        .post("/_sim/microsoft/tokens/expire", json!({}))
         .await;
-    world.reset_counts().await;
+    world.sim.reset_request_counts().await;
     let world = Arc::new(world);
     let mut tasks = Vec::new();
     for _ in 0..100 {
@@ -85,7 +86,7 @@ async fn a_hundred_concurrent_callers_cause_one_refresh() {
         world.token_calls("microsoft").await,
         1,
         "exactly one refresh: {}",
-        world.sim_counts().await
+        world.sim.request_counts().await
     );
     let new = world.stored_tokens(library_id).await;
     assert_ne!(old[0], new[0], "a new access token");
@@ -106,7 +107,8 @@ async fn strict_rotation_survives_repeated_refreshes() {
     let first = world.stored_tokens(library_id).await;
     for _ in 0..3 {
         world
-            .sim_post("/_sim/microsoft/tokens/expire", json!({}))
+            .sim
+            .post("/_sim/microsoft/tokens/expire", json!({}))
             .await;
         let (status, body) = world
             .call(&token, GET, "/api/libraries/docs/account", None)
@@ -126,7 +128,7 @@ async fn strict_rotation_survives_repeated_refreshes() {
     ];
     let response = world
         .browser
-        .post(world.sim_url("/common/oauth2/v2.0/token"))
+        .post(world.sim.url("/common/oauth2/v2.0/token"))
         .form(&form)
         .send()
         .await
@@ -141,7 +143,8 @@ async fn invalid_grant_marks_the_connection_for_reauthorization() {
     let (world, token, library_id) = connected("google-drive").await;
     let tokens = world.stored_tokens(library_id).await;
     world
-        .sim_post("/_sim/google/tokens/revoke", json!({}))
+        .sim
+        .post("/_sim/google/tokens/revoke", json!({}))
         .await;
     let (status, body) = world
         .call(&token, GET, "/api/libraries/docs/account", None)
@@ -158,7 +161,7 @@ async fn invalid_grant_marks_the_connection_for_reauthorization() {
         .await;
     assert_eq!(connection["status"], "needsReauthorization");
     // Later uses say so without asking the provider again.
-    world.reset_counts().await;
+    world.sim.reset_request_counts().await;
     let (status, _) = world
         .call(&token, GET, "/api/libraries/docs/account", None)
         .await;
@@ -181,14 +184,15 @@ async fn invalid_grant_marks_the_connection_for_reauthorization() {
 async fn a_401_triggers_one_refresh_and_one_retry() {
     let (world, token, _) = connected("dropbox").await;
     world
-        .sim_post("/_sim/dropbox/tokens/expire", json!({}))
+        .sim
+        .post("/_sim/dropbox/tokens/expire", json!({}))
         .await;
-    world.reset_counts().await;
+    world.sim.reset_request_counts().await;
     let (status, body) = world
         .call(&token, GET, "/api/libraries/docs/account", None)
         .await;
     assert_eq!(status, 200, "{body}");
-    let counts = world.sim_counts().await;
+    let counts = world.sim.request_counts().await;
     assert_eq!(world.token_calls("dropbox").await, 1);
     assert_eq!(
         crate::count_of(&counts, "dropbox POST ", |r| r
@@ -201,7 +205,7 @@ async fn a_401_triggers_one_refresh_and_one_retry() {
 #[tokio::test]
 async fn keep_alive_refreshes_idle_grants() {
     let (world, token, _) = connected("google-drive").await;
-    world.reset_counts().await;
+    world.sim.reset_request_counts().await;
     let refreshed = world
         .app_tokens()
         .keep_alive_pass(chrono::Duration::zero())
@@ -236,9 +240,10 @@ async fn two_replicas_refresh_once() {
         .unwrap();
     let old = world.stored_tokens(library_id).await;
     world
-        .sim_post("/_sim/microsoft/tokens/expire", json!({}))
+        .sim
+        .post("/_sim/microsoft/tokens/expire", json!({}))
         .await;
-    world.reset_counts().await;
+    world.sim.reset_request_counts().await;
     let world = Arc::new(world);
     let replica = world.app_tokens();
     let rejected = folio_oauth::SecretString::from(old[0].clone());
@@ -275,7 +280,7 @@ async fn two_replicas_refresh_once() {
         world.token_calls("microsoft").await,
         1,
         "{}",
-        world.sim_counts().await
+        world.sim.request_counts().await
     );
 }
 

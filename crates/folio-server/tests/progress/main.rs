@@ -5,185 +5,26 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use folio_server::ServerConfig;
 use folio_testkit::TestApp;
+use folio_testkit::sim::{Provider, SimWorld};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
-
-const SECRET: &str = "sim-client-secret-progress";
 
 /// Longest a whole event stream may take before the test fails instead of
 /// hanging.
 const STREAM_LIMIT: Duration = Duration::from_secs(30);
 
-struct World {
-    app: TestApp,
-    sim: cloudsim::SimHandle,
-    http: reqwest::Client,
-}
-
-impl World {
-    async fn start() -> World {
-        let sim = cloudsim::Sim::start(cloudsim::SimOptions::default())
-            .await
-            .expect("cloudsim");
-        let app = TestApp::spawn_with(ServerConfig {
-            allow_private_provider_urls: true,
-            ..ServerConfig::default()
-        })
-        .await;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let world = World { app, sim, http };
-        let redirect = world.app.url("/api/oauth/callback");
-        world
-            .sim(
-                "/_sim/clients",
-                json!({"provider": "google", "clientId": "folio-google",
-                "clientSecret": SECRET, "redirectUris": [redirect]}),
-            )
-            .await;
-        world
-            .sim(
-                "/_sim/accounts",
-                json!({"provider": "google", "email": "a@example.com", "displayName": "A"}),
-            )
-            .await;
-        world
-    }
-
-    /// A POST to cloudsim's control API.
-    async fn sim(&self, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.sim.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("sim");
-        assert!(
-            response.status().is_success(),
-            "cloudsim {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        self.call_as(&self.app.admin_token, method, path, body)
-            .await
-    }
-
-    async fn call_as(
-        &self,
-        token: &str,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self.app.as_token(token, method, path);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    /// A Google Drive library `docs` connected to cloudsim's account; the
-    /// account's drive id.
-    async fn connected_library(&self) -> String {
-        let base = self.sim.base_url().to_owned();
-        let (status, integration) = self
-            .call(Method::POST, "/api/integrations", Some(json!({"type": "google-drive", "name": "sim",
-                "clientId": "folio-google", "clientSecret": SECRET, "authUri": format!("{base}/o/oauth2/v2/auth"),
-                "tokenUri": format!("{base}/token"), "apiUri": base})))
-            .await;
-        assert_eq!(status, 201, "{integration}");
-        let (status, library) = self
-            .call(
-                Method::POST,
-                "/api/libraries",
-                Some(json!({"name": "docs", "naturalId": "docs", "type": "google-drive"})),
-            )
-            .await;
-        assert_eq!(status, 201, "{library}");
-        let (status, body) = self
-            .call(
-                Method::PUT,
-                "/api/libraries/docs/integration",
-                Some(json!({"integrationId": integration["id"]})),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let authorize = self
-            .http
-            .get(self.app.url("/api/libraries/docs/connection/authorize"))
-            .bearer_auth(&self.app.admin_token)
-            .send()
-            .await
-            .expect("authorize");
-        assert_eq!(authorize.status(), 302);
-        let approved = self
-            .http
-            .get(location(&authorize))
-            .send()
-            .await
-            .expect("approve");
-        assert_eq!(approved.status(), 302);
-        let callback = self
-            .http
-            .get(location(&approved))
-            .send()
-            .await
-            .expect("callback");
-        assert!(
-            callback.status().is_success() || callback.status().is_redirection(),
-            "{}",
-            callback.status()
-        );
-        let (_, conn) = self
-            .call(Method::GET, "/api/libraries/docs/connection", None)
-            .await;
-        conn["providerAccountId"]
-            .as_str()
-            .expect("account id")
-            .to_owned()
-    }
-
-    /// Opens the event stream of a progress id.
-    async fn open_events(&self, token: &str, id: &str, query: &str) -> reqwest::Response {
-        self.app
-            .as_token(
-                token,
-                Method::GET,
-                &format!("/api/progress/{id}/events{query}"),
-            )
-            .send()
-            .await
-            .expect("events request")
-    }
-
-    async fn sync(&self, body: Value) -> (u16, Value) {
-        self.call(Method::POST, "/api/libraries/docs/_sync", Some(body))
-            .await
-    }
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("location")
-        .to_owned()
+/// Opens the event stream of a progress id.
+async fn open_events(app: &TestApp, token: &str, id: &str, query: &str) -> reqwest::Response {
+    app.as_token(
+        token,
+        Method::GET,
+        &format!("/api/progress/{id}/events{query}"),
+    )
+    .send()
+    .await
+    .expect("events request")
 }
 
 /// One Server-Sent Event: its `event` name and its `data` as JSON.
@@ -243,17 +84,19 @@ fn parse_events(text: &str) -> Vec<SseEvent> {
 
 #[tokio::test]
 async fn events_follow_a_sync_from_before_it_starts_to_done_then_end() {
-    let world = Arc::new(World::start().await);
-    let drive = world.connected_library().await;
+    let world = Arc::new(SimWorld::start(Provider::Google).await);
+    let drive = world.connect_library("docs").await.account_id;
     world
-        .sim(
+        .sim
+        .post(
             &format!("/_sim/google/{drive}/generate"),
             json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
         )
         .await;
     // Every download waits, so the sync lasts a couple of seconds.
     world
-        .sim(
+        .sim
+        .post(
             "/_sim/faults",
             json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
                 "kind": "latency", "latencyMs": 300}),
@@ -264,12 +107,12 @@ async fn events_follow_a_sync_from_before_it_starts_to_done_then_end() {
     let follower = {
         let world = world.clone();
         let token = world.app.admin_token.clone();
-        tokio::spawn(
-            async move { read_events(world.open_events(&token, "live-1", "").await).await },
-        )
+        tokio::spawn(async move {
+            read_events(open_events(&world.app, &token, "live-1", "").await).await
+        })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, result) = world.sync(json!({"progress": "live-1"})).await;
+    let (status, result) = world.app.sync("docs", json!({"progress": "live-1"})).await;
     assert_eq!(status, 200, "{result}");
     assert_eq!(result["addedFiles"], 40, "{result}");
 
@@ -297,48 +140,48 @@ async fn events_follow_a_sync_from_before_it_starts_to_done_then_end() {
     );
 
     // The events carry the same JSON as GET /api/progress/{id}.
-    let (status, snapshot) = world.call(Method::GET, "/api/progress/live-1", None).await;
+    let (status, snapshot) = world
+        .app
+        .call(Method::GET, "/api/progress/live-1", None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(snapshot, last.data);
 
     // Subscribing after the end: the final state once, then the end.
-    let again = read_events(
-        world
-            .open_events(&world.app.admin_token, "live-1", "")
-            .await,
-    )
-    .await;
+    let again =
+        read_events(open_events(&world.app, &world.app.admin_token, "live-1", "").await).await;
     assert_eq!(again.len(), 1, "{again:?}");
     assert_eq!(again[0].data, last.data);
 }
 
 #[tokio::test]
 async fn unknown_and_unreadable_progress_answer_404() {
-    let world = World::start().await;
+    let world = SimWorld::start(Provider::Google).await;
     let admin = world.app.admin_token.clone();
 
-    let response = world.open_events(&admin, "nobody", "?wait=0").await;
+    let response = open_events(&world.app, &admin, "nobody", "?wait=0").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.expect("error body");
     assert_eq!(body["message"], "progress 'nobody' not found", "{body}");
 
     // Waiting for a run that never comes ends in the same 404.
-    let response = world.open_events(&admin, "nobody", "?wait=1").await;
+    let response = open_events(&world.app, &admin, "nobody", "?wait=1").await;
     assert_eq!(response.status(), 404);
 
-    let response = world.open_events(&admin, "nobody", "?wait=soon").await;
+    let response = open_events(&world.app, &admin, "nobody", "?wait=soon").await;
     assert_eq!(response.status(), 400);
 
-    world.connected_library().await;
-    let (status, result) = world.sync(json!({"progress": "mine"})).await;
+    world.connect_library("docs").await;
+    let (status, result) = world.app.sync("docs", json!({"progress": "mine"})).await;
     assert_eq!(status, 200, "{result}");
 
     let (bob, bob_token) = world.app.create_user("bob").await;
     let (status, _) = world
+        .app
         .call_as(&bob_token, Method::GET, "/api/progress/mine", None)
         .await;
     assert_eq!(status, 404);
-    let response = world.open_events(&bob_token, "mine", "?wait=0").await;
+    let response = open_events(&world.app, &bob_token, "mine", "?wait=0").await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.expect("error body");
     assert_eq!(
@@ -355,6 +198,7 @@ async fn unknown_and_unreadable_progress_answer_404() {
     assert_eq!(response.status(), 401);
 
     let (status, _) = world
+        .app
         .call(
             Method::PUT,
             &format!("/api/libraries/docs/shares/{bob}"),
@@ -362,11 +206,11 @@ async fn unknown_and_unreadable_progress_answer_404() {
         )
         .await;
     assert_eq!(status, 200);
-    let events = read_events(world.open_events(&bob_token, "mine", "?wait=0").await).await;
+    let events = read_events(open_events(&world.app, &bob_token, "mine", "?wait=0").await).await;
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].data["status"], "done");
 
-    let (status, spec) = world.call(Method::GET, "/api/openapi.json", None).await;
+    let (status, spec) = world.app.call(Method::GET, "/api/openapi.json", None).await;
     assert_eq!(status, 200);
     assert!(
         spec["paths"]["/api/progress/{id}/events"]["get"].is_object(),
@@ -377,30 +221,23 @@ async fn unknown_and_unreadable_progress_answer_404() {
 
 #[tokio::test]
 async fn a_failed_sync_ends_the_stream_with_failed() {
-    let world = Arc::new(World::start().await);
-    let drive = world.connected_library().await;
-    let response = world
-        .http
-        .put(format!(
-            "{}/_sim/google/{drive}/files/a.txt",
-            world.sim.base_url()
-        ))
-        .body("alpha")
-        .send()
-        .await
-        .expect("put");
-    assert!(response.status().is_success());
-    world.sim("/_sim/google/tokens/revoke", json!({})).await;
+    let world = Arc::new(SimWorld::start(Provider::Google).await);
+    let drive = world.connect_library("docs").await.account_id;
+    world.put_file(&drive, "a.txt", b"alpha").await;
+    world
+        .sim
+        .post("/_sim/google/tokens/revoke", json!({}))
+        .await;
 
     let follower = {
         let world = world.clone();
         let token = world.app.admin_token.clone();
-        tokio::spawn(
-            async move { read_events(world.open_events(&token, "doomed", "").await).await },
-        )
+        tokio::spawn(async move {
+            read_events(open_events(&world.app, &token, "doomed", "").await).await
+        })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, body) = world.sync(json!({"progress": "doomed"})).await;
+    let (status, body) = world.app.sync("docs", json!({"progress": "doomed"})).await;
     assert_eq!(status, 422, "{body}");
 
     let events = follower.await.expect("follower");
@@ -411,16 +248,18 @@ async fn a_failed_sync_ends_the_stream_with_failed() {
 
 #[tokio::test]
 async fn a_sync_whose_client_went_away_fails_its_run_and_frees_the_library() {
-    let world = Arc::new(World::start().await);
-    let drive = world.connected_library().await;
+    let world = Arc::new(SimWorld::start(Provider::Google).await);
+    let drive = world.connect_library("docs").await.account_id;
     world
-        .sim(
+        .sim
+        .post(
             &format!("/_sim/google/{drive}/generate"),
             json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
         )
         .await;
     world
-        .sim(
+        .sim
+        .post(
             "/_sim/faults",
             json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
                 "kind": "latency", "latencyMs": 300}),
@@ -429,18 +268,24 @@ async fn a_sync_whose_client_went_away_fails_its_run_and_frees_the_library() {
     let follower = {
         let world = world.clone();
         let token = world.app.admin_token.clone();
-        tokio::spawn(async move { read_events(world.open_events(&token, "gone", "").await).await })
+        tokio::spawn(
+            async move { read_events(open_events(&world.app, &token, "gone", "").await).await },
+        )
     };
     let request = {
         let world = world.clone();
-        tokio::spawn(async move { world.sync(json!({"progress": "gone"})).await })
+        tokio::spawn(async move { world.app.sync("docs", json!({"progress": "gone"})).await })
     };
     // Let it start downloading, then drop the request (its connection
     // closes, as when `folio sync` is stopped with Ctrl-C).
     let mut progress = Value::Null;
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        progress = world.call(Method::GET, "/api/progress/gone", None).await.1;
+        progress = world
+            .app
+            .call(Method::GET, "/api/progress/gone", None)
+            .await
+            .1;
         if progress["phase"] == "downloading" {
             break;
         }
@@ -456,6 +301,7 @@ async fn a_sync_whose_client_went_away_fails_its_run_and_frees_the_library() {
     let last = events.last().expect("at least one event");
     assert_eq!(last.data["status"], "failed", "{events:?}");
     let (status, history) = world
+        .app
         .call(Method::GET, "/api/libraries/docs/syncs", None)
         .await;
     assert_eq!(status, 200);
@@ -471,7 +317,7 @@ async fn a_sync_whose_client_went_away_fails_its_run_and_frees_the_library() {
             .is_some_and(|m| m.starts_with("cancelled")),
         "{run}"
     );
-    let (status, body) = world.sync(json!({"progress": "again"})).await;
+    let (status, body) = world.app.sync("docs", json!({"progress": "again"})).await;
     assert_eq!(status, 200, "the library is free again: {body}");
     assert_eq!(body["syncedFiles"], 40, "{body}");
 }

@@ -9,12 +9,12 @@ use std::time::Duration;
 use folio_server::scheduler::{Scheduler, SchedulerConfig};
 use folio_server::{AppState, ServerConfig};
 use folio_store::sync::{ScheduleRow, SyncBatch};
+use folio_testkit::sim::{Cloudsim, Provider, SimAccount, connect_library};
 use folio_testkit::{SharedDatabase, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const SECRET: &str = "sim-client-secret-schedule";
 const TICK: Duration = Duration::from_millis(100);
 const DOWNLOADS: &str = "google GET /drive/v3/files/{fileId}?alt=media";
 
@@ -23,9 +23,8 @@ struct World {
     /// Replica 0 serves the API calls and the OAuth callback.
     apps: Vec<TestApp>,
     schedulers: Vec<Scheduler>,
-    sim: cloudsim::SimHandle,
-    http: reqwest::Client,
-    drive: String,
+    sim: Cloudsim,
+    account: SimAccount,
     _db: SharedDatabase,
 }
 
@@ -51,9 +50,7 @@ impl World {
     /// deployment shares FOLIO_SECRET_KEY), their schedulers started
     /// together so their ticks fall at the same moments.
     async fn start(replicas: usize, reconcile: Option<Duration>) -> World {
-        let sim = cloudsim::Sim::start(cloudsim::SimOptions::default())
-            .await
-            .expect("cloudsim");
+        let sim = Cloudsim::start().await;
         let db = SharedDatabase::new().expect("shared database");
         let config = config(reconcile);
         let mut apps = Vec::new();
@@ -70,92 +67,32 @@ impl World {
                 ))
             })
             .collect();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let mut world = World {
+        let redirect = apps[0].url("/api/oauth/callback");
+        sim.register_client(Provider::Google, &redirect).await;
+        let account = sim
+            .add_account(Provider::Google, "a@example.com", "A")
+            .await;
+        World {
             apps,
             schedulers,
             sim,
-            http,
-            drive: String::new(),
+            account,
             _db: db,
-        };
-        let redirect = world.app().url("/api/oauth/callback");
-        world
-            .sim(
-                "POST",
-                "/_sim/clients",
-                json!({"provider": "google", "clientId": "folio-google",
-                "clientSecret": SECRET, "redirectUris": [redirect]}),
-            )
-            .await;
-        let account = world
-            .sim(
-                "POST",
-                "/_sim/accounts",
-                json!({"provider": "google", "email": "a@example.com", "displayName": "A"}),
-            )
-            .await;
-        world.drive = account["driveId"].as_str().expect("drive id").to_owned();
-        world
+        }
     }
 
     fn app(&self) -> &TestApp {
         &self.apps[0]
     }
 
-    async fn sim(&self, method: &str, path: &str, body: Value) -> Value {
-        let method = Method::from_bytes(method.as_bytes()).expect("method");
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.sim.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("sim");
-        assert!(
-            response.status().is_success(),
-            "cloudsim {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
-    }
-
     async fn put(&self, path: &str, bytes: &[u8]) {
-        let response = self
-            .http
-            .put(format!(
-                "{}/_sim/google/{}/files/{path}",
-                self.sim.base_url(),
-                self.drive
-            ))
-            .body(bytes.to_vec())
-            .send()
-            .await
-            .expect("put");
-        assert!(response.status().is_success());
-    }
-
-    async fn downloads(&self) -> i64 {
-        let counts = self.sim("GET", "/_sim/requests", json!({})).await;
-        counts["counts"][DOWNLOADS].as_i64().unwrap_or(0)
+        self.sim
+            .put_file(Provider::Google, &self.account.drive_id, path, bytes)
+            .await;
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let app = self.app();
-        let mut request = app.as_token(&app.admin_token, method, path);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.app().call(method, path, body).await
     }
 
     /// Creates the Google Drive library `key` (no schedule yet) and
@@ -181,52 +118,9 @@ impl World {
     /// Creates library `key` and connects it to cloudsim's account through
     /// the real OAuth flow; returns its id.
     async fn connected_library(&self, key: &str) -> Uuid {
-        let base = self.sim.base_url().to_owned();
-        let (status, integration) = self
-            .call(Method::POST, "/api/integrations", Some(json!({"type": "google-drive", "name": format!("sim-{key}"),
-                "clientId": "folio-google", "clientSecret": SECRET, "authUri": format!("{base}/o/oauth2/v2/auth"),
-                "tokenUri": format!("{base}/token"), "apiUri": base})))
-            .await;
-        assert_eq!(status, 201, "{integration}");
-        let id = self.library(key, Value::Null).await;
-        let (status, body) = self
-            .call(
-                Method::PUT,
-                &format!("/api/libraries/{key}/integration"),
-                Some(json!({"integrationId": integration["id"]})),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        let authorize = self
-            .http
-            .get(
-                self.app()
-                    .url(&format!("/api/libraries/{key}/connection/authorize")),
-            )
-            .bearer_auth(&self.app().admin_token)
-            .send()
+        connect_library(self.app(), &self.sim, "google-drive", key)
             .await
-            .expect("authorize");
-        assert_eq!(authorize.status(), 302);
-        let approved = self
-            .http
-            .get(location(&authorize))
-            .send()
-            .await
-            .expect("approve");
-        assert_eq!(approved.status(), 302);
-        let callback = self
-            .http
-            .get(location(&approved))
-            .send()
-            .await
-            .expect("callback");
-        assert!(
-            callback.status().is_success() || callback.status().is_redirection(),
-            "{}",
-            callback.status()
-        );
-        id
+            .id
     }
 
     async fn set_schedule(&self, key: &str, schedule: Value) {
@@ -242,11 +136,7 @@ impl World {
     }
 
     async fn runs(&self, key: &str) -> Vec<Value> {
-        let (status, body) = self
-            .call(Method::GET, &format!("/api/libraries/{key}/syncs"), None)
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body["items"].as_array().expect("items").clone()
+        self.app().runs(key).await
     }
 
     /// Waits (at most 20 s) until `key` has `count` finished runs, and
@@ -298,31 +188,14 @@ impl World {
 
     /// `(path, remoteId)` of every file of the library.
     async fn files(&self, key: &str) -> Vec<(String, String)> {
-        let (status, body) = self
-            .call(Method::GET, &format!("/api/libraries/{key}/files"), None)
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body["items"]
-            .as_array()
-            .expect("items")
+        let field = |file: &Value, name: &str| file[name].as_str().unwrap_or_default().to_owned();
+        self.app()
+            .files(key)
+            .await
             .iter()
-            .map(|f| {
-                (
-                    f["path"].as_str().unwrap_or_default().to_owned(),
-                    f["remoteId"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+            .map(|f| (field(f, "path"), field(f, "remoteId")))
             .collect()
     }
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .expect("location")
-        .to_owned()
 }
 
 /// Several ticks of every scheduler.
@@ -371,8 +244,8 @@ async fn a_library_with_a_schedule_is_synced_by_the_scheduler_without_a_sync_cal
     // skipped quietly: no second run, no failure recorded.
     world.put("c.txt", b"charlie").await;
     world
-        .sim(
-            "POST",
+        .sim
+        .post(
             "/_sim/faults",
             json!({"provider": "google", "kind": "latency", "latencyMs": 1500, "count": 1}),
         )
@@ -494,7 +367,8 @@ async fn a_scheduled_library_without_a_usable_connection_gets_failed_runs_saying
     let runs = world.finished_runs("docs", 1).await;
     assert_eq!(runs[0]["status"], "done", "{}", runs[0]);
     world
-        .sim("POST", "/_sim/google/tokens/revoke", json!({}))
+        .sim
+        .post("/_sim/google/tokens/revoke", json!({}))
         .await;
     world.put("b.txt", b"bravo").await;
     for count in 2..=3 {
@@ -569,11 +443,11 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
         .expect("tamper");
 
     // An incremental run sees no change and repairs nothing.
-    world.sim("DELETE", "/_sim/requests", json!({})).await;
+    world.sim.reset_request_counts().await;
     world.make_due(lib, false).await;
     let runs = world.finished_runs("docs", 2).await;
     assert_eq!(runs[0]["trigger"], "schedule");
-    assert_eq!(world.downloads().await, 0);
+    assert_eq!(world.sim.request_count(DOWNLOADS).await, 0);
     assert_eq!(world.files("docs").await.len(), 4);
 
     // The reconcile downloads exactly the two that differ.
@@ -582,7 +456,7 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
     assert_eq!(runs[0]["trigger"], "reconcile");
     assert_eq!(runs[0]["status"], "done", "{}", runs[0]);
     assert_eq!(runs[0]["syncedFiles"], 5, "{}", runs[0]);
-    assert_eq!(world.downloads().await, 2);
+    assert_eq!(world.sim.request_count(DOWNLOADS).await, 2);
     let (status, bytes) = world
         .call(Method::GET, "/api/libraries/docs/files/b.txt", None)
         .await;
@@ -597,7 +471,7 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
     world.make_due(lib, false).await;
     let runs = world.finished_runs("docs", 4).await;
     assert_eq!(runs[0]["trigger"], "schedule");
-    assert_eq!(world.downloads().await, 2);
+    assert_eq!(world.sim.request_count(DOWNLOADS).await, 2);
 }
 
 #[tokio::test]
@@ -679,8 +553,8 @@ async fn shutdown_lets_a_running_scheduled_sync_finish_then_runs_nothing_more() 
 
     world.put("slow.txt", b"slow bytes").await;
     world
-        .sim(
-            "POST",
+        .sim
+        .post(
             "/_sim/faults",
             json!({"provider": "google", "kind": "latency", "latencyMs": 800, "count": 1}),
         )
