@@ -21,17 +21,32 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = self.as_token(token, method, path);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
+        let response = self
+            .request_with(token, method, path, body)
+            .send()
+            .await
+            .expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
         (
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
+    }
+
+    /// A request with a given Bearer token and, when given, a JSON body.
+    pub fn request_with(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.as_token(token, method, path);
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
     }
 
     /// `POST /api/libraries/{natural_id}/_sync` with `body`, as the admin.

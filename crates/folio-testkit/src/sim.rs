@@ -16,6 +16,10 @@ use uuid::Uuid;
 
 use crate::TestApp;
 
+/// The endpoint of a Google Drive file download, as a fault selects it
+/// (its request counter is `google ` and this).
+pub const DRIVE_DOWNLOAD: &str = "GET /drive/v3/files/{fileId}?alt=media";
+
 /// The client secret of every OAuth client these helpers register; long
 /// enough for a leak scan to look for.
 pub const CLIENT_SECRET: &str = "sim-client-secret-6f1d2c9a";
@@ -198,6 +202,43 @@ impl Cloudsim {
         self.call(Method::DELETE, "/_sim/requests", json!({})).await;
     }
 
+    /// Makes `files` files of `bytes` bytes each under `root` of `drive`,
+    /// spread over folders `depth` deep (their bytes are made on demand).
+    pub async fn generate(
+        &self,
+        provider: Provider,
+        drive: &str,
+        root: &str,
+        files: u32,
+        bytes: u64,
+        depth: u32,
+    ) {
+        let path = format!("/_sim/{}/{drive}/generate", provider.sim_name());
+        let body = json!({"root": root, "files": files, "bytes": bytes, "depth": depth});
+        self.post(&path, body).await;
+    }
+
+    /// Requests of `provider` to `endpoint` (every endpoint when `None`)
+    /// wait `latency_ms` first: the next `count` of them, or all when
+    /// `None`.
+    pub async fn add_latency(
+        &self,
+        provider: Provider,
+        endpoint: Option<&str>,
+        latency_ms: u64,
+        count: Option<u32>,
+    ) {
+        let mut fault =
+            json!({"provider": provider.sim_name(), "kind": "latency", "latencyMs": latency_ms});
+        if let Some(endpoint) = endpoint {
+            fault["endpoint"] = json!(endpoint);
+        }
+        if let Some(count) = count {
+            fault["count"] = json!(count);
+        }
+        self.post("/_sim/faults", fault).await;
+    }
+
     /// Registers Folio as `provider`'s OAuth client ([`Provider::client_id`],
     /// [`CLIENT_SECRET`]) with one redirect URI.
     pub async fn register_client(&self, provider: Provider, redirect_uri: &str) {
@@ -319,32 +360,24 @@ pub async fn connect_library(
 
 /// The OAuth flow of a library that has its integration, as `app`'s admin.
 async fn authorize_and_approve(app: &TestApp, sim: &Cloudsim, natural_id: &str) {
-    let authorize = sim
-        .http()
-        .get(app.url(&format!("/api/libraries/{natural_id}/connection/authorize")))
-        .bearer_auth(&app.admin_token)
-        .send()
-        .await
-        .expect("authorize");
-    assert_eq!(authorize.status(), 302, "authorize");
-    let approved = sim
-        .http()
-        .get(location(&authorize))
-        .send()
-        .await
-        .expect("approve");
-    assert_eq!(approved.status(), 302, "the provider approves");
-    let callback = sim
-        .http()
-        .get(location(&approved))
-        .send()
-        .await
-        .expect("callback");
+    let authorize = app.url(&format!("/api/libraries/{natural_id}/connection/authorize"));
+    let authorize = sim.http().get(authorize).bearer_auth(&app.admin_token);
+    let provider_url = redirect_target(authorize, "authorize").await;
+    let callback_url =
+        redirect_target(sim.http().get(provider_url), "the provider's approval").await;
+    let callback = sim.http().get(callback_url).send().await.expect("callback");
     assert!(
         callback.status().is_success() || callback.status().is_redirection(),
         "callback: {}",
         callback.status()
     );
+}
+
+/// Sends a request that must answer a redirect (302); where it points.
+async fn redirect_target(request: reqwest::RequestBuilder, step: &str) -> String {
+    let response = request.send().await.expect(step);
+    assert_eq!(response.status(), 302, "{step}");
+    location(&response)
 }
 
 /// The real server (allowed to reach providers on 127.0.0.1) and cloudsim,

@@ -6,9 +6,9 @@
 use std::process::Output;
 
 use folio_testkit::TestApp;
-use folio_testkit::sim::{Provider, SimWorld};
+use folio_testkit::sim::{DRIVE_DOWNLOAD, Provider, SimWorld};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Runs `folio sync ARGS --url <the app>` with a data directory of its own
 /// (holding `admin_token` as admin.token when given); stdout and stderr are
@@ -46,11 +46,7 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
     // Slow downloads, so the bar would have something to draw.
     world
         .sim
-        .post(
-            "/_sim/faults",
-            json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
-                "kind": "latency", "latencyMs": 200}),
-        )
+        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 200, None)
         .await;
 
     let token = world.app.admin_token.clone();
@@ -147,18 +143,11 @@ async fn stopping_folio_sync_with_ctrl_c_cancels_the_sync() {
     let drive = world.connect_library("docs").await.account_id;
     world
         .sim
-        .post(
-            &format!("/_sim/google/{drive}/generate"),
-            json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
-        )
+        .generate(Provider::Google, &drive, "gen", 40, 2000, 1)
         .await;
     world
         .sim
-        .post(
-            "/_sim/faults",
-            json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
-                "kind": "latency", "latencyMs": 300}),
-        )
+        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 300, None)
         .await;
     let data_dir = tempfile::tempdir().expect("data dir");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_folio"))

@@ -159,10 +159,7 @@ impl World {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = self.app.as_token(token, method, path);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
+        let request = self.app.request_with(token, method, path, body);
         let (status, value, _) = self.send(request).await;
         (status, value)
     }

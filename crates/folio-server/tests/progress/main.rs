@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use folio_testkit::TestApp;
-use folio_testkit::sim::{Provider, SimWorld};
+use folio_testkit::sim::{DRIVE_DOWNLOAD, Provider, SimWorld};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -88,19 +88,12 @@ async fn events_follow_a_sync_from_before_it_starts_to_done_then_end() {
     let drive = world.connect_library("docs").await.account_id;
     world
         .sim
-        .post(
-            &format!("/_sim/google/{drive}/generate"),
-            json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
-        )
+        .generate(Provider::Google, &drive, "gen", 40, 2000, 1)
         .await;
     // Every download waits, so the sync lasts a couple of seconds.
     world
         .sim
-        .post(
-            "/_sim/faults",
-            json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
-                "kind": "latency", "latencyMs": 300}),
-        )
+        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 300, None)
         .await;
 
     // Subscribe first: the stream waits for the run to appear.
@@ -252,18 +245,11 @@ async fn a_sync_whose_client_went_away_fails_its_run_and_frees_the_library() {
     let drive = world.connect_library("docs").await.account_id;
     world
         .sim
-        .post(
-            &format!("/_sim/google/{drive}/generate"),
-            json!({"root": "gen", "files": 40, "bytes": 2000, "depth": 1}),
-        )
+        .generate(Provider::Google, &drive, "gen", 40, 2000, 1)
         .await;
     world
         .sim
-        .post(
-            "/_sim/faults",
-            json!({"provider": "google", "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
-                "kind": "latency", "latencyMs": 300}),
-        )
+        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 300, None)
         .await;
     let follower = {
         let world = world.clone();

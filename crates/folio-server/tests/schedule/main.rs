@@ -123,6 +123,16 @@ impl World {
             .id
     }
 
+    /// Connects library `key`, gives it a schedule of `interval_minutes`
+    /// and waits for the scheduler's first run of it; its id and that run.
+    async fn scheduled_library(&self, key: &str, interval_minutes: u32) -> (Uuid, Value) {
+        let id = self.connected_library(key).await;
+        self.set_schedule(key, json!({ "intervalMinutes": interval_minutes }))
+            .await;
+        let mut runs = self.finished_runs(key, 1).await;
+        (id, runs.remove(0))
+    }
+
     async fn set_schedule(&self, key: &str, schedule: Value) {
         let (status, body) = self
             .call(
@@ -245,10 +255,7 @@ async fn a_library_with_a_schedule_is_synced_by_the_scheduler_without_a_sync_cal
     world.put("c.txt", b"charlie").await;
     world
         .sim
-        .post(
-            "/_sim/faults",
-            json!({"provider": "google", "kind": "latency", "latencyMs": 1500, "count": 1}),
-        )
+        .add_latency(Provider::Google, None, 1500, Some(1))
         .await;
     let manual = world.call(Method::POST, "/api/libraries/docs/_sync", None);
     let tick_while_busy = async {
@@ -273,11 +280,7 @@ async fn a_library_with_a_schedule_is_synced_by_the_scheduler_without_a_sync_cal
 async fn two_replicas_on_one_database_run_each_tick_exactly_once() {
     let world = World::start(2, None).await;
     world.put("a.txt", b"alpha").await;
-    let lib = world.connected_library("docs").await;
-    world
-        .set_schedule("docs", json!({"intervalMinutes": 60}))
-        .await;
-    world.finished_runs("docs", 1).await;
+    let (lib, _) = world.scheduled_library("docs", 60).await;
     for round in 2..=4_usize {
         world.put(&format!("more-{round}.txt"), b"more bytes").await;
         world.make_due(lib, false).await;
@@ -360,12 +363,8 @@ async fn a_scheduled_library_without_a_usable_connection_gets_failed_runs_saying
 
     // A connection whose grant the provider revoked.
     world.put("a.txt", b"alpha").await;
-    let lib = world.connected_library("docs").await;
-    world
-        .set_schedule("docs", json!({"intervalMinutes": 30}))
-        .await;
-    let runs = world.finished_runs("docs", 1).await;
-    assert_eq!(runs[0]["status"], "done", "{}", runs[0]);
+    let (lib, first) = world.scheduled_library("docs", 30).await;
+    assert_eq!(first["status"], "done", "{first}");
     world
         .sim
         .post("/_sim/google/tokens/revoke", json!({}))
@@ -402,16 +401,11 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
             )
             .await;
     }
-    let lib = world.connected_library("docs").await;
-    world
-        .set_schedule("docs", json!({"intervalMinutes": 60}))
-        .await;
-    let runs = world.finished_runs("docs", 1).await;
+    let (lib, first) = world.scheduled_library("docs", 60).await;
     assert_eq!(
-        (runs[0]["trigger"].as_str(), runs[0]["addedFiles"].as_i64()),
+        (first["trigger"].as_str(), first["addedFiles"].as_i64()),
         (Some("schedule"), Some(5)),
-        "a new schedule's first run is incremental: {}",
-        runs[0]
+        "a new schedule's first run is incremental: {first}"
     );
 
     // What a feed can miss: a file row lost, a stored hash gone stale.
@@ -478,11 +472,7 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
 async fn removing_a_schedule_stops_the_runs_even_when_done_behind_the_routes_back() {
     let world = World::start(1, None).await;
     world.put("a.txt", b"alpha").await;
-    let lib = world.connected_library("docs").await;
-    world
-        .set_schedule("docs", json!({"intervalMinutes": 5}))
-        .await;
-    world.finished_runs("docs", 1).await;
+    let (lib, _) = world.scheduled_library("docs", 5).await;
 
     // Through the API: the row goes at once, no run follows.
     world.set_schedule("docs", Value::Null).await;
@@ -545,19 +535,12 @@ async fn removing_a_schedule_stops_the_runs_even_when_done_behind_the_routes_bac
 async fn shutdown_lets_a_running_scheduled_sync_finish_then_runs_nothing_more() {
     let mut world = World::start(1, None).await;
     world.put("a.txt", b"alpha").await;
-    let lib = world.connected_library("docs").await;
-    world
-        .set_schedule("docs", json!({"intervalMinutes": 60}))
-        .await;
-    world.finished_runs("docs", 1).await;
+    let (lib, _) = world.scheduled_library("docs", 60).await;
 
     world.put("slow.txt", b"slow bytes").await;
     world
         .sim
-        .post(
-            "/_sim/faults",
-            json!({"provider": "google", "kind": "latency", "latencyMs": 800, "count": 1}),
-        )
+        .add_latency(Provider::Google, None, 800, Some(1))
         .await;
     world.make_due(lib, false).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

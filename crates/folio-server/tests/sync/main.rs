@@ -91,10 +91,7 @@ async fn a_second_sync_gets_409_with_the_running_progress_id_and_a_revoked_grant
     world.put_file(&drive, "slow.txt", b"slow bytes").await;
     world
         .sim
-        .post(
-            "/_sim/faults",
-            json!({"provider": "google", "kind": "latency", "latencyMs": 1500, "count": 1}),
-        )
+        .add_latency(Provider::Google, None, 1500, Some(1))
         .await;
     let first = {
         let world = world.clone();
