@@ -55,6 +55,13 @@ impl TestApp {
         self.call(Method::POST, &path, Some(body)).await
     }
 
+    /// `GET /api/libraries/{natural_id}/files/{path}` as the admin: the
+    /// status and the file's text (as a JSON string).
+    pub async fn file(&self, natural_id: &str, path: &str) -> (u16, Value) {
+        let path = format!("/api/libraries/{natural_id}/files/{path}");
+        self.call(Method::GET, &path, None).await
+    }
+
     /// The library's sync runs, newest first; fails the test unless the
     /// call answers 200.
     pub async fn runs(&self, natural_id: &str) -> Vec<Value> {

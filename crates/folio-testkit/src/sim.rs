@@ -16,10 +16,6 @@ use uuid::Uuid;
 
 use crate::TestApp;
 
-/// The endpoint of a Google Drive file download, as a fault selects it
-/// (its request counter is `google ` and this).
-pub const DRIVE_DOWNLOAD: &str = "GET /drive/v3/files/{fileId}?alt=media";
-
 /// The client secret of every OAuth client these helpers register; long
 /// enough for a leak scan to look for.
 pub const CLIENT_SECRET: &str = "sim-client-secret-6f1d2c9a";
@@ -76,6 +72,16 @@ impl Provider {
             Self::Google => "/o/oauth2/v2/auth",
             Self::Microsoft => "/common/oauth2/v2.0/authorize",
             Self::Dropbox => "/oauth2/authorize",
+        }
+    }
+
+    /// Its file download endpoint, as a fault selects it (cloudsim counts
+    /// downloads under it, apart from the metadata calls).
+    pub fn download_endpoint(self) -> &'static str {
+        match self {
+            Self::Google => "GET /drive/v3/files/{fileId}?alt=media",
+            Self::Microsoft => "GET /download/{token}",
+            Self::Dropbox => "POST /2/files/download",
         }
     }
 
@@ -196,6 +202,12 @@ impl Cloudsim {
     /// One request counter; 0 when that request was not made.
     pub async fn request_count(&self, key: &str) -> u64 {
         self.request_counts().await[key].as_u64().unwrap_or(0)
+    }
+
+    /// How many files of `provider` were downloaded (exports not counted).
+    pub async fn downloads(&self, provider: Provider) -> u64 {
+        let key = format!("{} {}", provider.sim_name(), provider.download_endpoint());
+        self.request_count(&key).await
     }
 
     pub async fn reset_request_counts(&self) {
@@ -421,6 +433,32 @@ impl SimWorld {
             natural_id,
         )
         .await
+    }
+
+    /// Connects library `natural_id` to the account, whose drive then holds
+    /// `files` generated files (under `gen/`, 2,000 bytes each) and whose
+    /// every download waits `latency_ms`: a sync that lasts long enough to
+    /// watch or to interrupt.
+    pub async fn connect_slow_library(
+        &self,
+        natural_id: &str,
+        files: u32,
+        latency_ms: u64,
+    ) -> ConnectedLibrary {
+        let library = self.connect_library(natural_id).await;
+        self.sim
+            .generate(self.provider, &library.account_id, "gen", files, 2000, 1)
+            .await;
+        self.slow_downloads(latency_ms).await;
+        library
+    }
+
+    /// Every download of the provider from now on waits `latency_ms`.
+    pub async fn slow_downloads(&self, latency_ms: u64) {
+        let downloads = Some(self.provider.download_endpoint());
+        self.sim
+            .add_latency(self.provider, downloads, latency_ms, None)
+            .await;
     }
 
     /// Writes a file into `drive` of the provider.

@@ -6,7 +6,7 @@
 use std::process::Output;
 
 use folio_testkit::TestApp;
-use folio_testkit::sim::{DRIVE_DOWNLOAD, Provider, SimWorld};
+use folio_testkit::sim::{Provider, SimWorld};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -44,10 +44,7 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
     world.put_file(&drive, "sub/b.txt", b"bravo").await;
     world.put_file(&drive, "sub/c.txt", b"charlie").await;
     // Slow downloads, so the bar would have something to draw.
-    world
-        .sim
-        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 200, None)
-        .await;
+    world.slow_downloads(200).await;
 
     let token = world.app.admin_token.clone();
     let output = folio_sync(&world.app, &["docs", "--token", &token], None).await;
@@ -140,15 +137,7 @@ async fn newest_run_until(world: &SimWorld, done: impl Fn(&Value) -> bool) -> Va
 #[tokio::test]
 async fn stopping_folio_sync_with_ctrl_c_cancels_the_sync() {
     let world = SimWorld::start(Provider::Google).await;
-    let drive = world.connect_library("docs").await.account_id;
-    world
-        .sim
-        .generate(Provider::Google, &drive, "gen", 40, 2000, 1)
-        .await;
-    world
-        .sim
-        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 300, None)
-        .await;
+    world.connect_slow_library("docs", 40, 300).await;
     let data_dir = tempfile::tempdir().expect("data dir");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_folio"))
         .args(["sync", "docs", "--url", &world.app.base_url])

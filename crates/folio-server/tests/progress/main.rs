@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use folio_testkit::TestApp;
-use folio_testkit::sim::{DRIVE_DOWNLOAD, Provider, SimWorld};
+use folio_testkit::sim::{Provider, SimWorld};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -85,16 +85,8 @@ fn parse_events(text: &str) -> Vec<SseEvent> {
 #[tokio::test]
 async fn events_follow_a_sync_from_before_it_starts_to_done_then_end() {
     let world = Arc::new(SimWorld::start(Provider::Google).await);
-    let drive = world.connect_library("docs").await.account_id;
-    world
-        .sim
-        .generate(Provider::Google, &drive, "gen", 40, 2000, 1)
-        .await;
     // Every download waits, so the sync lasts a couple of seconds.
-    world
-        .sim
-        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 300, None)
-        .await;
+    world.connect_slow_library("docs", 40, 300).await;
 
     // Subscribe first: the stream waits for the run to appear.
     let follower = {
@@ -242,15 +234,7 @@ async fn a_failed_sync_ends_the_stream_with_failed() {
 #[tokio::test]
 async fn a_sync_whose_client_went_away_fails_its_run_and_frees_the_library() {
     let world = Arc::new(SimWorld::start(Provider::Google).await);
-    let drive = world.connect_library("docs").await.account_id;
-    world
-        .sim
-        .generate(Provider::Google, &drive, "gen", 40, 2000, 1)
-        .await;
-    world
-        .sim
-        .add_latency(Provider::Google, Some(DRIVE_DOWNLOAD), 300, None)
-        .await;
+    world.connect_slow_library("docs", 40, 300).await;
     let follower = {
         let world = world.clone();
         let token = world.app.admin_token.clone();

@@ -16,7 +16,6 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 const TICK: Duration = Duration::from_millis(100);
-const DOWNLOADS: &str = "google GET /drive/v3/files/{fileId}?alt=media";
 
 /// Folio replicas on one database, each with a scheduler, and cloudsim.
 struct World {
@@ -237,9 +236,7 @@ async fn a_library_with_a_schedule_is_synced_by_the_scheduler_without_a_sync_cal
     let mut paths: Vec<String> = world.files("docs").await.into_iter().map(|f| f.0).collect();
     paths.sort();
     assert_eq!(paths, ["a.txt", "sub/b.txt"]);
-    let (status, bytes) = world
-        .call(Method::GET, "/api/libraries/docs/files/sub/b.txt", None)
-        .await;
+    let (status, bytes) = world.app().file("docs", "sub/b.txt").await;
     assert_eq!((status, bytes), (200, Value::String("bravo".into())));
 
     let row = world.schedule_row(lib).await.expect("row");
@@ -441,7 +438,7 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
     world.make_due(lib, false).await;
     let runs = world.finished_runs("docs", 2).await;
     assert_eq!(runs[0]["trigger"], "schedule");
-    assert_eq!(world.sim.request_count(DOWNLOADS).await, 0);
+    assert_eq!(world.sim.downloads(Provider::Google).await, 0);
     assert_eq!(world.files("docs").await.len(), 4);
 
     // The reconcile downloads exactly the two that differ.
@@ -450,10 +447,8 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
     assert_eq!(runs[0]["trigger"], "reconcile");
     assert_eq!(runs[0]["status"], "done", "{}", runs[0]);
     assert_eq!(runs[0]["syncedFiles"], 5, "{}", runs[0]);
-    assert_eq!(world.sim.request_count(DOWNLOADS).await, 2);
-    let (status, bytes) = world
-        .call(Method::GET, "/api/libraries/docs/files/b.txt", None)
-        .await;
+    assert_eq!(world.sim.downloads(Provider::Google).await, 2);
+    let (status, bytes) = world.app().file("docs", "b.txt").await;
     assert_eq!((status, bytes), (200, Value::String("bytes of b".into())));
 
     // The reconcile clock moved on: the next scheduled run is incremental.
@@ -465,7 +460,7 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
     world.make_due(lib, false).await;
     let runs = world.finished_runs("docs", 4).await;
     assert_eq!(runs[0]["trigger"], "schedule");
-    assert_eq!(world.sim.request_count(DOWNLOADS).await, 2);
+    assert_eq!(world.sim.downloads(Provider::Google).await, 2);
 }
 
 #[tokio::test]

@@ -42,10 +42,7 @@ async fn sync_route_answers_the_contract_shape_and_records_history() {
         result,
         json!({"syncedFiles": 2, "addedFiles": 2, "updatedFiles": 0, "deletedFiles": 0, "errors": []})
     );
-    let (status, file) = world
-        .app
-        .call(Method::GET, "/api/libraries/docs/files/sub/b.txt", None)
-        .await;
+    let (status, file) = world.app.file("docs", "sub/b.txt").await;
     assert_eq!((status, file), (200, Value::String("bravo".into())));
 
     let (status, progress) = world.app.call(Method::GET, "/api/progress/p-1", None).await;
