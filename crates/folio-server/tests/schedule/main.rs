@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use folio_domain::SyncSchedule;
 use folio_server::scheduler::{Scheduler, SchedulerConfig};
 use folio_server::{AppState, ServerConfig};
 use folio_store::sync::{ScheduleRow, SyncBatch};
@@ -193,6 +194,20 @@ impl World {
             })
             .await
             .expect("make due");
+    }
+
+    /// Writes the library's schedule straight in the libraries table,
+    /// behind the routes (which also keep the schedule rows in step).
+    async fn write_schedule_column(&self, library: Uuid, schedule: Option<SyncSchedule>) {
+        let patch = folio_store::LibraryPatch {
+            sync_schedule: Some(schedule),
+            ..folio_store::LibraryPatch::default()
+        };
+        self.app()
+            .store
+            .update_library(library, patch)
+            .await
+            .expect("write the schedule column");
     }
 
     /// `(path, remoteId)` of every file of the library.
@@ -483,18 +498,7 @@ async fn removing_a_schedule_stops_the_runs_even_when_done_behind_the_routes_bac
 
     // Removed straight in the libraries table (as an older replica might)
     // while its row is due: the scheduler drops the row and runs nothing.
-    world
-        .app()
-        .store
-        .update_library(
-            lib,
-            folio_store::LibraryPatch {
-                sync_schedule: Some(None),
-                ..folio_store::LibraryPatch::default()
-            },
-        )
-        .await
-        .expect("clear the schedule column");
+    world.write_schedule_column(lib, None).await;
     world.make_due(lib, false).await;
     some_ticks().await;
     assert_eq!(world.runs("docs").await.len(), 2);
@@ -502,19 +506,13 @@ async fn removing_a_schedule_stops_the_runs_even_when_done_behind_the_routes_bac
 
     // And a schedule written only in the libraries table gets its row.
     world
-        .app()
-        .store
-        .update_library(
+        .write_schedule_column(
             lib,
-            folio_store::LibraryPatch {
-                sync_schedule: Some(Some(folio_domain::SyncSchedule {
-                    interval_minutes: 5,
-                })),
-                ..folio_store::LibraryPatch::default()
-            },
+            Some(SyncSchedule {
+                interval_minutes: 5,
+            }),
         )
-        .await
-        .expect("set the schedule column");
+        .await;
     world.finished_runs("docs", 3).await;
     assert!(world.schedule_row(lib).await.is_some());
 
