@@ -13,7 +13,7 @@ use opendal::{Entry, EntryMode, ErrorKind, Metadata, Operator};
 use crate::backend::build_operator;
 use crate::config::BlobConfig;
 use crate::error::BackendContext;
-use crate::key::{BLOBS_DIR, STAGING_DIR, blob_key, hash_of_blob_key};
+use crate::key::{BLOBS_DIR, STAGING_DIR, blob_key, hash_of_blob_key, new_staging_key};
 use crate::{BlobError, ByteStream};
 
 /// Content-addressed file bytes in a local directory or an S3 bucket.
@@ -157,6 +157,87 @@ impl BlobStore {
             .delete(&key)
             .await
             .backend(|| format!("delete {key}"))
+    }
+
+    /// Deletes the blob `hash` if it was last written before `cutoff`;
+    /// returns whether it did. Garbage collection uses it for blobs no file
+    /// uses, which a put of the same bytes may write again at any moment:
+    ///
+    /// - where the backend can rename (Fs), the blob is first moved aside
+    ///   atomically (into `staging/`, so a crash leaves only a staging
+    ///   object), its age read there, and it is put back if it is young: a
+    ///   put that lands at the same moment is never lost;
+    /// - elsewhere (S3) the age is read, then the blob deleted: a put of the
+    ///   same bytes landing between the two is lost, and the caller must
+    ///   make that harmless (the storage sweep holds the database's claim on
+    ///   the hash, so a commit adopting the blob fails with `BlobVanished`
+    ///   rather than point a file at nothing).
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
+    pub async fn delete_if_written_before(
+        &self,
+        hash: &str,
+        cutoff: SystemTime,
+    ) -> Result<bool, BlobError> {
+        let key = blob_key(hash)?;
+        if self.op().info().capability().rename {
+            return self.move_aside_if_written_before(&key, cutoff).await;
+        }
+        let old = self
+            .stat(hash)
+            .await?
+            .is_some_and(|blob| blob.modified.is_some_and(|t| t <= cutoff));
+        if old {
+            self.op()
+                .delete(&key)
+                .await
+                .backend(|| format!("delete {key}"))?;
+        }
+        Ok(old)
+    }
+
+    /// [`BlobStore::delete_if_written_before`] on a backend that renames
+    /// atomically.
+    async fn move_aside_if_written_before(
+        &self,
+        key: &str,
+        cutoff: SystemTime,
+    ) -> Result<bool, BlobError> {
+        let aside = new_staging_key();
+        match self.op().rename(key, &aside).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(source) => {
+                return Err(BlobError::Backend {
+                    action: format!("move {key} aside to {aside}"),
+                    source,
+                });
+            }
+        }
+        let meta = self
+            .op()
+            .stat(&aside)
+            .await
+            .backend(|| format!("stat {aside}"))?;
+        if meta
+            .last_modified()
+            .is_some_and(|t| SystemTime::from(t) <= cutoff)
+        {
+            self.op()
+                .delete(&aside)
+                .await
+                .backend(|| format!("delete {aside}"))?;
+            return Ok(true);
+        }
+        // Young: a put wrote it since it was listed. Put it back (over any
+        // newer copy of the same bytes).
+        self.op()
+            .rename(&aside, key)
+            .await
+            .backend(|| format!("move {aside} back to {key}"))?;
+        Ok(false)
     }
 
     /// Lists the hashes of every stored blob, sorted. Reads the whole

@@ -420,6 +420,44 @@ async fn a_put_of_stored_bytes_makes_the_blob_young_again(h: &Harness) {
     );
 }
 
+async fn delete_if_written_before_deletes_only_old_blobs(h: &Harness) {
+    let hash = h.store.put(body_of(&[b"aging"]), None).await.unwrap().hash;
+    let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    assert!(
+        !h.store
+            .delete_if_written_before(&hash, an_hour_ago)
+            .await
+            .unwrap(),
+        "a blob written since the cutoff is kept"
+    );
+    assert_eq!(h.store.list_hashes().await.unwrap(), vec![hash.clone()]);
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0,
+        "a kept blob leaves nothing in staging"
+    );
+
+    let later = SystemTime::now() + CLOCK_SLACK;
+    assert!(
+        h.store
+            .delete_if_written_before(&hash, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !h.store
+            .delete_if_written_before(&hash, later)
+            .await
+            .unwrap(),
+        "an absent blob is not deleted twice"
+    );
+    assert_empty(&h.store).await;
+    assert!(matches!(
+        h.store.delete_if_written_before("../x", later).await,
+        Err(BlobError::InvalidHash(_))
+    ));
+}
+
 async fn stale_staging_is_told_from_fresh_by_its_age(h: &Harness) {
     // What a process killed between finishing an upload and promoting it
     // leaves (an object on every backend).
@@ -488,4 +526,5 @@ behaviour_suite!(
     list_blobs_streams_every_blob_with_its_size_and_age,
     a_put_of_stored_bytes_makes_the_blob_young_again,
     stale_staging_is_told_from_fresh_by_its_age,
+    delete_if_written_before_deletes_only_old_blobs,
 );

@@ -27,13 +27,22 @@
 //!
 //! Why a commit cannot lose a blob to the sweep: each blob file is deleted
 //! through [`Store::remove_unrecorded_blob`], which claims the hash under the
-//! database's write lock and checks the blob's age again before deleting
-//! it. A commit (`Store::apply_sync_batch`, `Store::put_file`) inserts its
-//! blob rows first and checks that their blobs are still stored last, under
-//! the same lock, before committing: either the sweep waits and then finds
-//! the row, or the commit waits and then fails with `BlobVanished` (the sync
+//! database's write lock, and, holding the claim,
+//! [`BlobStore::delete_if_written_before`] reads the blob's age again. A
+//! commit (`Store::apply_sync_batch`, `Store::put_file`) inserts its blob
+//! rows first and checks that their blobs are still stored last, under the
+//! same lock, before committing: either the sweep waits and then finds the
+//! row, or the commit waits and then fails with `BlobVanished` (the sync
 //! reports the page failed and the next sync downloads it again) instead of
 //! pointing a file at missing bytes.
+//!
+//! What a sync downloads again while the sweep runs (bytes equal to an old
+//! orphan's) is kept on Fs: the sweep moves the blob aside atomically before
+//! reading its age and puts it back if a put just rewrote it. S3 cannot move
+//! atomically: a put of the same bytes landing between the sweep's age
+//! check and its delete is lost, and the commit that would adopt it fails
+//! with `BlobVanished` as above (a rare, retried failure, never a file
+//! without bytes).
 //!
 //! Several replicas may sweep the same storage at once: every deletion goes
 //! through those checks.
@@ -239,8 +248,8 @@ async fn collect_orphan_blobs(
 }
 
 /// Deletes `hash` if, under the database's write lock, no row names it and
-/// it is still older than `cutoff` (a put may have rewritten it since it was
-/// listed).
+/// it is still older than `cutoff` (a put may have written it again since
+/// it was listed).
 async fn remove_orphan_blob(
     store: &Store,
     blobs: &BlobStore,
@@ -250,15 +259,10 @@ async fn remove_orphan_blob(
     let target = hash.to_owned();
     let removed = store
         .remove_unrecorded_blob(hash, || async move {
-            let still_old = blobs
-                .stat(&target)
+            blobs
+                .delete_if_written_before(&target, cutoff)
                 .await
-                .map_err(|e| e.to_string())?
-                .is_some_and(|blob| written_before(&blob, cutoff));
-            if still_old {
-                blobs.delete(&target).await.map_err(|e| e.to_string())?;
-            }
-            Ok(still_old)
+                .map_err(|e| e.to_string())
         })
         .await?;
     if removed {
