@@ -123,6 +123,15 @@ pub struct ServeArgs {
     /// (full listing, downloading only what differs); 0 disables.
     #[arg(long, env = "FOLIO_RECONCILE_INTERVAL_MINUTES", default_value_t = 1440)]
     pub reconcile_interval_minutes: u64,
+    /// Minutes between two storage sweeps (collecting blobs no file uses
+    /// and stale uploads); one always runs at start; 0 runs only that one.
+    #[arg(long, env = "FOLIO_STORAGE_SWEEP_MINUTES", default_value_t = 60)]
+    pub storage_sweep_minutes: u64,
+    /// Minutes a blob no file uses, or an upload in staging, is left alone
+    /// before the sweep removes it. Must exceed the longest download of a
+    /// sync page: a page's blobs wait that long for their commit.
+    #[arg(long, env = "FOLIO_ORPHAN_GRACE_MINUTES", default_value_t = 360, value_parser = clap::value_parser!(u64).range(1..))]
+    pub orphan_grace_minutes: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,13 +19,15 @@
 //! lease into the past through the store while no server runs: the state
 //! the database reaches by itself once the lease lapses.
 //!
-//! Known gap: what a killed process leaves in blob storage, the blobs it
-//! stored for a page it never committed (useless once the remote changed)
-//! and its uploads cut off in `staging/`, is collected by nothing yet (the
-//! startup sweep only sees blob rows). The test ages storage by a day
-//! before each restart, so a sweep that spares recent uploads can collect
-//! them, reports what is left loudly, and fails on it only with
-//! `FOLIO_CRASH_STRICT=1` until such a sweep exists.
+//! What a killed process leaves in blob storage, the blobs it stored for a
+//! page it never committed (useless once the remote changed) and its
+//! uploads cut off in `staging/`, is collected by the server's storage sweep
+//! (`folio_server::gc`), which spares anything younger than its grace period
+//! (6 hours). The test ages storage by a day before each restart, as if the
+//! restart came a day later, so the sweep each restarted server runs at
+//! start may collect them while the next sync runs. Before the final checks
+//! the test waits for the last server's sweep to be logged as finished; a
+//! server without the sweep fails the test (no such line, or leftovers).
 //!
 //! Reading order: the test itself, then [`Folio`] (the child process),
 //! [`Remote`] (cloudsim and the Drive API as the truth to compare with),
@@ -65,9 +67,11 @@ const DEPTH: u64 = 2;
 const LARGE_FILES: u64 = 6;
 const LARGE_BYTES: u64 = 3 * 1024 * 1024;
 
-/// Set to fail on what killed processes leave in blob storage (orphan
-/// blobs, staging), which nothing collects yet (see the module doc).
-const STRICT_ENV: &str = "FOLIO_CRASH_STRICT";
+/// What the server logs when a storage sweep ends (`folio_server::gc`).
+const SWEEP_FINISHED: &str = "storage sweep finished";
+const SWEEP_FAILED: &str = "storage sweep failed";
+/// How long the last server's startup sweep may take to be logged.
+const SWEEP_LIMIT: Duration = Duration::from_secs(60);
 
 /// Killed syncs before the one that runs to its end.
 const ROUNDS: usize = 5;
@@ -124,6 +128,7 @@ async fn sigkilled_syncs_resume_to_an_exact_copy_of_the_remote() {
         started.elapsed().as_millis()
     ));
     let mut problems = Vec::new();
+    problems.extend(folio.wait_for_startup_sweep().await);
     if result["errors"] != json!([]) {
         problems.push(format!("the final sync had per-file errors: {result}"));
     }
@@ -141,15 +146,9 @@ async fn sigkilled_syncs_resume_to_an_exact_copy_of_the_remote() {
     problems.extend(byte_problems(&folio, &remote, &expected, &files).await);
     folio.terminate().await;
     problems.extend(blob_problems(dir.path(), &database_url, &files).await);
-    let leftovers = leftover_problems(dir.path(), &files);
-    if std::env::var_os(STRICT_ENV).is_some() {
-        problems.extend(leftovers);
-    } else {
-        for leftover in leftovers {
-            say_loudly(&format!(
-                "crash test: KNOWN BUG, not failing the test (set {STRICT_ENV}=1 to fail on it): {leftover}"
-            ));
-        }
+    problems.extend(leftover_problems(dir.path(), &files));
+    for sweep in log_lines(&dir.path().join("folio.log"), SWEEP_FINISHED) {
+        say_loudly(&format!("crash test: {}", sweep.trim()));
     }
     say_loudly(&format!(
         "crash test: {} remote files, {} library files checked, {} ms in all",
@@ -278,6 +277,8 @@ struct Folio {
     child: Child,
     base_url: String,
     log: PathBuf,
+    /// Sweeps logged as ended by earlier processes.
+    sweeps_before: usize,
     http: reqwest::Client,
 }
 
@@ -290,6 +291,7 @@ impl Folio {
             .append(true)
             .open(&log)
             .expect("open the server log");
+        let sweeps_before = sweeps_ended(&log);
         let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
             .arg("serve")
             .current_dir(dir)
@@ -299,6 +301,7 @@ impl Folio {
             .env("FOLIO_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("FOLIO_ALLOW_PRIVATE_PROVIDER_URLS", "true")
             .env("FOLIO_LOG", "info")
+            .env("NO_COLOR", "1")
             .env_remove("FOLIO_STORAGE_URL")
             .env_remove("FOLIO_SECRET_KEY")
             .env_remove("FOLIO_PUBLIC_URL")
@@ -324,11 +327,29 @@ impl Folio {
             base_url: base_url.to_owned(),
             child,
             log,
+            sweeps_before,
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
         }
+    }
+
+    /// Waits until the storage sweep this process runs at start is logged
+    /// as ended; a problem if it failed or never ended.
+    async fn wait_for_startup_sweep(&self) -> Option<String> {
+        let started = Instant::now();
+        while sweeps_ended(&self.log) == self.sweeps_before {
+            if started.elapsed() > SWEEP_LIMIT {
+                return Some(format!(
+                    "the server logged no '{SWEEP_FINISHED}' within {SWEEP_LIMIT:?} of the final sync; its log:\n{}",
+                    log_tail(&self.log)
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        let failed = log_lines(&self.log, SWEEP_FAILED);
+        (!failed.is_empty()).then(|| format!("storage sweeps failed: {failed:?}"))
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix), then reaps the process.
@@ -1079,8 +1100,9 @@ async fn blob_problems(dir: &Path, database_url: &str, files: &[Value]) -> Vec<S
     problems
 }
 
-/// What killed processes left in blob storage that nothing collects (see
-/// the module doc): blobs no file uses, and uploads left in staging.
+/// What killed processes left in blob storage that the storage sweep
+/// should have collected (see the module doc): blobs no file uses, and
+/// uploads left in staging.
 fn leftover_problems(dir: &Path, files: &[Value]) -> Vec<String> {
     let root = dir.join("data").join("blobs");
     let used: BTreeSet<&str> = files.iter().filter_map(|f| f["hash"].as_str()).collect();
@@ -1161,6 +1183,20 @@ fn location(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .expect("location header")
         .to_owned()
+}
+
+/// How many storage sweeps the log says ended, finished or failed.
+fn sweeps_ended(log: &Path) -> usize {
+    log_lines(log, SWEEP_FINISHED).len() + log_lines(log, SWEEP_FAILED).len()
+}
+
+/// The lines of the server log that contain `needle`.
+fn log_lines(log: &Path, needle: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .filter(|line| line.contains(needle))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The last lines of the server log, for failure messages.

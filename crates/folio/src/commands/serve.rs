@@ -1,5 +1,6 @@
 //! `folio serve`: open the store and storage, make sure an admin exists,
-//! and serve (the API and the sync scheduler) until SIGTERM or Ctrl-C.
+//! and serve (the API, the sync scheduler and the storage sweep) until
+//! SIGTERM or Ctrl-C.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_server::auth::{TOKEN_PREFIX, hash_secret, new_secret};
+use folio_server::gc::{self, GcConfig};
 use folio_server::scheduler::{Scheduler, SchedulerConfig};
 use folio_server::{AppState, Application, ServerConfig};
 use folio_store::{NewUser, Store};
@@ -37,7 +39,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         );
     }
     let state = AppState::new(store.clone(), blobs, server_config);
-    spawn_orphan_sweep(state.clone());
+    gc::spawn(state.store.clone(), state.blobs.clone(), gc_config(serve));
     // Refresh grants unused for 30 days, checked every 6 hours: well inside
     // Google's 6-month and Microsoft's 90-day idle limits.
     state
@@ -81,6 +83,16 @@ fn scheduler_config(serve: &ServeArgs) -> SchedulerConfig {
         reconcile_interval: (serve.reconcile_interval_minutes > 0)
             .then(|| Duration::from_secs(serve.reconcile_interval_minutes.saturating_mul(60))),
         shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
+    }
+}
+
+/// The storage sweep's settings from `FOLIO_STORAGE_SWEEP_MINUTES` and
+/// `FOLIO_ORPHAN_GRACE_MINUTES`.
+fn gc_config(serve: &ServeArgs) -> GcConfig {
+    let minutes = |m: u64| Duration::from_secs(m.saturating_mul(60));
+    GcConfig {
+        grace: minutes(serve.orphan_grace_minutes),
+        interval: (serve.storage_sweep_minutes > 0).then(|| minutes(serve.storage_sweep_minutes)),
     }
 }
 
@@ -157,32 +169,6 @@ fn write_secret_file(path: &Path, secret: &str) -> anyhow::Result<()> {
     }
     writeln!(file, "{secret}").with_context(|| format!("writing {}", path.display()))?;
     Ok(())
-}
-
-/// Collects blobs no file uses, left by a crash between deleting files and
-/// collecting their bytes. Runs once at start, in the background, for a
-/// bounded number of rounds so a blob that cannot be deleted cannot spin it.
-fn spawn_orphan_sweep(state: AppState) {
-    const BATCH: u32 = 500;
-    const MAX_ROUNDS: u32 = 1000;
-    tokio::spawn(async move {
-        for _ in 0..MAX_ROUNDS {
-            let hashes = match state.store.orphan_blob_hashes(BATCH).await {
-                Ok(h) if h.is_empty() => return,
-                Ok(h) => h,
-                Err(err) => {
-                    tracing::warn!(error = %err, "orphan blob sweep failed");
-                    return;
-                }
-            };
-            let before = hashes.len();
-            folio_server::routes::files::collect_blobs(&state, hashes).await;
-            tracing::info!(count = before, "collected unused blobs");
-            if before < BATCH as usize {
-                return;
-            }
-        }
-    });
 }
 
 async fn shutdown_signal() {
