@@ -7,14 +7,27 @@
 mod cli;
 mod commands;
 mod config;
+mod memory;
 mod telemetry;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command, KeysCommand, TokenCommand};
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Before any thread exists: the allocator setting applies to all.
+    memory::limit_malloc_arenas();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
     telemetry::init(&cli.global);
     // A client command's failure is the server's answer, said once below;
