@@ -297,3 +297,50 @@ async fn a_sweep_that_waits_for_a_commit_keeps_the_blob_it_adopts() {
     let file = w.store.get_file(w.library, "adopted.txt").await.unwrap();
     assert_eq!(file.map(|f| f.hash), Some(hash));
 }
+
+/// `remove_blob_if_orphan` (used after a failed upload or a hash mismatch)
+/// on a blob with no row: it claims the hash like the sweep, so a commit
+/// adopting the hash meanwhile waits, then fails instead of pointing a
+/// file at deleted bytes (on PostgreSQL a FOR UPDATE on a missing row
+/// would lock nothing).
+#[tokio::test]
+async fn a_commit_that_waits_for_an_orphan_removal_fails_rather_than_lose_its_blob() {
+    let w = World::new().await;
+    let hash = w.put(b"adopted while being removed").await;
+    let (store, blobs, library) = (w.store.clone(), w.blobs.clone(), w.library);
+    let target = hash.clone();
+    let mut commit = None;
+    let (commit_slot, removing, hash_ref) = (&mut commit, &w.blobs, &hash);
+    let removed = w
+        .store
+        .remove_blob_if_orphan(&hash, || async move {
+            let task = tokio::spawn(async move {
+                store
+                    .put_file(&file(library, "late.txt", &target), || async move {
+                        blobs.exists(&target).await.map_err(|e| e.to_string())
+                    })
+                    .await
+            });
+            tokio::time::sleep(BLOCKED_FOR).await;
+            assert!(!task.is_finished(), "the commit waits for the removal");
+            *commit_slot = Some(task);
+            removing.delete(hash_ref).await.map_err(|e| e.to_string())
+        })
+        .await
+        .expect("remove_blob_if_orphan");
+    assert!(removed);
+
+    let committed = commit.expect("commit started").await.expect("commit task");
+    assert!(
+        matches!(committed, Err(StoreError::BlobVanished(_))),
+        "{committed:?}"
+    );
+    assert!(
+        w.store
+            .get_file(w.library, "late.txt")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!w.store.blob_row_exists(&hash).await.unwrap());
+}

@@ -184,6 +184,18 @@ impl Store {
                 lock_clause(pool)
             );
             let mut tx = pool.begin_write().await?;
+            // Claim the hash with a row when it has none: on PostgreSQL a
+            // FOR UPDATE on a missing row locks nothing, and a commit
+            // adopting this hash meanwhile would lose its blob. With the
+            // row held, such a commit waits for us, then finds the blob
+            // gone (BlobVanished) or finds it in use.
+            sqlx::query(
+                "INSERT INTO blobs (hash, size, created_at) VALUES ($1, 0, $2) ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(hash)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
             let _row: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(lock))
                 .bind(hash)
                 .fetch_optional(&mut *tx)
