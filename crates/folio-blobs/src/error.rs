@@ -78,3 +78,15 @@ impl<T> BackendContext<T> for opendal::Result<T> {
         })
     }
 }
+
+impl<T> BackendContext<T> for std::io::Result<T> {
+    /// Local-file I/O done beside OpenDAL (the Fs fast path) reported like
+    /// the backend's own failures.
+    fn backend(self, action: impl FnOnce() -> String) -> Result<T, BlobError> {
+        self.map_err(|e| BlobError::Backend {
+            action: action(),
+            source: opendal::Error::new(opendal::ErrorKind::Unexpected, e.to_string())
+                .set_source(e),
+        })
+    }
+}

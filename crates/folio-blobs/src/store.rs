@@ -29,6 +29,9 @@ pub struct BlobStore {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) op: Operator,
+    /// The directory of an Fs store, for the writes that skip OpenDAL's
+    /// per-file fsync (`put.rs`, [`BlobStore::put_observed_unsynced`]).
+    pub(crate) fs_root: Option<std::path::PathBuf>,
 }
 
 /// A stored blob as storage describes it: what garbage collection needs.
@@ -61,7 +64,13 @@ impl BlobStore {
         check_reachable(&op, &config.location()).await?;
         tracing::debug!(?config, "blob store opened");
         Ok(BlobStore {
-            inner: Arc::new(Inner { op }),
+            inner: Arc::new(Inner {
+                op,
+                fs_root: match config {
+                    BlobConfig::Fs { root } => Some(root.clone()),
+                    BlobConfig::S3 { .. } => None,
+                },
+            }),
         })
     }
 

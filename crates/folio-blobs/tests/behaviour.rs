@@ -507,6 +507,48 @@ macro_rules! behaviour_suite {
     };
 }
 
+/// The sync engine's batched-durability put: same hash, same bytes, the
+/// observer sees every chunk, nothing left in staging, and a rejected body
+/// leaves nothing; `sync_written` succeeds (one flush on Fs, nothing on S3).
+async fn unsynced_puts_then_one_sync_store_the_same_blobs(h: &Harness) {
+    let mut seen = Vec::new();
+    let stored = h
+        .store
+        .put_observed_unsynced(body_of(&[b"page ", b"of ", b"files"]), None, &mut |c| {
+            seen.extend_from_slice(c)
+        })
+        .await
+        .unwrap();
+    assert_eq!(seen, b"page of files");
+    let again = h
+        .store
+        .put(body_of(&[b"page of files"]), None)
+        .await
+        .unwrap();
+    assert_eq!(stored, again);
+    h.store.sync_written().await.unwrap();
+    assert_eq!(
+        read_all(h.store.get(&stored.hash, None).await.unwrap()).await,
+        b"page of files"
+    );
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+
+    let err = h
+        .store
+        .put_observed_unsynced(body_of(&[b"12345678", b"12345678"]), Some(10), &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BlobError::TooLarge { limit: 10 }), "{err:?}");
+    assert_eq!(h.store.list_hashes().await.unwrap(), vec![stored.hash]);
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+}
+
 behaviour_suite!(
     round_trip,
     sha256_matches_known_vectors,
@@ -527,4 +569,5 @@ behaviour_suite!(
     a_put_of_stored_bytes_makes_the_blob_young_again,
     stale_staging_is_told_from_fresh_by_its_age,
     delete_if_written_before_deletes_only_old_blobs,
+    unsynced_puts_then_one_sync_store_the_same_blobs,
 );

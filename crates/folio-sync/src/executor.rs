@@ -377,6 +377,11 @@ impl Executor<'_> {
                 row_of(self.library_id, n, seen)
             })
             .collect();
+        if !batch.file_puts.is_empty() {
+            // The page's blobs were written unsynced: durable before the
+            // commit that points files (and the cursor) past them.
+            self.blobs.sync_written().await?;
+        }
         let blobs = self.blobs;
         let released = self
             .store
@@ -519,7 +524,7 @@ impl Executor<'_> {
             let mut verifier = item.hash.as_ref().map(|h| h.kind.verifier());
             let stored = self
                 .blobs
-                .put_observed(body, None, &mut |chunk| {
+                .put_observed_unsynced(body, None, &mut |chunk| {
                     if let Some(v) = verifier.as_mut() {
                         v.update(chunk);
                     }
