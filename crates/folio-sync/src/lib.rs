@@ -6,9 +6,10 @@
 //! and sweep with the deletion cap), then [`run`] (one run under the
 //! library's lease, with heartbeat, live progress and the run row), and
 //! [`tokens`] (the OAuth token manager as a connector token source). The
-//! HTTP routes live in `folio-server` (`routes/sync.rs`). Not written yet:
-//! the scheduler (its store side, compare-and-set schedule claims, is in
-//! `folio_store::sync`), the SSE progress stream and the reconcile timer.
+//! HTTP routes live in `folio-server` (`routes/sync.rs`, `routes/progress.rs`
+//! with the Server-Sent Events stream), and so do the scheduler that runs
+//! scheduled and reconcile syncs (`scheduler.rs`) and the storage sweep
+//! (`gc.rs`).
 
 pub mod executor;
 pub mod planner;
