@@ -32,6 +32,15 @@ use crate::error::BackendContext;
 use crate::key::{blob_key, new_staging_key};
 use crate::{BlobError, BlobStore, ByteStream, StoredBlob};
 
+/// When a put's bytes reach stable storage.
+#[derive(Clone, Copy)]
+enum Durability {
+    /// Before the put returns.
+    EachPut,
+    /// At the next [`BlobStore::sync_written`] (Fs; S3 is durable at once).
+    Deferred,
+}
+
 /// How many chunks (S3 multipart parts) may upload at once. A chunk is the
 /// service's minimum part size (5 MiB on S3); Fs writes straight through.
 const CONCURRENT_CHUNKS: usize = 2;
@@ -73,14 +82,8 @@ impl BlobStore {
         max_bytes: Option<u64>,
         observe: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<StoredBlob, BlobError> {
-        let staging = new_staging_key();
-        let result = self
-            .stage_and_promote(&staging, body, max_bytes, observe)
-            .await;
-        if result.is_err() {
-            self.discard_staging(&staging).await;
-        }
-        result
+        self.put_staged(body, max_bytes, observe, Durability::EachPut)
+            .await
     }
 
     /// Like [`BlobStore::put_observed`], but on Fs the bytes may still sit in
@@ -96,12 +99,27 @@ impl BlobStore {
         max_bytes: Option<u64>,
         observe: &mut (dyn FnMut(&[u8]) + Send),
     ) -> Result<StoredBlob, BlobError> {
-        let Some(root) = self.inner.fs_root.clone() else {
-            return self.put_observed(body, max_bytes, observe).await;
-        };
+        self.put_staged(body, max_bytes, observe, Durability::Deferred)
+            .await
+    }
+
+    /// Stages `body`, then promotes it; on any error the staging object is
+    /// removed.
+    async fn put_staged(
+        &self,
+        body: ByteStream,
+        max_bytes: Option<u64>,
+        observe: &mut (dyn FnMut(&[u8]) + Send),
+        durability: Durability,
+    ) -> Result<StoredBlob, BlobError> {
         let staging = new_staging_key();
         let result = async {
-            let blob = stage_file(&root.join(&staging), body, max_bytes, observe).await?;
+            let blob = match (&self.inner.fs_root, durability) {
+                (Some(root), Durability::Deferred) => {
+                    stage_file(&root.join(&staging), body, max_bytes, observe).await?
+                }
+                _ => self.stage(&staging, body, max_bytes, observe).await?,
+            };
             self.promote(&staging, &blob).await?;
             Ok(blob)
         }
@@ -132,18 +150,6 @@ impl BlobStore {
         .map_err(std::io::Error::other)
         .and_then(|r| r)
         .backend(action)
-    }
-
-    async fn stage_and_promote(
-        &self,
-        staging: &str,
-        body: ByteStream,
-        max_bytes: Option<u64>,
-        observe: &mut (dyn FnMut(&[u8]) + Send),
-    ) -> Result<StoredBlob, BlobError> {
-        let blob = self.stage(staging, body, max_bytes, observe).await?;
-        self.promote(staging, &blob).await?;
-        Ok(blob)
     }
 
     /// Writes `body` to `staging`, hashing and counting it on the way. On
