@@ -224,25 +224,14 @@ async fn a_blob_put_again_after_it_was_listed_is_kept() {
 async fn a_commit_that_waits_for_the_sweep_fails_rather_than_lose_its_blob() {
     let w = World::new().await;
     let hash = w.put(b"adopted while being swept").await;
-    let (store, blobs, library) = (w.store.clone(), w.blobs.clone(), w.library);
-    let target = hash.clone();
     let mut commit = None;
-    let (commit_slot, swept, hash_ref) = (&mut commit, &w.blobs, &hash);
+    let (commit_slot, swept, hash_ref, world) = (&mut commit, &w.blobs, &hash, &w);
     let removed = w
         .store
         .remove_unrecorded_blob(&hash, || async move {
             // The sweep holds its claim on the hash: a commit adopting the
             // hash now must wait for it.
-            let task = tokio::spawn(async move {
-                store
-                    .put_file(&file(library, "late.txt", &target), || async move {
-                        blobs.exists(&target).await.map_err(|e| e.to_string())
-                    })
-                    .await
-            });
-            tokio::time::sleep(BLOCKED_FOR).await;
-            assert!(!task.is_finished(), "the commit waits for the sweep");
-            *commit_slot = Some(task);
+            *commit_slot = Some(start_waiting_commit(world, hash_ref).await);
             swept.delete(hash_ref).await.map_err(|e| e.to_string())?;
             Ok(true)
         })
@@ -307,23 +296,12 @@ async fn a_sweep_that_waits_for_a_commit_keeps_the_blob_it_adopts() {
 async fn a_commit_that_waits_for_an_orphan_removal_fails_rather_than_lose_its_blob() {
     let w = World::new().await;
     let hash = w.put(b"adopted while being removed").await;
-    let (store, blobs, library) = (w.store.clone(), w.blobs.clone(), w.library);
-    let target = hash.clone();
     let mut commit = None;
-    let (commit_slot, removing, hash_ref) = (&mut commit, &w.blobs, &hash);
+    let (commit_slot, removing, hash_ref, world) = (&mut commit, &w.blobs, &hash, &w);
     let removed = w
         .store
         .remove_blob_if_orphan(&hash, || async move {
-            let task = tokio::spawn(async move {
-                store
-                    .put_file(&file(library, "late.txt", &target), || async move {
-                        blobs.exists(&target).await.map_err(|e| e.to_string())
-                    })
-                    .await
-            });
-            tokio::time::sleep(BLOCKED_FOR).await;
-            assert!(!task.is_finished(), "the commit waits for the removal");
-            *commit_slot = Some(task);
+            *commit_slot = Some(start_waiting_commit(world, hash_ref).await);
             removing.delete(hash_ref).await.map_err(|e| e.to_string())
         })
         .await
@@ -343,4 +321,25 @@ async fn a_commit_that_waits_for_an_orphan_removal_fails_rather_than_lose_its_bl
             .is_none()
     );
     assert!(!w.store.blob_row_exists(&hash).await.unwrap());
+}
+
+/// Starts committing `late.txt` with the blob `hash` (checking the blob is
+/// still stored, as real commits do) and checks that it waits: the caller
+/// holds the hash's claim.
+async fn start_waiting_commit(
+    w: &World,
+    hash: &str,
+) -> tokio::task::JoinHandle<Result<Option<String>, StoreError>> {
+    let (store, blobs, library) = (w.store.clone(), w.blobs.clone(), w.library);
+    let target = hash.to_owned();
+    let task = tokio::spawn(async move {
+        store
+            .put_file(&file(library, "late.txt", &target), || async move {
+                blobs.exists(&target).await.map_err(|e| e.to_string())
+            })
+            .await
+    });
+    tokio::time::sleep(BLOCKED_FOR).await;
+    assert!(!task.is_finished(), "the commit waits for the claim");
+    task
 }

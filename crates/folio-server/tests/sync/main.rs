@@ -11,15 +11,7 @@ use serde_json::{Value, json};
 async fn sync_route_answers_the_contract_shape_and_records_history() {
     let world = SimWorld::start(Provider::Google).await;
     // Before any connection: 409.
-    let (status, _) = world
-        .app
-        .call(
-            Method::POST,
-            "/api/libraries",
-            Some(json!({"name": "lone", "naturalId": "lone", "type": "google-drive"})),
-        )
-        .await;
-    assert_eq!(status, 201);
+    create_unconnected_library(&world, "lone").await;
     let (status, body) = world
         .app
         .call(Method::POST, "/api/libraries/lone/_sync", None)
@@ -152,15 +144,7 @@ async fn a_second_sync_gets_409_with_the_running_progress_id_and_a_revoked_grant
 #[tokio::test]
 async fn connection_folders_lists_remote_folders_with_the_source_to_pick() {
     let world = SimWorld::start(Provider::Google).await;
-    let (status, _) = world
-        .app
-        .call(
-            Method::POST,
-            "/api/libraries",
-            Some(json!({"name": "lone", "naturalId": "lone", "type": "google-drive"})),
-        )
-        .await;
-    assert_eq!(status, 201);
+    create_unconnected_library(&world, "lone").await;
     let (status, body) = world
         .app
         .call(Method::GET, "/api/libraries/lone/connection/folders", None)
@@ -198,4 +182,17 @@ async fn connection_folders_lists_remote_folders_with_the_source_to_pick() {
         .filter_map(|f| f["name"].as_str())
         .collect();
     assert_eq!(names, ["2026"]);
+}
+
+/// A Google Drive library with no connection yet.
+async fn create_unconnected_library(world: &SimWorld, key: &str) {
+    let (status, body) = world
+        .app
+        .call(
+            Method::POST,
+            "/api/libraries",
+            Some(json!({"name": key, "naturalId": key, "type": "google-drive"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
 }
