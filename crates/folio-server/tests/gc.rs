@@ -239,19 +239,7 @@ async fn a_commit_that_waits_for_the_sweep_fails_rather_than_lose_its_blob() {
         .expect("remove_unrecorded_blob");
     assert!(removed);
 
-    let committed = commit.expect("commit started").await.expect("commit task");
-    assert!(
-        matches!(committed, Err(StoreError::BlobVanished(_))),
-        "{committed:?}"
-    );
-    assert!(
-        w.store
-            .get_file(w.library, "late.txt")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(!w.store.blob_row_exists(&hash).await.unwrap());
+    assert_commit_lost_the_race(&w, commit.expect("commit started"), &hash).await;
 }
 
 #[tokio::test]
@@ -308,19 +296,7 @@ async fn a_commit_that_waits_for_an_orphan_removal_fails_rather_than_lose_its_bl
         .expect("remove_blob_if_orphan");
     assert!(removed);
 
-    let committed = commit.expect("commit started").await.expect("commit task");
-    assert!(
-        matches!(committed, Err(StoreError::BlobVanished(_))),
-        "{committed:?}"
-    );
-    assert!(
-        w.store
-            .get_file(w.library, "late.txt")
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(!w.store.blob_row_exists(&hash).await.unwrap());
+    assert_commit_lost_the_race(&w, commit.expect("commit started"), &hash).await;
 }
 
 /// Starts committing `late.txt` with the blob `hash` (checking the blob is
@@ -342,4 +318,26 @@ async fn start_waiting_commit(
     tokio::time::sleep(BLOCKED_FOR).await;
     assert!(!task.is_finished(), "the commit waits for the claim");
     task
+}
+
+/// The waiting commit found its blob gone: it failed with BlobVanished and
+/// wrote nothing, and the hash has no row left.
+async fn assert_commit_lost_the_race(
+    w: &World,
+    commit: tokio::task::JoinHandle<Result<Option<String>, StoreError>>,
+    hash: &str,
+) {
+    let committed = commit.await.expect("commit task");
+    assert!(
+        matches!(committed, Err(StoreError::BlobVanished(_))),
+        "{committed:?}"
+    );
+    assert!(
+        w.store
+            .get_file(w.library, "late.txt")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!w.store.blob_row_exists(hash).await.unwrap());
 }
