@@ -9,6 +9,7 @@
 //! `BEGIN IMMEDIATE` so concurrent writers queue instead of failing.
 
 mod backend;
+mod batch;
 pub mod connections;
 pub mod error;
 pub mod files;

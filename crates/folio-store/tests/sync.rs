@@ -192,6 +192,88 @@ async fn a_batch_commits_files_items_and_cursor_together() {
     );
 }
 
+/// A page larger than one multi-row statement: 1,201 files put, then all
+/// of them rotated one place along (a chain of moves across statement
+/// boundaries), one replaced, some deleted, all in the same batch.
+#[tokio::test]
+async fn a_large_batch_spans_several_statements_in_order() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let lib = library(&store).await;
+    let n = 1201;
+    let name = |i: usize| format!("f/{i:05}");
+    let hash = |i: usize| format!("{i:064x}");
+    let first = SyncBatch {
+        library_id: lib,
+        file_puts: (0..n)
+            .map(|i| file(lib, &name(i), &hash(i), &format!("r{i}")))
+            .collect(),
+        item_upserts: (0..n)
+            .map(|i| item(lib, &format!("r{i}"), None, Some(&name(i)), false))
+            .collect(),
+        cursor: Some(cursor("c1", true)),
+        ..SyncBatch::default()
+    };
+    let released = store
+        .apply_sync_batch(&first, |hashes| async move {
+            assert_eq!(hashes.len(), n);
+            Ok(true)
+        })
+        .await
+        .unwrap();
+    assert!(released.is_empty());
+    assert_eq!(store.count_files(lib).await.unwrap(), n as i64);
+    assert_eq!(
+        store.count_placed_remote_files(lib).await.unwrap(),
+        n as i64
+    );
+
+    // Every file moves to the next name (the last to the first), then the
+    // file now at name(7) gets new bytes and names 0..10 except 7 go.
+    let second = SyncBatch {
+        library_id: lib,
+        file_moves: (0..n).map(|i| (name(i), name((i + 1) % n))).collect(),
+        ..SyncBatch::default()
+    };
+    store
+        .apply_sync_batch(&second, |_| async { Ok(true) })
+        .await
+        .unwrap();
+    let third = SyncBatch {
+        library_id: lib,
+        file_deletes: (0..10).filter(|i| *i != 7).map(name).collect(),
+        file_puts: vec![file(lib, &name(7), &hash(9999), "r6")],
+        item_deletes: (0..n).map(|i| format!("r{i}")).collect(),
+        ..SyncBatch::default()
+    };
+    let mut released = store
+        .apply_sync_batch(&third, |_| async { Ok(true) })
+        .await
+        .unwrap();
+    released.sort();
+    // name(i) held hash(i - 1) after the rotation (name(0) the last one's).
+    let mut expected: Vec<String> = [n - 1, 0, 1, 2, 3, 4, 5, 7, 8, 6]
+        .into_iter()
+        .map(hash)
+        .collect();
+    expected.sort();
+    assert_eq!(released, expected);
+    assert_eq!(store.count_files(lib).await.unwrap(), (n - 9) as i64);
+    assert_eq!(
+        store.get_file(lib, &name(7)).await.unwrap().unwrap().hash,
+        hash(9999)
+    );
+    assert_eq!(
+        store.get_file(lib, &name(500)).await.unwrap().unwrap().hash,
+        hash(499)
+    );
+    assert_eq!(
+        store.get_file(lib, &name(501)).await.unwrap().unwrap().hash,
+        hash(500)
+    );
+    assert_eq!(store.count_placed_remote_files(lib).await.unwrap(), 0);
+}
+
 #[tokio::test]
 async fn a_batch_whose_blob_vanished_writes_nothing() {
     let dir = TempDir::new().unwrap();
