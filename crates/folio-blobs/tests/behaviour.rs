@@ -549,6 +549,54 @@ async fn unsynced_puts_then_one_sync_store_the_same_blobs(h: &Harness) {
     );
 }
 
+/// Unsynced puts larger than what is gathered in memory (Fs writes those
+/// through a staging file as they stream): the same blob as `put`, and a
+/// body breaking off after the gathered part leaves nothing behind.
+async fn large_unsynced_puts_stream_and_fail_cleanly(h: &Harness) {
+    let (total, chunk) = (1024 * 1024 + 17, 64 * 1024);
+    let mut observed = 0;
+    let stored = h
+        .store
+        .put_observed_unsynced(generated_body(7, total, chunk), None, &mut |c| {
+            observed += c.len()
+        })
+        .await
+        .unwrap();
+    assert_eq!(observed, total);
+    assert_eq!(stored.hash, generated_hash(7, total, chunk));
+    h.store.sync_written().await.unwrap();
+    let again = h
+        .store
+        .put(generated_body(7, total, chunk), None)
+        .await
+        .unwrap();
+    assert_eq!(stored, again);
+    assert_eq!(
+        read_all(h.store.get(&stored.hash, None).await.unwrap())
+            .await
+            .len(),
+        total
+    );
+
+    let broken: ByteStream = generated_body(8, 512 * 1024, chunk)
+        .chain(stream::iter(vec![Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "provider hung up",
+        ))]))
+        .boxed();
+    let err = h
+        .store
+        .put_observed_unsynced(broken, None, &mut |_| {})
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BlobError::Body(_)), "{err:?}");
+    assert_eq!(h.store.list_hashes().await.unwrap(), vec![stored.hash]);
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+}
+
 behaviour_suite!(
     round_trip,
     sha256_matches_known_vectors,
@@ -570,4 +618,5 @@ behaviour_suite!(
     stale_staging_is_told_from_fresh_by_its_age,
     delete_if_written_before_deletes_only_old_blobs,
     unsynced_puts_then_one_sync_store_the_same_blobs,
+    large_unsynced_puts_stream_and_fail_cleanly,
 );
