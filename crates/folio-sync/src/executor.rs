@@ -4,6 +4,13 @@
 //! the provider hash), then commit the page's file and item changes together
 //! with the cursor in one transaction.
 //!
+//! The steps overlap: while a page downloads, the previous page's commit
+//! (its flush to stable storage, then its transaction) and the listing of
+//! the next page run too. Commits still happen one after another, in page
+//! order, so the cursor never moves past a page that is not stored; and
+//! bytes that commits release are removed from storage only when no
+//! download is waiting for its commit (the same bytes may be among them).
+//!
 //! A full listing (first sync, purge, cursor rejected) marks every item it
 //! sees; only once it is complete are the unseen items deleted (mark and
 //! sweep), and not at all when that would remove more than half of a
@@ -18,6 +25,7 @@ use folio_connectors::{
 };
 use folio_store::sync::{CursorRow, RemoteItemRow, RunProgress, SyncBatch};
 use folio_store::{FileRecord, Store};
+use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use uuid::Uuid;
 
@@ -111,6 +119,38 @@ struct State {
     seen: HashMap<String, Uuid>,
 }
 
+/// The commit of one page, running while the next page downloads; it
+/// yields the hashes the page's files stopped using.
+type Commit<'a> = BoxFuture<'a, Result<Vec<String>, SyncError>>;
+
+/// What is in flight between pages: the commit of the last page planned,
+/// and the hashes that commits (and failed downloads) let go of. Those
+/// are removed from storage only when no download is waiting for its
+/// commit: such a download may hold the same bytes, which no file points
+/// at yet.
+#[derive(Default)]
+struct Pipeline<'a> {
+    committing: Option<Commit<'a>>,
+    released: Vec<String>,
+}
+
+impl Pipeline<'_> {
+    /// Waits for the commit in flight, if any.
+    async fn settle(&mut self) -> Result<(), SyncError> {
+        if let Some(commit) = self.committing.take() {
+            self.released.extend(commit.await?);
+        }
+        Ok(())
+    }
+}
+
+/// A listing page fetched ahead, while the page before it downloaded.
+type Prefetched = Option<Result<ChangePage, ConnectorError>>;
+
+/// Released hashes are removed once this many have gathered (draining the
+/// pipeline for it), and in any case at the end of the run.
+const RELEASE_AT: usize = 1000;
+
 impl Executor<'_> {
     /// Runs the sync to its end.
     pub async fn run(&self) -> Result<SyncOutcome, SyncError> {
@@ -120,6 +160,27 @@ impl Executor<'_> {
         // Loaded when a page first has changes: a re-sync with no remote
         // change reads nothing of the library's (possibly large) tree.
         let mut state: Option<State> = None;
+        let mut outcome = SyncOutcome::default();
+        let mut pipeline = Pipeline::default();
+        let paged = self.pages(&mut state, &mut pipeline, &mut outcome).await;
+        // Whatever stopped the pages, the page committing meanwhile is
+        // kept (if it commits), like every page before it.
+        let settled = pipeline.settle().await;
+        self.release(&pipeline.released).await?;
+        paged?;
+        settled?;
+        outcome.synced_files = self.store.count_files(self.library_id).await?;
+        Ok(outcome)
+    }
+
+    /// Lists, plans, downloads and commits page after page, then sweeps
+    /// after a full listing.
+    async fn pages<'s>(
+        &'s self,
+        state: &mut Option<State>,
+        pipeline: &mut Pipeline<'s>,
+        outcome: &mut SyncOutcome,
+    ) -> Result<(), SyncError> {
         let stored = if self.options.full_listing {
             None
         } else {
@@ -135,10 +196,16 @@ impl Executor<'_> {
             // downloaded again. tests/crash.rs in crates/folio shows it.
             _ => (None, Some(Listing { id: Uuid::new_v4() })),
         };
-        let mut outcome = SyncOutcome::default();
+        let mut prefetched: Prefetched = None;
         loop {
-            self.report(|p| p.phase = "listing".into());
-            let page = match self.connector.list_changes(cursor.clone()).await {
+            let page = match prefetched.take() {
+                Some(page) => page,
+                None => {
+                    self.report(|p| p.phase = "listing".into());
+                    self.connector.list_changes(cursor.clone()).await
+                }
+            };
+            let page = match page {
                 Ok(page) => page,
                 Err(ConnectorError::CursorExpired(_)) if cursor.is_some() => {
                     tracing::info!(library = %self.library_id, "cursor rejected: full listing");
@@ -160,21 +227,34 @@ impl Executor<'_> {
             } else {
                 Some(cursor_row)
             };
-            self.apply(&mut state, &changes, listing_id, page_cursor, &mut outcome)
+            let ahead = match &next {
+                PageState::More(c) => Some(c.clone()),
+                PageState::Done(_) => None,
+            };
+            prefetched = self
+                .step(
+                    state,
+                    &changes,
+                    listing_id,
+                    page_cursor,
+                    outcome,
+                    pipeline,
+                    ahead,
+                )
                 .await?;
             match next {
                 PageState::More(c) => cursor = Some(c),
                 PageState::Done(c) => {
                     if let Some(done_listing) = listing.take() {
-                        self.sweep(&mut state, done_listing, c, &mut outcome)
+                        // The sweep reads what the listing marked.
+                        pipeline.settle().await?;
+                        self.sweep(state, done_listing, c, outcome, pipeline)
                             .await?;
                     }
-                    break;
+                    return Ok(());
                 }
             }
         }
-        outcome.synced_files = self.store.count_files(self.library_id).await?;
-        Ok(outcome)
     }
 
     async fn purge(&self) -> Result<(), SyncError> {
@@ -259,40 +339,110 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Plans one page, downloads, and commits it with `cursor`.
-    async fn apply(
-        &self,
+    /// Plans one page and downloads what it needs while the previous
+    /// page's commit and the listing of the next page (from `ahead`, when
+    /// given) run, then leaves this page's commit (with `cursor`) in
+    /// flight. Returns the next page when it was listed.
+    #[allow(clippy::too_many_arguments)]
+    async fn step<'s>(
+        &'s self,
         state: &mut Option<State>,
         changes: &[RemoteChange],
         listing: Option<Uuid>,
         cursor: Option<CursorRow>,
         outcome: &mut SyncOutcome,
-    ) -> Result<(), SyncError> {
+        pipeline: &mut Pipeline<'s>,
+        ahead: Option<Cursor>,
+    ) -> Result<Prefetched, SyncError> {
+        if pipeline.released.len() >= RELEASE_AT {
+            pipeline.settle().await?;
+            self.release(&std::mem::take(&mut pipeline.released))
+                .await?;
+        }
+        let prefetch = async {
+            match ahead {
+                Some(c) => Some(self.connector.list_changes(Some(c)).await),
+                None => None,
+            }
+        };
         if changes.is_empty() {
-            return self.store_cursor(cursor).await;
+            let (settled, next) = futures::join!(pipeline.settle(), prefetch);
+            settled?;
+            pipeline.committing = cursor.map(|cursor| {
+                self.commit(SyncBatch {
+                    library_id: self.library_id,
+                    cursor: Some(cursor),
+                    ..SyncBatch::default()
+                })
+            });
+            return Ok(next);
         }
         let state = self.loaded(state).await?;
-        let tree = &mut state.tree;
         let started = std::time::Instant::now();
-        let plan = plan_page(tree, changes);
+        let plan = plan_page(&mut state.tree, changes);
         let planned = started.elapsed();
         outcome.errors.extend(plan.errors.iter().map(|e| FileError {
             path: e.name.clone(),
             remote_id: e.remote_id.clone(),
             message: e.message.clone(),
         }));
-        let fetched = self.download_all(&plan).await;
-        let downloaded = started.elapsed();
-        if let Some(err) = provider_failure(&fetched) {
+        let (settled, (fetched, discarded), next) =
+            futures::join!(pipeline.settle(), self.download_all(&plan), prefetch);
+        pipeline.released.extend(discarded);
+        let failed = settled
+            .err()
+            .or_else(|| provider_failure(&fetched).map(SyncError::from));
+        if let Some(err) = failed {
             // Nothing of this page is committed (its cursor neither), so
-            // the next sync fetches it again; drop what it stored.
-            let stored: Vec<String> = fetched
-                .values()
-                .filter_map(|r| r.as_ref().ok().map(|(hash, _)| hash.clone()))
-                .collect();
-            self.release(&stored).await?;
-            return Err(err.into());
+            // the next sync fetches it again; what it stored goes.
+            pipeline.released.extend(
+                fetched
+                    .values()
+                    .filter_map(|r| r.as_ref().ok().map(|(hash, _)| hash.clone())),
+            );
+            return Err(err);
         }
+        tracing::debug!(
+            library = %self.library_id,
+            changes = changes.len(),
+            downloads = plan.downloads(),
+            plan_ms = planned.as_millis() as u64,
+            download_ms = (started.elapsed() - planned).as_millis() as u64,
+            "page planned and downloaded"
+        );
+        let batch = self.batch_of(state, &plan, &fetched, changes, listing, cursor, outcome);
+        pipeline.committing = Some(self.commit(batch));
+        Ok(next)
+    }
+
+    /// One step with nothing listed ahead, committed before it returns.
+    async fn apply<'s>(
+        &'s self,
+        state: &mut Option<State>,
+        changes: &[RemoteChange],
+        cursor: Option<CursorRow>,
+        outcome: &mut SyncOutcome,
+        pipeline: &mut Pipeline<'s>,
+    ) -> Result<(), SyncError> {
+        self.step(state, changes, None, cursor, outcome, pipeline, None)
+            .await?;
+        pipeline.settle().await
+    }
+
+    /// What a planned and downloaded page writes, counted into `outcome`;
+    /// the tree takes the stored content hashes and the listing's marks.
+    #[allow(clippy::too_many_arguments)]
+    fn batch_of(
+        &self,
+        state: &mut State,
+        plan: &Plan,
+        fetched: &Fetched,
+        changes: &[RemoteChange],
+        listing: Option<Uuid>,
+        cursor: Option<CursorRow>,
+        outcome: &mut SyncOutcome,
+    ) -> SyncBatch {
+        let tree = &mut state.tree;
         let mut batch = SyncBatch {
             library_id: self.library_id,
             item_deletes: plan.removed_ids.clone(),
@@ -377,52 +527,43 @@ impl Executor<'_> {
                 row_of(self.library_id, n, seen)
             })
             .collect();
-        if !batch.file_puts.is_empty() {
-            // The page's blobs were written unsynced: durable before the
-            // commit that points files (and the cursor) past them.
-            self.blobs.sync_written().await?;
-        }
-        let blobs = self.blobs;
-        let released = self
-            .store
-            .apply_sync_batch(&batch, |hashes| all_stored(blobs, hashes))
-            .await?;
-        tracing::debug!(
-            library = %self.library_id,
-            changes = changes.len(),
-            downloads = plan.downloads(),
-            plan_ms = planned.as_millis() as u64,
-            download_ms = (downloaded - planned).as_millis() as u64,
-            commit_ms = (started.elapsed() - downloaded).as_millis() as u64,
-            "page applied"
-        );
-        self.release(&released).await
+        batch
     }
 
-    /// Commits a page without changes: only its cursor, if any.
-    async fn store_cursor(&self, cursor: Option<CursorRow>) -> Result<(), SyncError> {
-        if cursor.is_none() {
-            return Ok(());
-        }
-        let batch = SyncBatch {
-            library_id: self.library_id,
-            cursor,
-            ..SyncBatch::default()
-        };
-        let released = self
-            .store
-            .apply_sync_batch(&batch, |_| async { Ok(true) })
-            .await?;
-        self.release(&released).await
+    /// Commits `batch`: first the flush of the blobs it points at (they
+    /// were written unsynced), then its transaction.
+    fn commit(&self, batch: SyncBatch) -> Commit<'_> {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            if !batch.file_puts.is_empty() {
+                self.blobs.sync_written().await?;
+            }
+            let flushed = started.elapsed();
+            let blobs = self.blobs;
+            let released = self
+                .store
+                .apply_sync_batch(&batch, |hashes| all_stored(blobs, hashes))
+                .await?;
+            tracing::debug!(
+                library = %self.library_id,
+                files = batch.file_puts.len(),
+                items = batch.item_upserts.len(),
+                flush_ms = flushed.as_millis() as u64,
+                commit_ms = (started.elapsed() - flushed).as_millis() as u64,
+                "page committed"
+            );
+            Ok(released)
+        })
     }
 
     /// Deletes what a complete listing did not see, unless that is too much.
-    async fn sweep(
-        &self,
+    async fn sweep<'s>(
+        &'s self,
         state: &mut Option<State>,
         listing: Listing,
         cursor: Cursor,
         outcome: &mut SyncOutcome,
+        pipeline: &mut Pipeline<'s>,
     ) -> Result<(), SyncError> {
         self.report(|p| p.phase = "deleting".into());
         let unseen = self
@@ -456,15 +597,17 @@ impl Executor<'_> {
             outcome.held = Some(why);
             // No complete cursor: the next sync lists again.
             let empty = cursor_row(&Cursor(String::new()), false, None);
-            return self.apply(state, &[], None, Some(empty), outcome).await;
+            return self.apply(state, &[], Some(empty), outcome, pipeline).await;
         }
         let done = cursor_row(&cursor, true, Some(listing.id));
-        self.apply(state, &gone, None, Some(done), outcome).await
+        self.apply(state, &gone, Some(done), outcome, pipeline)
+            .await
     }
 
     /// Downloads every file the plan needs, `download_concurrency` at once;
-    /// stops at the first failure of the provider itself.
-    async fn download_all(&self, plan: &Plan) -> HashMap<String, Result<(String, i64), Failed>> {
+    /// stops at the first failure of the provider itself. Also returns the
+    /// hashes of the copies that failed their hash check.
+    async fn download_all(&self, plan: &Plan) -> (Fetched, Vec<String>) {
         let items: Vec<&RemoteItem> = plan
             .actions
             .iter()
@@ -488,27 +631,29 @@ impl Executor<'_> {
         let mut results = futures::stream::iter(downloads)
             .buffer_unordered(self.options.download_concurrency.max(1));
         let mut fetched = HashMap::new();
-        while let Some((id, result)) = results.next().await {
-            let provider_failed = matches!(result, Err(Failed::Provider(_)));
-            fetched.insert(id, result);
+        let mut discarded = Vec::new();
+        while let Some((id, download)) = results.next().await {
+            let provider_failed = matches!(download.result, Err(Failed::Provider(_)));
+            fetched.insert(id, download.result);
+            discarded.extend(download.discarded);
             if provider_failed {
                 break;
             }
         }
-        fetched
+        (fetched, discarded)
     }
 
     /// One download with its progress.
-    async fn tracked_download(&self, item: &RemoteItem) -> (String, Result<(String, i64), Failed>) {
+    async fn tracked_download(&self, item: &RemoteItem) -> (String, Download) {
         self.report(|p| p.current_file = Some(item.name.clone()));
-        let result = self.download(item).await;
+        let download = self.download(item).await;
         self.report(|p| {
             p.done += 1;
-            if let Ok((_, size)) = &result {
+            if let Ok((_, size)) = &download.result {
                 p.bytes += size;
             }
         });
-        (item.id.clone(), result)
+        (item.id.clone(), download)
     }
 
     /// Streams one file into blob storage, verifying the provider hash;
@@ -516,10 +661,17 @@ impl Executor<'_> {
     /// retried too (the retry layer only sees the request); when it breaks
     /// off every time, the provider (or the storage) is failing and the
     /// sync stops.
-    async fn download(&self, item: &RemoteItem) -> Result<(String, i64), Failed> {
+    async fn download(&self, item: &RemoteItem) -> Download {
+        let mut discarded = Vec::new();
         let mut last = Failed::File(String::new());
         for _ in 0..=self.options.hash_retries {
-            let stream = self.connector.download(item).await.map_err(Failed::of)?;
+            let stream = match self.connector.download(item).await {
+                Ok(stream) => stream,
+                Err(err) => {
+                    last = Failed::of(err);
+                    break;
+                }
+            };
             let body = stream.map_err(std::io::Error::other).boxed();
             let mut verifier = item.hash.as_ref().map(|h| h.kind.verifier());
             let stored = self
@@ -541,22 +693,35 @@ impl Executor<'_> {
                 }
             };
             let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
-            match (item.hash.as_ref(), verifier) {
+            let checked = match (item.hash.as_ref(), verifier) {
                 (Some(expected), Some(v)) => {
                     let computed = v.finish();
-                    if expected.matches(&computed) {
-                        return Ok((stored.hash, size));
-                    }
-                    last = Failed::File(format!(
-                        "the downloaded bytes do not match the provider's hash (expected {}, got {computed})",
-                        expected.value
-                    ));
-                    let _ = self.release(std::slice::from_ref(&stored.hash)).await;
+                    (!expected.matches(&computed)).then(|| {
+                        format!(
+                            "the downloaded bytes do not match the provider's hash (expected {}, got {computed})",
+                            expected.value
+                        )
+                    })
                 }
-                _ => return Ok((stored.hash, size)),
+                _ => None,
+            };
+            match checked {
+                None => {
+                    return Download {
+                        result: Ok((stored.hash, size)),
+                        discarded,
+                    };
+                }
+                Some(mismatch) => {
+                    last = Failed::File(mismatch);
+                    discarded.push(stored.hash);
+                }
             }
         }
-        Err(last)
+        Download {
+            result: Err(last),
+            discarded,
+        }
     }
 
     /// Updates the live progress, if anyone watches.
@@ -578,6 +743,16 @@ impl Executor<'_> {
         }
         Ok(())
     }
+}
+
+/// Each downloaded item's stored hash and size, or why it failed, by id.
+type Fetched = HashMap<String, Result<(String, i64), Failed>>;
+
+/// One file's download, and the bytes it stored then let go of (copies
+/// that failed the hash check).
+struct Download {
+    result: Result<(String, i64), Failed>,
+    discarded: Vec<String>,
 }
 
 /// Why one download failed.
@@ -610,9 +785,7 @@ impl std::fmt::Display for Failed {
 }
 
 /// The provider failure among a page's downloads, if any.
-fn provider_failure(
-    fetched: &HashMap<String, Result<(String, i64), Failed>>,
-) -> Option<ConnectorError> {
+fn provider_failure(fetched: &Fetched) -> Option<ConnectorError> {
     fetched.values().find_map(|r| match r {
         Err(Failed::Provider(err)) => Some(err.clone()),
         _ => None,
