@@ -193,15 +193,37 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
     let mut before: HashMap<String, Node> = HashMap::new();
     let (upserts, deletes) = last_occurrences(tree, changes);
     let mut items: HashMap<String, RemoteItem> = HashMap::new();
+    // Folders that gained, lost or changed a child: their children's paths
+    // are recomputed (names and collision suffixes), nothing else is.
+    let mut dirty: HashSet<String> = HashSet::new();
+    let mut folders_by_path: Option<HashMap<String, String>> = None;
     for item in upserts {
         let mut node = Node::from_remote(&item);
         if node.parent_id.is_none() {
-            node.parent_id = parent_by_path(tree, node.path_lower.as_deref());
+            let index = folders_by_path.get_or_insert_with(|| folder_paths(tree));
+            node.parent_id = parent_by_path(tree, index, node.path_lower.as_deref());
         }
         if let Some(old) = tree.nodes.get(&node.id) {
             node.content_hash = old.content_hash.clone();
+            // Kept until placed again from its parent (dirty below), so a
+            // path that does not change is not taken for a move.
+            node.path = old.path.clone();
         }
+        if node.parent_id.is_none() {
+            // Nowhere to place it: no path, and none for its children.
+            node.path = None;
+            dirty.insert(node.id.clone());
+        }
+        if let (Some(index), Some(path), true) = (
+            folders_by_path.as_mut(),
+            node.path_lower.as_ref(),
+            node.is_folder,
+        ) {
+            index.insert(path.clone(), node.id.clone());
+        }
+        dirty.extend(node.parent_id.clone());
         if let Some(old) = tree.nodes.insert(node.id.clone(), node) {
+            dirty.extend(old.parent_id.clone());
             before.entry(old.id.clone()).or_insert(old);
         }
         items.insert(item.id.clone(), item);
@@ -209,9 +231,10 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
     let mut removed = Vec::new();
     for node in remove_subtrees(tree, &deletes) {
         removed.push(node.id.clone());
+        dirty.extend(node.parent_id.clone());
         before.entry(node.id.clone()).or_insert(node);
     }
-    let errors = assign_paths(tree, &mut before);
+    let errors = assign_paths(tree, &dirty, &mut before);
     removed.sort();
     let mut plan = diff(&before, tree, &items);
     plan.removed_ids = removed;
@@ -276,16 +299,29 @@ fn ids_at_path(tree: &Tree, path: &str) -> Vec<String> {
 
 /// The id of the folder holding the item at `path_lower`, for providers
 /// that give paths instead of parent ids; the root when it sits at the top.
-fn parent_by_path(tree: &Tree, path_lower: Option<&str>) -> Option<String> {
+/// `folders` maps folder paths (lowercase) to ids ([`folder_paths`]).
+fn parent_by_path(
+    tree: &Tree,
+    folders: &HashMap<String, String>,
+    path_lower: Option<&str>,
+) -> Option<String> {
     let path = path_lower?;
     let parent = &path[..path.rfind('/')?];
     if parent.is_empty() {
         return Some(tree.root_id.clone());
     }
+    folders.get(parent).cloned()
+}
+
+/// Every known folder by its lowercase provider path, built once per page
+/// that needs it (looking each parent up among all nodes made a full
+/// listing of a path-addressed provider quadratic).
+fn folder_paths(tree: &Tree) -> HashMap<String, String> {
     tree.nodes
         .values()
-        .find(|n| n.is_folder && n.path_lower.as_deref() == Some(parent))
-        .map(|n| n.id.clone())
+        .filter(|n| n.is_folder)
+        .filter_map(|n| Some((n.path_lower.clone()?, n.id.clone())))
+        .collect()
 }
 
 /// Removes the deleted ids and every node whose parent chain now passes
@@ -324,12 +360,17 @@ fn chain_hits(tree: &Tree, id: &str, set: &HashSet<&str>) -> bool {
     false
 }
 
-/// Recomputes every node's path from the root down. Nodes not reachable
-/// from the root get `None`. A node whose path changes is first copied into
+/// Recomputes the paths a page can have changed: those of the children of
+/// every `dirty` folder, then, level by level, of the children of every node
+/// whose own path changed. A node whose path changes is first copied into
 /// `before` (unless it is there already). Returns the nodes whose path is
 /// too long.
-fn assign_paths(tree: &mut Tree, before: &mut HashMap<String, Node>) -> Vec<PlanError> {
-    let (moved, errors) = path_changes(tree);
+fn assign_paths(
+    tree: &mut Tree,
+    dirty: &HashSet<String>,
+    before: &mut HashMap<String, Node>,
+) -> Vec<PlanError> {
+    let (moved, errors) = path_changes(tree, dirty);
     for (id, path) in moved {
         if let Some(node) = tree.nodes.get_mut(&id) {
             before.entry(id).or_insert_with(|| node.clone());
@@ -339,50 +380,164 @@ fn assign_paths(tree: &mut Tree, before: &mut HashMap<String, Node>) -> Vec<Plan
     errors
 }
 
-/// The nodes whose path differs from the one computed from the root down,
-/// with their new path, and the nodes whose path is too long. Works on
-/// borrowed ids: it runs once per page over the whole tree, so copies of
-/// every id and path would weigh on a large library's peak memory.
-fn path_changes(tree: &Tree) -> (Vec<(String, Option<String>)>, Vec<PlanError>) {
+/// The nodes below the `dirty` folders whose path differs from the one
+/// computed from their parent's, with their new path, and the nodes whose
+/// path is too long. The rest of the tree is already placed, so this costs
+/// what the page touched (plus one scan of the tree per level for
+/// children), not a placement of the whole tree per page: a full listing
+/// of 100,000 files runs a hundred pages. Works on borrowed ids.
+fn path_changes<'t>(
+    tree: &'t Tree,
+    dirty: &'t HashSet<String>,
+) -> (Vec<(String, Option<String>)>, Vec<PlanError>) {
+    let mut placed: HashMap<&'t str, Option<String>> = HashMap::new();
+    let mut errors: BTreeMap<&'t str, PlanError> = BTreeMap::new();
+    let mut level: HashSet<&'t str> = dirty.iter().map(String::as_str).collect();
+    while !level.is_empty() {
+        let children = children_of(tree, &level);
+        let mut next = HashSet::new();
+        for &folder in &level {
+            let ids = children.get(folder).map(Vec::as_slice).unwrap_or_default();
+            for (id, path) in placements(tree, folder, ids, &placed, &mut errors) {
+                let current = match placed.get(id) {
+                    Some(path) => path.as_deref(),
+                    None => tree.nodes.get(id).and_then(|n| n.path.as_deref()),
+                };
+                if current != path.as_deref() {
+                    placed.insert(id, path);
+                    next.insert(id);
+                }
+            }
+        }
+        level = next;
+    }
+    let moved = placed
+        .into_iter()
+        .filter(|(id, path)| tree.nodes.get(*id).is_some_and(|n| n.path != *path))
+        .map(|(id, path)| (id.to_owned(), path))
+        .collect();
+    (moved, errors.into_values().collect())
+}
+
+/// The children of each of `folders`, in one scan of the tree.
+fn children_of<'t>(tree: &'t Tree, folders: &HashSet<&'t str>) -> HashMap<&'t str, Vec<&'t str>> {
+    let mut children: HashMap<&'t str, Vec<&'t str>> = HashMap::new();
+    for node in tree.nodes.values() {
+        if let Some(parent) = node.parent_id.as_deref()
+            && let Some(&folder) = folders.get(parent)
+        {
+            children.entry(folder).or_default().push(&node.id);
+        }
+    }
+    children
+}
+
+/// Where each of `ids` (the children of `folder`) belongs: under the
+/// folder's path (as placed so far this page), or nowhere when the folder
+/// is itself not placed or not reachable from the root. A path too long
+/// is recorded in `errors` (and forgotten once it fits).
+fn placements<'t>(
+    tree: &'t Tree,
+    folder: &str,
+    ids: &[&'t str],
+    placed: &HashMap<&'t str, Option<String>>,
+    errors: &mut BTreeMap<&'t str, PlanError>,
+) -> Vec<(&'t str, Option<String>)> {
+    let Some(base) = folder_base(tree, folder, placed) else {
+        return ids.iter().map(|&id| (id, None)).collect();
+    };
+    let mut named: HashMap<&'t str, String> = sibling_names(tree, ids).into_iter().collect();
+    ids.iter()
+        .map(|&id| {
+            let Some(segment) = named.remove(id) else {
+                return (id, None);
+            };
+            match child_path(base.as_ref(), &segment) {
+                Ok(path) => {
+                    errors.remove(id);
+                    (id, Some(path.to_string()))
+                }
+                Err(err) => {
+                    let name = tree.nodes.get(id).map(|n| n.name.clone());
+                    errors.insert(
+                        id,
+                        PlanError {
+                            remote_id: id.to_owned(),
+                            name: name.unwrap_or_default(),
+                            message: err.reason,
+                        },
+                    );
+                    (id, None)
+                }
+            }
+        })
+        .collect()
+}
+
+/// The path children of `folder` go under: `Some(None)` for the source
+/// root (the library's top), `Some(Some(path))` for a placed node whose
+/// parent chain reaches the root, `None` otherwise (unknown, not placed,
+/// or caught in a cycle of moves).
+fn folder_base(
+    tree: &Tree,
+    folder: &str,
+    placed: &HashMap<&str, Option<String>>,
+) -> Option<Option<LibraryPath>> {
+    if folder == tree.root_id {
+        return Some(None);
+    }
+    let node = tree.nodes.get(folder)?;
+    let path = match placed.get(folder) {
+        Some(path) => path.as_deref(),
+        None => node.path.as_deref(),
+    }?;
+    if !reaches_root(tree, folder) {
+        return None;
+    }
+    LibraryPath::parse(path).ok().map(Some)
+}
+
+/// True when the parent chain of `id` ends at the root (not in a cycle,
+/// not at an unknown parent).
+fn reaches_root(tree: &Tree, id: &str) -> bool {
+    let mut current = id;
+    for _ in 0..=tree.nodes.len() {
+        if current == tree.root_id {
+            return true;
+        }
+        match tree.nodes.get(current).and_then(|n| n.parent_id.as_deref()) {
+            Some(parent) => current = parent,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Every node's path computed from the root down, the whole tree at once:
+/// the reference the page-by-page placement is tested against.
+#[cfg(test)]
+pub(crate) fn full_placement(tree: &Tree) -> HashMap<String, Option<String>> {
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for node in tree.nodes.values() {
         if let Some(parent) = &node.parent_id {
             children.entry(parent).or_default().push(&node.id);
         }
     }
-    let mut placed: HashMap<&str, String> = HashMap::new();
-    let mut errors = Vec::new();
+    let mut placed: HashMap<String, Option<String>> =
+        tree.nodes.keys().map(|id| (id.clone(), None)).collect();
     let mut stack: Vec<(&str, Option<LibraryPath>)> = vec![(&tree.root_id, None)];
     while let Some((folder, folder_path)) = stack.pop() {
         let Some(ids) = children.get(folder) else {
             continue;
         };
         for (id, segment) in sibling_names(tree, ids) {
-            match child_path(folder_path.as_ref(), &segment) {
-                Ok(path) => {
-                    placed.insert(id, path.to_string());
-                    stack.push((id, Some(path)));
-                }
-                Err(err) => errors.push(PlanError {
-                    remote_id: id.to_owned(),
-                    name: tree
-                        .nodes
-                        .get(id)
-                        .map(|n| n.name.clone())
-                        .unwrap_or_default(),
-                    message: err.reason,
-                }),
+            if let Ok(path) = child_path(folder_path.as_ref(), &segment) {
+                placed.insert(id.to_owned(), Some(path.to_string()));
+                stack.push((id, Some(path)));
             }
         }
     }
-    let moved = tree
-        .nodes
-        .iter()
-        .filter(|(id, node)| node.path.as_deref() != placed.get(id.as_str()).map(String::as_str))
-        .map(|(id, _)| (id.clone(), placed.get(id.as_str()).cloned()))
-        .collect();
-    errors.sort_by(|a, b| a.remote_id.cmp(&b.remote_id));
-    (moved, errors)
+    placed
 }
 
 /// The safe segment of each sibling that has one (folders and files with

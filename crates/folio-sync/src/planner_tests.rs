@@ -334,3 +334,74 @@ fn path_addressed_providers_resolve_parents_and_path_deletes() {
     );
     assert_eq!(summary(&plan.actions), ["move Docs/A.txt -> Papers/A.txt"]);
 }
+
+/// A small deterministic generator (xorshift64*), so the randomized test
+/// below replays the same pages on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// One random change: a folder or file (new or known id) under a random
+/// parent (the root, a known or an unknown folder, sometimes its own
+/// descendant: a cycle), with a name drawn from a few that collide, a
+/// long one and a hostile one; or a delete.
+fn random_change(rng: &mut Rng, ids: &[String]) -> RemoteChange {
+    const NAMES: [&str; 6] = ["a", "A", "b.txt", "..", "x/y", "long"];
+    let id = if ids.is_empty() || rng.below(3) == 0 {
+        format!("n{}", rng.next() % 1_000_000)
+    } else {
+        ids[rng.below(ids.len())].clone()
+    };
+    if rng.below(8) == 0 {
+        return delete(&id);
+    }
+    let parent = match rng.below(6) {
+        0 | 1 => ROOT.to_owned(),
+        2 => format!("unknown{}", rng.below(3)),
+        _ if !ids.is_empty() => ids[rng.below(ids.len())].clone(),
+        _ => ROOT.to_owned(),
+    };
+    let name = match NAMES[rng.below(NAMES.len())] {
+        "long" => "n".repeat(200 + rng.below(60)),
+        other => other.to_owned(),
+    };
+    if rng.below(2) == 0 {
+        folder(&id, &parent, &name)
+    } else {
+        file(&id, &parent, &name, &format!("md5-{}", rng.below(4)))
+    }
+}
+
+#[test]
+fn page_by_page_paths_equal_a_placement_of_the_whole_tree() {
+    for seed in 1..=300u64 {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut t = tree();
+        for page in 0..12 {
+            let ids: Vec<String> = t.nodes.keys().cloned().collect();
+            let changes: Vec<RemoteChange> = (0..1 + rng.below(12))
+                .map(|_| random_change(&mut rng, &ids))
+                .collect();
+            plan_page(&mut t, &changes);
+            store_all(&mut t);
+            let expected = crate::planner::full_placement(&t);
+            for (id, node) in &t.nodes {
+                assert_eq!(
+                    node.path, expected[id],
+                    "seed {seed}, page {page}: path of {id} after {changes:?}"
+                );
+            }
+        }
+    }
+}
