@@ -70,6 +70,10 @@ pub struct FaultSpec {
     /// Fire with this probability (0..=1). With neither count nor probability: always.
     #[serde(default)]
     pub probability: Option<f64>,
+    /// Let this many matching requests through untouched first (a feed
+    /// that fails from its second page on: `skip: 1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<u64>,
     /// `Retry-After` of rate limits (default 1).
     #[serde(default)]
     pub retry_after_seconds: Option<u64>,
@@ -100,6 +104,8 @@ pub struct ActiveFault {
     #[serde(flatten)]
     pub spec: FaultSpec,
     pub remaining: Option<u64>,
+    /// Matching requests still to let through before it fires.
+    pub skipping: u64,
     pub fired: u64,
 }
 
@@ -128,10 +134,12 @@ impl Faults {
     pub fn add(&mut self, spec: FaultSpec) -> u64 {
         self.next_id += 1;
         let remaining = spec.count;
+        let skipping = spec.skip.unwrap_or(0);
         self.active.push(ActiveFault {
             id: self.next_id,
             spec,
             remaining,
+            skipping,
             fired: 0,
         });
         self.next_id
@@ -169,6 +177,10 @@ impl Faults {
                 continue;
             }
             if fault.remaining == Some(0) {
+                continue;
+            }
+            if fault.skipping > 0 {
+                fault.skipping -= 1;
                 continue;
             }
             if let Some(p) = fault.spec.probability
@@ -523,6 +535,7 @@ mod tests {
             kind: FaultKind::RateLimit,
             count: Some(2),
             probability: None,
+            skip: None,
             retry_after_seconds: None,
             latency_ms: None,
             status: None,
@@ -539,6 +552,31 @@ mod tests {
     }
 
     #[test]
+    fn skipped_requests_pass_before_a_fault_fires() {
+        let mut f = Faults::default();
+        f.add(FaultSpec {
+            provider: Provider::Google,
+            endpoint: Some("GET /x".into()),
+            kind: FaultKind::ServerError,
+            count: Some(1),
+            probability: None,
+            skip: Some(2),
+            retry_after_seconds: None,
+            latency_ms: None,
+            status: None,
+            item_id: None,
+            reason: None,
+            cut_after_bytes: None,
+        });
+        let any = |_: &str| true;
+        assert!(f.fire(Provider::Google, "GET /y", &any).error.is_none());
+        assert!(f.fire(Provider::Google, "GET /x", &any).error.is_none());
+        assert!(f.fire(Provider::Google, "GET /x", &any).error.is_none());
+        assert!(f.fire(Provider::Google, "GET /x", &any).error.is_some());
+        assert!(f.fire(Provider::Google, "GET /x", &any).error.is_none());
+    }
+
+    #[test]
     fn item_faults_fire_only_for_their_item() {
         let mut f = Faults::default();
         f.add(FaultSpec {
@@ -547,6 +585,7 @@ mod tests {
             kind: FaultKind::FileError,
             count: None,
             probability: None,
+            skip: None,
             retry_after_seconds: None,
             latency_ms: None,
             status: None,

@@ -140,6 +140,11 @@ impl Folio {
         Ok(kib / 1024.0)
     }
 
+    /// CPU seconds `folio serve` has used so far.
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        self.process.cpu_seconds()
+    }
+
     fn pid(&self) -> anyhow::Result<u32> {
         self.process.pid().context("folio serve has exited")
     }

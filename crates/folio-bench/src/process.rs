@@ -107,6 +107,32 @@ impl Running {
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
     }
+
+    /// CPU seconds the process has used so far.
+    pub fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let pid = self.pid().context("the process has exited")?;
+        cpu_seconds(&pid.to_string())
+    }
+}
+
+/// CPU time (user + system) a process has used so far, in seconds, from
+/// `/proc/<pid>/stat` (`"self"` for this process).
+pub fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    // Fields after the command name, which is in parentheses and may hold
+    // spaces: state is field 3, utime 14, stime 15 (proc(5)).
+    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |index: usize| -> anyhow::Result<f64> {
+        fields
+            .get(index)
+            .and_then(|v| v.parse::<f64>().ok())
+            .with_context(|| format!("no field {} in /proc/{pid}/stat", index + 3))
+    };
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Ok((ticks(11)? + ticks(12)?) / per_second.max(1.0))
 }
 
 /// Times, `count` times, from spawning a fresh server to its first 200.

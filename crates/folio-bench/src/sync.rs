@@ -20,6 +20,7 @@ use anyhow::{Context, bail};
 
 use crate::bare;
 use crate::folio::{Folio, SyncReport};
+use crate::process::cpu_seconds;
 use crate::sim::{self, Sim};
 
 /// Folio's default download concurrency (`SyncOptions::download_concurrency`).
@@ -130,12 +131,22 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
     writing.push(bare_run(&sim, &token, args, n, true).await?);
     let folio = Folio::start_connected(&sim).await?;
     folio.reset_peak_memory()?;
+    let cpu_before = (folio.cpu_seconds()?, sim.process.cpu_seconds()?);
     let sync = folio.sync().await?;
+    let cpu = Cpu {
+        own: folio.cpu_seconds()? - cpu_before.0,
+        cloudsim: sim.process.cpu_seconds()? - cpu_before.1,
+    };
     expect_synced(&sync, n)?;
     let peak = folio.peak_memory_mib()?;
     discarding.push(bare_run(&sim, &token, args, n, false).await?);
     writing.push(bare_run(&sim, &token, args, n, true).await?);
-    let best = |runs: &[Duration]| runs.iter().copied().min().unwrap_or_default();
+    let best = |runs: &[BareRun]| {
+        runs.iter()
+            .min_by_key(|r| r.elapsed)
+            .copied()
+            .unwrap_or_default()
+    };
     let (in_memory, to_disk) = (best(&discarding), best(&writing));
     let ratio = |baseline: Duration| sync.elapsed.as_secs_f64() / baseline.as_secs_f64();
     let c = args.concurrency;
@@ -146,36 +157,68 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
                 args.file_bytes, FOLIO_CONCURRENCY
             ),
             secs(sync.elapsed),
-            format!("bare client x{c}, to files: {}", secs(to_disk)),
+            format!("bare client x{c}, to files: {}", secs(to_disk.elapsed)),
             None,
         ),
         Row::new(
             "  ratio folio / bare client writing files".to_owned(),
-            format!("{:.2}x", ratio(to_disk)),
+            format!("{:.2}x", ratio(to_disk.elapsed)),
             "<= 1.20x".to_owned(),
-            Some(ratio(to_disk) <= 1.2),
+            Some(ratio(to_disk.elapsed) <= 1.2),
         ),
         Row::new(
             "  ratio folio / bare client discarding bytes".to_owned(),
-            format!("{:.2}x", ratio(in_memory)),
-            format!("(bare x{c}, in memory: {})", secs(in_memory)),
+            format!("{:.2}x", ratio(in_memory.elapsed)),
+            format!("(bare x{c}, in memory: {})", secs(in_memory.elapsed)),
+            None,
+        ),
+        Row::new(
+            "  CPU of folio serve during the sync".to_owned(),
+            format!("{:.2} s", cpu.own),
+            format!("bare client writing files: {:.2} s", to_disk.cpu.own),
+            None,
+        ),
+        Row::new(
+            "  CPU of cloudsim serving the sync".to_owned(),
+            format!("{:.2} s", cpu.cloudsim),
+            format!("serving the bare client: {:.2} s", to_disk.cpu.cloudsim),
             None,
         ),
         memory_row(format!("  folio peak RSS, full sync of {n} files"), peak),
     ])
 }
 
-/// One run of the bare client over the whole drive; its wall time.
+/// CPU seconds used during a run: by the client under test, and by cloudsim
+/// serving it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    own: f64,
+    cloudsim: f64,
+}
+
+/// One run of the bare client: its wall time and CPU.
+#[derive(Debug, Clone, Copy, Default)]
+struct BareRun {
+    elapsed: Duration,
+    cpu: Cpu,
+}
+
+/// One run of the bare client over the whole drive.
 async fn bare_run(
     sim: &Sim,
     token: &str,
     args: &SyncArgs,
     n: u64,
     to_disk: bool,
-) -> anyhow::Result<Duration> {
+) -> anyhow::Result<BareRun> {
     let dir = tempfile::tempdir().context("a directory for the bare client")?;
     let into = to_disk.then(|| dir.path());
+    let cpu_before = (cpu_seconds("self")?, sim.process.cpu_seconds()?);
     let report = bare::download_everything(sim, token, args.concurrency, into).await?;
+    let cpu = Cpu {
+        own: cpu_seconds("self")? - cpu_before.0,
+        cloudsim: sim.process.cpu_seconds()? - cpu_before.1,
+    };
     if report.files != n || report.bytes != n * args.file_bytes {
         bail!(
             "the bare client fetched {} files, {} bytes; expected {n} files",
@@ -183,7 +226,10 @@ async fn bare_run(
             report.bytes
         );
     }
-    Ok(report.elapsed)
+    Ok(BareRun {
+        elapsed: report.elapsed,
+        cpu,
+    })
 }
 
 /// Full sync of a large library, then a no-change re-sync.

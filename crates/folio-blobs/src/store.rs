@@ -34,6 +34,10 @@ pub(crate) struct Inner {
     pub(crate) fs_root: Option<std::path::PathBuf>,
 }
 
+/// Lookups in flight at once in [`BlobStore::all_stored`] on object
+/// storage.
+pub const ALL_STORED_AT_ONCE: usize = 16;
+
 /// A stored blob as storage describes it: what garbage collection needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobInfo {
@@ -153,6 +157,50 @@ impl BlobStore {
     /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
     pub async fn exists(&self, hash: &str) -> Result<bool, BlobError> {
         Ok(self.size(hash).await?.is_some())
+    }
+
+    /// True if every one of the blobs `hashes` is stored. On Fs the files
+    /// are looked up in one call on the blocking pool (a sync checks a
+    /// page of a thousand blobs before each commit); elsewhere
+    /// [`ALL_STORED_AT_ONCE`] lookups run at once.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
+    pub async fn all_stored(&self, hashes: &[String]) -> Result<bool, BlobError> {
+        let keys = hashes
+            .iter()
+            .map(|hash| blob_key(hash))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(root) = self.inner.fs_root.clone() {
+            let count = keys.len();
+            let action = || format!("look up {count} blobs in {}", root.display());
+            let root_for_lookup = root.clone();
+            let lookup = move || -> std::io::Result<bool> {
+                for key in &keys {
+                    match std::fs::metadata(root_for_lookup.join(key)) {
+                        Ok(meta) if meta.is_file() => {}
+                        Ok(_) => return Ok(false),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(true)
+            };
+            return tokio::task::spawn_blocking(lookup)
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r)
+                .backend(action);
+        }
+        let lookups: Vec<_> = hashes.iter().map(|hash| self.exists(hash)).collect();
+        let mut found = stream::iter(lookups).buffer_unordered(ALL_STORED_AT_ONCE);
+        while let Some(exists) = found.next().await {
+            if !exists? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Deletes the blob `hash`. Deleting an absent blob succeeds.

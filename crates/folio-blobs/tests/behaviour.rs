@@ -597,6 +597,29 @@ async fn large_unsynced_puts_stream_and_fail_cleanly(h: &Harness) {
     );
 }
 
+/// `all_stored`: true only when every blob named is stored.
+async fn all_stored_checks_every_blob(h: &Harness) {
+    let a = h.store.put(body_of(&[b"first"]), None).await.unwrap().hash;
+    let b = h.store.put(body_of(&[b"second"]), None).await.unwrap().hash;
+    let absent = "0".repeat(64);
+    assert!(h.store.all_stored(&[]).await.unwrap());
+    assert!(h.store.all_stored(&[a.clone(), b.clone()]).await.unwrap());
+    assert!(
+        !h.store
+            .all_stored(&[a.clone(), absent, b.clone()])
+            .await
+            .unwrap()
+    );
+    h.store.delete(&b).await.unwrap();
+    assert!(!h.store.all_stored(&[a.clone(), b]).await.unwrap());
+    let err = h
+        .store
+        .all_stored(&[a, "../etc/passwd".to_owned()])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BlobError::InvalidHash(_)), "{err:?}");
+}
+
 behaviour_suite!(
     round_trip,
     sha256_matches_known_vectors,
@@ -619,4 +642,5 @@ behaviour_suite!(
     delete_if_written_before_deletes_only_old_blobs,
     unsynced_puts_then_one_sync_store_the_same_blobs,
     large_unsynced_puts_stream_and_fail_cleanly,
+    all_stored_checks_every_blob,
 );

@@ -792,27 +792,12 @@ fn provider_failure(fetched: &Fetched) -> Option<ConnectorError> {
     })
 }
 
-/// True when every blob is in storage. Checked several at once: one by
-/// one, a page of a thousand small files waited for a thousand round trips
-/// to the storage in a row before it could commit.
+/// True when every blob is in storage (duplicates checked once).
 async fn all_stored(blobs: &BlobStore, mut hashes: Vec<String>) -> Result<bool, String> {
     hashes.sort_unstable();
     hashes.dedup();
-    let checks: Vec<_> = hashes.iter().map(|hash| blobs.exists(hash)).collect();
-    let found: Vec<_> = futures::stream::iter(checks)
-        .buffer_unordered(BLOB_CHECKS_AT_ONCE)
-        .collect()
-        .await;
-    for exists in found {
-        if !exists.map_err(|e| e.to_string())? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    blobs.all_stored(&hashes).await.map_err(|e| e.to_string())
 }
-
-/// Blob existence checks in flight at once before a page commits.
-const BLOB_CHECKS_AT_ONCE: usize = 16;
 
 fn cursor_row(cursor: &Cursor, complete: bool, listing_id: Option<Uuid>) -> CursorRow {
     CursorRow {
