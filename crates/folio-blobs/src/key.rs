@@ -1,6 +1,7 @@
 //! How blobs are laid out in storage: hash validation and key names.
 //!
-//! - a blob lives at `blobs/<h0h1>/<h2h3>/<hash>`;
+//! - a blob lives at `blobs/<h0h1>/<hash>` in a local directory, and at
+//!   `blobs/<h0h1>/<h2h3>/<hash>` in object storage (see [`Layout`]);
 //! - an upload in progress lives at `staging/<uuid>` until it is whole.
 //!
 //! A hash is checked before it becomes part of a key, so a key never holds a
@@ -13,24 +14,46 @@ pub(crate) const BLOBS_DIR: &str = "blobs/";
 /// The folder that holds uploads that are not whole yet.
 pub(crate) const STAGING_DIR: &str = "staging/";
 
-/// Returns the storage key of the blob `hash`, or `InvalidHash`.
-pub(crate) fn blob_key(hash: &str) -> Result<String, BlobError> {
-    if !is_valid_hash(hash) {
-        return Err(BlobError::InvalidHash(hash.to_owned()));
+/// How blob keys fan out under [`BLOBS_DIR`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// `blobs/ab/<hash>`: 256 directories, all there after a few hundred
+    /// blobs. A local directory uses it: with two levels, nearly every
+    /// blob of a store under a few million made a directory of its own (a
+    /// sync of many small files created as many directories as files).
+    OneLevel,
+    /// `blobs/ab/cd/<hash>`: object storage, where directories cost
+    /// nothing; also the layout of local stores before the one-level one
+    /// (moved over by `BlobStore::open`, see `migrate.rs`).
+    TwoLevels,
+}
+
+impl Layout {
+    /// The storage key of the blob `hash`, or `InvalidHash`.
+    pub(crate) fn key(self, hash: &str) -> Result<String, BlobError> {
+        if !is_valid_hash(hash) {
+            return Err(BlobError::InvalidHash(hash.to_owned()));
+        }
+        Ok(match self {
+            Layout::OneLevel => format!("{BLOBS_DIR}{}/{hash}", &hash[0..2]),
+            Layout::TwoLevels => format!("{BLOBS_DIR}{}/{}/{hash}", &hash[0..2], &hash[2..4]),
+        })
     }
-    Ok(format!("{BLOBS_DIR}{}/{}/{hash}", &hash[0..2], &hash[2..4]))
+
+    /// The hash stored at `key` if `key` is a well-formed blob key of this
+    /// layout.
+    pub(crate) fn hash_of(self, key: &str) -> Option<&str> {
+        let hash = key.rsplit('/').next()?;
+        let well_formed = self
+            .key(hash)
+            .is_ok_and(|expected| key.ends_with(&expected));
+        well_formed.then_some(hash)
+    }
 }
 
 /// Returns a fresh, unique staging key.
 pub(crate) fn new_staging_key() -> String {
     format!("{STAGING_DIR}{}", uuid::Uuid::new_v4())
-}
-
-/// Returns the hash stored at `key` if `key` is a well-formed blob key.
-pub(crate) fn hash_of_blob_key(key: &str) -> Option<&str> {
-    let hash = key.rsplit('/').next()?;
-    let well_formed = blob_key(hash).is_ok_and(|expected| key.ends_with(&expected));
-    well_formed.then_some(hash)
 }
 
 /// True if `hash` is 64 lowercase hex characters.
@@ -46,7 +69,14 @@ mod tests {
 
     #[test]
     fn blob_keys_fan_out_by_hash_prefix() {
-        assert_eq!(blob_key(ABC).unwrap(), format!("blobs/ba/78/{ABC}"));
+        assert_eq!(
+            Layout::OneLevel.key(ABC).unwrap(),
+            format!("blobs/ba/{ABC}")
+        );
+        assert_eq!(
+            Layout::TwoLevels.key(ABC).unwrap(),
+            format!("blobs/ba/78/{ABC}")
+        );
     }
 
     #[test]
@@ -55,20 +85,28 @@ mod tests {
         let traversal = format!("../{}", &ABC[3..]);
         let slash = format!("{}/{}", &ABC[..31], &ABC[32..]);
         for bad in ["", "abc", &upper, &traversal, &slash, &format!("{ABC}0")] {
-            assert!(
-                matches!(blob_key(bad), Err(BlobError::InvalidHash(_))),
-                "{bad:?}"
-            );
+            for layout in [Layout::OneLevel, Layout::TwoLevels] {
+                assert!(
+                    matches!(layout.key(bad), Err(BlobError::InvalidHash(_))),
+                    "{bad:?}"
+                );
+            }
         }
     }
 
     #[test]
-    fn blob_keys_parse_back_to_hashes() {
-        let key = blob_key(ABC).unwrap();
-        assert_eq!(hash_of_blob_key(&key), Some(ABC));
-        assert_eq!(hash_of_blob_key(&format!("some/prefix/{key}")), Some(ABC));
-        assert_eq!(hash_of_blob_key(&format!("blobs/00/00/{ABC}")), None);
-        assert_eq!(hash_of_blob_key("blobs/ba/78/"), None);
+    fn blob_keys_parse_back_to_hashes_of_their_layout_only() {
+        for layout in [Layout::OneLevel, Layout::TwoLevels] {
+            let key = layout.key(ABC).unwrap();
+            assert_eq!(layout.hash_of(&key), Some(ABC));
+            assert_eq!(layout.hash_of(&format!("some/prefix/{key}")), Some(ABC));
+            assert_eq!(layout.hash_of(&format!("blobs/00/{ABC}")), None);
+            assert_eq!(layout.hash_of("blobs/ba/78/"), None);
+        }
+        let one = Layout::OneLevel.key(ABC).unwrap();
+        let two = Layout::TwoLevels.key(ABC).unwrap();
+        assert_eq!(Layout::TwoLevels.hash_of(&one), None);
+        assert_eq!(Layout::OneLevel.hash_of(&two), None);
     }
 
     #[test]

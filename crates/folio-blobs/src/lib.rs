@@ -7,9 +7,12 @@
 //! 2. [`config`], with [`BlobConfig`] and the storage URL formats;
 //! 3. `store.rs`: [`BlobStore`] — open, get, size, stat, exists, delete,
 //!    listing (streamed, with modification times, for garbage collection);
-//! 4. `put.rs`: the streaming write (staging, hashing, size limit, promotion);
-//! 5. `key.rs`: hash validation and the key layout
-//!    (`blobs/ab/cd/<hash>`, `staging/<uuid>`);
+//! 4. `put.rs`: the streaming write (staging, hashing, size limit, promotion),
+//!    and `pending.rs`, the batched writes of small unsynced puts;
+//! 5. `key.rs`: hash validation and the key layout (`blobs/ab/<hash>` in
+//!    a directory, `blobs/ab/cd/<hash>` in a bucket, `staging/<uuid>`),
+//!    and `migrate.rs`, which moves a directory from the old two-level
+//!    layout;
 //! 6. `backend.rs`: how a config becomes an OpenDAL operator, and the layers;
 //! 7. [`error`], with [`BlobError`].
 //!
@@ -20,6 +23,8 @@ mod backend;
 pub mod config;
 pub mod error;
 mod key;
+mod migrate;
+mod pending;
 mod put;
 mod store;
 

@@ -13,8 +13,11 @@
 //! [`BlobStore::sync_written`] before its commit: on Fs the staging file is
 //! written without an fsync and the whole filesystem is flushed once with
 //! `syncfs(2)` (one journal commit for the page instead of one per file,
-//! the same idea as git's batched fsync); on S3 a completed upload is
-//! durable already and both behave as `put`.
+//! the same idea as git's batched fsync); a small body is even queued and
+//! written in a batch with others (`pending.rs`), so until
+//! [`BlobStore::finish_unsynced`] (which `sync_written` runs first) it may
+//! not be readable. On S3 a completed upload is durable already and both
+//! behave as `put`.
 //!
 //! Bytes that are already stored are moved over the existing blob all the
 //! same (the same bytes replace the same bytes), so a blob's modification
@@ -31,7 +34,8 @@ use opendal::{ErrorKind, Writer};
 use sha2::{Digest, Sha256};
 
 use crate::error::BackendContext;
-use crate::key::{blob_key, new_staging_key};
+use crate::key::{Layout, new_staging_key};
+use crate::pending::Gathered;
 use crate::{BlobError, BlobStore, ByteStream, StoredBlob};
 
 /// When a put's bytes reach stable storage.
@@ -117,7 +121,9 @@ impl BlobStore {
         let staging = new_staging_key();
         let result = async {
             if let (Some(root), Durability::Deferred) = (&self.inner.fs_root, durability) {
-                return put_file_unsynced(root, &staging, body, max_bytes, observe).await;
+                return self
+                    .put_file_unsynced(root, &staging, body, max_bytes, observe)
+                    .await;
             }
             let blob = self.stage(&staging, body, max_bytes, observe).await?;
             self.promote(&staging, &blob).await?;
@@ -130,17 +136,20 @@ impl BlobStore {
         result
     }
 
-    /// Makes every blob written so far durable: on Fs one `syncfs(2)` of the
-    /// store's filesystem (elsewhere than Linux, `sync(2)`); nothing to do on
-    /// S3.
+    /// Makes every blob written so far durable: on Fs the small unsynced
+    /// puts still queued are written ([`BlobStore::finish_unsynced`]), then
+    /// one `syncfs(2)` flushes the store's filesystem (elsewhere than
+    /// Linux, `sync(2)`); nothing to do on S3.
     ///
     /// # Errors
     ///
-    /// [`BlobError::Backend`] when the filesystem reports a write error.
+    /// [`BlobError::Backend`] when a queued write failed or the filesystem
+    /// reports a write error.
     pub async fn sync_written(&self) -> Result<(), BlobError> {
         let Some(root) = self.inner.fs_root.clone() else {
             return Ok(());
         };
+        self.finish_unsynced().await?;
         let action = || format!("flush the blob directory {}", root.display());
         tokio::task::spawn_blocking({
             let root = root.clone();
@@ -150,6 +159,99 @@ impl BlobStore {
         .map_err(std::io::Error::other)
         .and_then(|r| r)
         .backend(action)
+    }
+
+    /// Writes the small unsynced puts still queued (see `pending.rs`) and
+    /// waits for those being written, without flushing them to stable
+    /// storage: afterwards every blob an unsynced put returned can be read
+    /// (or deleted for good). Nothing to do on S3.
+    ///
+    /// # Errors
+    ///
+    /// [`BlobError::Backend`] with the first write that failed.
+    pub async fn finish_unsynced(&self) -> Result<(), BlobError> {
+        let Some(root) = self.inner.fs_root.as_ref() else {
+            return Ok(());
+        };
+        self.inner
+            .pending
+            .drain()
+            .await
+            .backend(|| format!("write queued blobs under {}", root.display()))
+    }
+
+    /// The Fs put without fsync: streams `body` into the staging file
+    /// `staging` under `root`, hashing and counting, then moves it to its
+    /// blob key; a small body is gathered in memory and queued for a batch
+    /// write instead (see `pending.rs`), so it may not be readable before
+    /// [`BlobStore::finish_unsynced`]. The caller removes the staging file
+    /// on failure.
+    async fn put_file_unsynced(
+        &self,
+        root: &Path,
+        staging: &str,
+        mut body: ByteStream,
+        max_bytes: Option<u64>,
+        observe: &mut (dyn FnMut(&[u8]) + Send),
+    ) -> Result<StoredBlob, BlobError> {
+        use tokio::io::AsyncWriteExt;
+        let staging_path = root.join(staging);
+        let action = || format!("write {}", staging_path.display());
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut gathered: Vec<Bytes> = Vec::new();
+        let mut gathered_len = 0;
+        let mut file: Option<tokio::fs::File> = None;
+        while let Some(chunk) = body.next().await {
+            let chunk = next_chunk(chunk, &mut size, max_bytes)?;
+            observe(&chunk);
+            hasher.update(&chunk);
+            if file.is_none() && gathered_len + chunk.len() <= GATHERED_BODY_MAX {
+                gathered_len += chunk.len();
+                gathered.push(chunk);
+                continue;
+            }
+            let out = match file.as_mut() {
+                Some(out) => out,
+                None => {
+                    let mut out = create_file(&staging_path).await.backend(action)?;
+                    for part in gathered.drain(..) {
+                        out.write_all(&part).await.backend(action)?;
+                    }
+                    file.insert(out)
+                }
+            };
+            out.write_all(&chunk).await.backend(action)?;
+        }
+        let blob = StoredBlob {
+            hash: hex::encode(hasher.finalize()),
+            size,
+        };
+        let key = Layout::OneLevel.key(&blob.hash)?;
+        let target = root.join(&key);
+        let moved = || format!("move {staging} to {key}");
+        match file {
+            Some(mut out) => {
+                // tokio's File finishes its last write in the background:
+                // wait for it.
+                out.flush().await.backend(action)?;
+                drop(out);
+                tokio::task::spawn_blocking(move || move_into_place(&staging_path, &target))
+                    .await
+                    .map_err(std::io::Error::other)
+                    .and_then(|r| r)
+                    .backend(moved)?;
+            }
+            None => {
+                let queued = Gathered {
+                    staging: staging_path,
+                    target,
+                    parts: gathered,
+                };
+                self.inner.pending.add(queued).await.backend(moved)?;
+            }
+        }
+        Ok(blob)
     }
 
     /// Writes `body` to `staging`, hashing and counting it on the way. On
@@ -192,7 +294,7 @@ impl BlobStore {
     /// already stored (which refreshes its modification time, see the
     /// module docs).
     async fn promote(&self, staging: &str, blob: &StoredBlob) -> Result<(), BlobError> {
-        let key = blob_key(&blob.hash)?;
+        let key = self.key(&blob.hash)?;
         if self.op().info().capability().rename {
             return self
                 .op()
@@ -218,88 +320,12 @@ impl BlobStore {
     }
 }
 
-/// Bodies up to this size are gathered in memory and written, then moved
-/// into place, by one call on the blocking pool, instead of one hop there
-/// per file operation (create, each write, flush, rename): for a sync of
-/// many small files those hops were most of the storage's cost.
+/// Bodies up to this size are gathered in memory and queued for a batch
+/// write (`pending.rs`) instead of streaming through a staging file with a
+/// blocking-pool hop per file operation (create, each write, flush,
+/// rename): for a sync of many small files those hops were most of the
+/// storage's cost.
 const GATHERED_BODY_MAX: usize = 256 * 1024;
-
-/// The Fs put without fsync: streams `body` into the staging file `staging`
-/// under `root` (a small body gathered in memory first), hashing and
-/// counting, then moves it to its blob key. The caller removes the staging
-/// file on failure.
-async fn put_file_unsynced(
-    root: &Path,
-    staging: &str,
-    mut body: ByteStream,
-    max_bytes: Option<u64>,
-    observe: &mut (dyn FnMut(&[u8]) + Send),
-) -> Result<StoredBlob, BlobError> {
-    use tokio::io::AsyncWriteExt;
-    let staging_path = root.join(staging);
-    let action = || format!("write {}", staging_path.display());
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut gathered: Vec<Bytes> = Vec::new();
-    let mut gathered_len = 0;
-    let mut file: Option<tokio::fs::File> = None;
-    while let Some(chunk) = body.next().await {
-        let chunk = next_chunk(chunk, &mut size, max_bytes)?;
-        observe(&chunk);
-        hasher.update(&chunk);
-        if file.is_none() && gathered_len + chunk.len() <= GATHERED_BODY_MAX {
-            gathered_len += chunk.len();
-            gathered.push(chunk);
-            continue;
-        }
-        let out = match file.as_mut() {
-            Some(out) => out,
-            None => {
-                let mut out = create_file(&staging_path).await.backend(action)?;
-                for part in gathered.drain(..) {
-                    out.write_all(&part).await.backend(action)?;
-                }
-                file.insert(out)
-            }
-        };
-        out.write_all(&chunk).await.backend(action)?;
-    }
-    let blob = StoredBlob {
-        hash: hex::encode(hasher.finalize()),
-        size,
-    };
-    let key = blob_key(&blob.hash)?;
-    let target = root.join(&key);
-    let moved = || format!("move {staging} to {key}");
-    match file {
-        Some(mut out) => {
-            // tokio's File finishes its last write in the background: wait
-            // for it.
-            out.flush().await.backend(action)?;
-            drop(out);
-            blocking(move || move_into_place(&staging_path, &target))
-                .await
-                .backend(moved)?;
-        }
-        None => blocking(move || {
-            write_file(&staging_path, &gathered)?;
-            move_into_place(&staging_path, &target)
-        })
-        .await
-        .backend(moved)?,
-    }
-    Ok(blob)
-}
-
-/// Runs blocking file work on the blocking pool.
-async fn blocking(
-    work: impl FnOnce() -> std::io::Result<()> + Send + 'static,
-) -> std::io::Result<()> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|r| r)
-}
 
 /// Creates `path`, and its directory when missing.
 async fn create_file(path: &Path) -> std::io::Result<tokio::fs::File> {
@@ -315,7 +341,7 @@ async fn create_file(path: &Path) -> std::io::Result<tokio::fs::File> {
 }
 
 /// Writes `parts` to a new file `path` (its directory made when missing).
-fn write_file(path: &Path, parts: &[Bytes]) -> std::io::Result<()> {
+pub(crate) fn write_file(path: &Path, parts: &[Bytes]) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = match std::fs::File::create(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -335,7 +361,7 @@ fn write_file(path: &Path, parts: &[Bytes]) -> std::io::Result<()> {
 /// Renames `from` to `to` (atomic, replacing a blob of the same bytes),
 /// making `to`'s directory first when it is missing. Tried first without
 /// it: in a store holding many blobs the directory usually exists.
-fn move_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn move_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
     match std::fs::rename(from, to) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && from.exists() => {
             if let Some(dir) = to.parent() {

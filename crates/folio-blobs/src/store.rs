@@ -13,7 +13,8 @@ use opendal::{Entry, EntryMode, ErrorKind, Metadata, Operator};
 use crate::backend::build_operator;
 use crate::config::BlobConfig;
 use crate::error::BackendContext;
-use crate::key::{BLOBS_DIR, STAGING_DIR, blob_key, hash_of_blob_key, new_staging_key};
+use crate::key::{BLOBS_DIR, Layout, STAGING_DIR, new_staging_key};
+use crate::pending::PendingWrites;
 use crate::{BlobError, ByteStream};
 
 /// Content-addressed file bytes in a local directory or an S3 bucket.
@@ -32,6 +33,11 @@ pub(crate) struct Inner {
     /// The directory of an Fs store, for the writes that skip OpenDAL's
     /// per-file fsync (`put.rs`, [`BlobStore::put_observed_unsynced`]).
     pub(crate) fs_root: Option<std::path::PathBuf>,
+    /// How blob keys fan out: one level in a local directory, two in
+    /// object storage.
+    pub(crate) layout: Layout,
+    /// Small unsynced puts not written yet (Fs).
+    pub(crate) pending: PendingWrites,
 }
 
 /// Lookups in flight at once in [`BlobStore::all_stored`] on object
@@ -66,16 +72,27 @@ impl BlobStore {
     pub async fn open(config: &BlobConfig) -> Result<Self, BlobError> {
         let op = build_operator(config)?;
         check_reachable(&op, &config.location()).await?;
+        let (fs_root, layout) = match config {
+            BlobConfig::Fs { root } => {
+                migrate_to_one_level(root).await?;
+                (Some(root.clone()), Layout::OneLevel)
+            }
+            BlobConfig::S3 { .. } => (None, Layout::TwoLevels),
+        };
         tracing::debug!(?config, "blob store opened");
         Ok(BlobStore {
             inner: Arc::new(Inner {
                 op,
-                fs_root: match config {
-                    BlobConfig::Fs { root } => Some(root.clone()),
-                    BlobConfig::S3 { .. } => None,
-                },
+                fs_root,
+                layout,
+                pending: PendingWrites::default(),
             }),
         })
+    }
+
+    /// The storage key of the blob `hash`, or `InvalidHash`.
+    pub(crate) fn key(&self, hash: &str) -> Result<String, BlobError> {
+        self.inner.layout.key(hash)
     }
 
     pub(crate) fn op(&self) -> &Operator {
@@ -97,7 +114,7 @@ impl BlobStore {
         hash: &str,
         range: Option<Range<u64>>,
     ) -> Result<ByteStream, BlobError> {
-        let key = blob_key(hash)?;
+        let key = self.key(hash)?;
         let size = self
             .size(hash)
             .await?
@@ -121,7 +138,7 @@ impl BlobStore {
     ///
     /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
     pub async fn size(&self, hash: &str) -> Result<Option<u64>, BlobError> {
-        let key = blob_key(hash)?;
+        let key = self.key(hash)?;
         match self.op().stat(&key).await {
             Ok(meta) => Ok(Some(meta.content_length())),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -139,7 +156,7 @@ impl BlobStore {
     ///
     /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
     pub async fn stat(&self, hash: &str) -> Result<Option<BlobInfo>, BlobError> {
-        let key = blob_key(hash)?;
+        let key = self.key(hash)?;
         match self.op().stat(&key).await {
             Ok(meta) => Ok(Some(blob_info(hash.to_owned(), &meta))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -170,7 +187,7 @@ impl BlobStore {
     pub async fn all_stored(&self, hashes: &[String]) -> Result<bool, BlobError> {
         let keys = hashes
             .iter()
-            .map(|hash| blob_key(hash))
+            .map(|hash| self.key(hash))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(root) = self.inner.fs_root.clone() {
             let count = keys.len();
@@ -209,7 +226,7 @@ impl BlobStore {
     ///
     /// [`BlobError::InvalidHash`], [`BlobError::Backend`].
     pub async fn delete(&self, hash: &str) -> Result<(), BlobError> {
-        let key = blob_key(hash)?;
+        let key = self.key(hash)?;
         self.op()
             .delete(&key)
             .await
@@ -238,7 +255,7 @@ impl BlobStore {
         hash: &str,
         cutoff: SystemTime,
     ) -> Result<bool, BlobError> {
-        let key = blob_key(hash)?;
+        let key = self.key(hash)?;
         if self.op().info().capability().rename {
             return self.move_aside_if_written_before(&key, cutoff).await;
         }
@@ -308,7 +325,7 @@ impl BlobStore {
             .list_files(BLOBS_DIR)
             .await?
             .iter()
-            .filter_map(|(key, _)| hash_of_blob_key(key).map(str::to_owned))
+            .filter_map(|(key, _)| self.inner.layout.hash_of(key).map(str::to_owned))
             .collect();
         hashes.sort_unstable();
         Ok(hashes)
@@ -328,6 +345,7 @@ impl BlobStore {
     /// ends after one.
     pub fn list_blobs(&self) -> BoxStream<'static, Result<BlobInfo, BlobError>> {
         let op = self.op().clone();
+        let layout = self.inner.layout;
         let listing = async move {
             match op.lister_with(BLOBS_DIR).recursive(true).await {
                 Ok(lister) => Ok(lister
@@ -335,7 +353,9 @@ impl BlobStore {
                         action: format!("list {BLOBS_DIR}"),
                         source,
                     })
-                    .try_filter_map(|entry| futures::future::ready(Ok(listed_blob(entry))))
+                    .try_filter_map(move |entry| {
+                        futures::future::ready(Ok(listed_blob(layout, entry)))
+                    })
                     .boxed()),
                 Err(e) if e.kind() == ErrorKind::NotFound => Ok(stream::empty().boxed()),
                 Err(source) => Err(BlobError::Backend {
@@ -431,12 +451,12 @@ impl BlobStore {
 
 /// The blob a listing entry holds, if it is one: a file under a well-formed
 /// blob key.
-fn listed_blob(entry: Entry) -> Option<BlobInfo> {
+fn listed_blob(layout: Layout, entry: Entry) -> Option<BlobInfo> {
     let (key, meta) = entry.into_parts();
     if meta.mode() != EntryMode::FILE {
         return None;
     }
-    let hash = hash_of_blob_key(&key)?.to_owned();
+    let hash = layout.hash_of(&key)?.to_owned();
     Some(blob_info(hash, &meta))
 }
 
@@ -446,6 +466,25 @@ fn blob_info(hash: String, meta: &Metadata) -> BlobInfo {
         size: meta.content_length(),
         modified: meta.last_modified().map(SystemTime::from),
     }
+}
+
+/// Moves a local store written in the two-level layout to the one-level
+/// one (once; see `migrate.rs`).
+async fn migrate_to_one_level(root: &std::path::Path) -> Result<(), BlobError> {
+    let root = root.to_path_buf();
+    let action = || {
+        format!(
+            "move the blobs of {} to the one-level layout",
+            root.display()
+        )
+    };
+    let moving = root.clone();
+    tokio::task::spawn_blocking(move || crate::migrate::to_one_level(&moving))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r)
+        .map(|_| ())
+        .backend(action)
 }
 
 /// Lists one entry of the root: any error (missing bucket, refused

@@ -597,6 +597,34 @@ async fn large_unsynced_puts_stream_and_fail_cleanly(h: &Harness) {
     );
 }
 
+/// Many small unsynced puts (several batches on Fs): each blob readable
+/// once `finish_unsynced` returns, and durable after `sync_written`.
+async fn many_small_unsynced_puts_are_all_stored(h: &Harness) {
+    let mut hashes = Vec::new();
+    for i in 0..150u32 {
+        let bytes = format!("small blob {i}").into_bytes();
+        let stored = h
+            .store
+            .put_observed_unsynced(body_of(&[&bytes]), None, &mut |_| {})
+            .await
+            .unwrap();
+        hashes.push((stored.hash, bytes));
+    }
+    h.store.finish_unsynced().await.unwrap();
+    for (hash, bytes) in &hashes {
+        assert_eq!(
+            &read_all(h.store.get(hash, None).await.unwrap()).await,
+            bytes
+        );
+    }
+    h.store.sync_written().await.unwrap();
+    assert_eq!(h.store.list_hashes().await.unwrap().len(), hashes.len());
+    assert_eq!(
+        h.store.remove_stale_staging(Duration::ZERO).await.unwrap(),
+        0
+    );
+}
+
 /// `all_stored`: true only when every blob named is stored.
 async fn all_stored_checks_every_blob(h: &Harness) {
     let a = h.store.put(body_of(&[b"first"]), None).await.unwrap().hash;
@@ -643,4 +671,5 @@ behaviour_suite!(
     unsynced_puts_then_one_sync_store_the_same_blobs,
     large_unsynced_puts_stream_and_fail_cleanly,
     all_stored_checks_every_blob,
+    many_small_unsynced_puts_are_all_stored,
 );

@@ -4,6 +4,7 @@
 mod support;
 
 use folio_blobs::{BlobConfig, BlobError, BlobStore};
+use futures::StreamExt;
 use support::S3_URL_VAR;
 
 #[tokio::test]
@@ -15,6 +16,44 @@ async fn fs_open_creates_the_directory() {
         .await
         .unwrap();
     assert!(root.is_dir());
+}
+
+/// A directory written by an earlier Folio (`blobs/ab/cd/<hash>`) is moved
+/// to the one-level layout when opened, and serves its blobs as before.
+#[tokio::test]
+async fn fs_open_moves_a_two_level_store_to_one_level() {
+    use futures::TryStreamExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = BlobConfig::Fs {
+        root: dir.path().to_path_buf(),
+    };
+    // sha256("abc")
+    let hash = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    let old = dir.path().join("blobs/ba/78");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join(hash), b"abc").unwrap();
+
+    let store = BlobStore::open(&config).await.unwrap();
+    assert!(dir.path().join("blobs/ba").join(hash).is_file());
+    assert!(!old.exists());
+    let bytes: Vec<bytes::Bytes> = store
+        .get(hash, None)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(bytes.concat(), b"abc");
+    assert_eq!(store.list_hashes().await.unwrap(), [hash]);
+    let stored = store
+        .put(
+            futures::stream::iter([Ok(bytes::Bytes::from_static(b"abc"))]).boxed(),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored.hash, hash);
+    assert_eq!(store.list_hashes().await.unwrap(), [hash], "one copy");
 }
 
 #[tokio::test]
@@ -73,4 +112,45 @@ fn locations_never_show_credentials() {
         config.location(),
         "s3://bucket/some/prefix at http://127.0.0.1:9000"
     );
+}
+
+/// A queued small write that fails (its blob directory is a file) is
+/// reported by `sync_written`, leaves no staging file, and does not keep
+/// the other blobs of its batch from being stored.
+#[tokio::test]
+async fn fs_a_failed_queued_write_is_reported_by_sync_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(&BlobConfig::Fs {
+        root: dir.path().to_path_buf(),
+    })
+    .await
+    .unwrap();
+    let body = |bytes: &'static [u8]| {
+        futures::stream::iter([Ok(bytes::Bytes::from_static(bytes))]).boxed()
+    };
+    // sha256("abc") starts with "ba": make blobs/ba a file.
+    std::fs::create_dir_all(dir.path().join("blobs")).unwrap();
+    std::fs::write(dir.path().join("blobs/ba"), b"in the way").unwrap();
+    let doomed = store
+        .put_observed_unsynced(body(b"abc"), None, &mut |_| {})
+        .await
+        .unwrap();
+    let fine = store
+        .put_observed_unsynced(body(b"other bytes"), None, &mut |_| {})
+        .await
+        .unwrap();
+    assert!(!fine.hash.starts_with("ba"));
+    let err = store.sync_written().await.unwrap_err();
+    assert!(matches!(err, BlobError::Backend { .. }), "{err:?}");
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(
+        cause.as_deref().is_some_and(|c| c.contains(&doomed.hash)),
+        "{err}: {cause:?}"
+    );
+    assert!(store.exists(&fine.hash).await.unwrap());
+    let staging: Vec<_> = std::fs::read_dir(dir.path().join("staging"))
+        .unwrap()
+        .collect();
+    assert!(staging.is_empty(), "{staging:?}");
+    store.sync_written().await.unwrap();
 }

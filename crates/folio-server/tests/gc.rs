@@ -49,12 +49,9 @@ impl World {
         self.dir.path().join("blobs")
     }
 
+    /// A blob's file in a local store (`blobs/ab/<hash>`).
     fn blob_path(&self, hash: &str) -> PathBuf {
-        self.root()
-            .join("blobs")
-            .join(&hash[0..2])
-            .join(&hash[2..4])
-            .join(hash)
+        self.root().join("blobs").join(&hash[0..2]).join(hash)
     }
 
     async fn put(&self, bytes: &'static [u8]) -> String {

@@ -166,7 +166,7 @@ impl Executor<'_> {
         // Whatever stopped the pages, the page committing meanwhile is
         // kept (if it commits), like every page before it.
         let settled = pipeline.settle().await;
-        self.release(&pipeline.released).await?;
+        self.release_written(&pipeline.released).await?;
         paged?;
         settled?;
         outcome.synced_files = self.store.count_files(self.library_id).await?;
@@ -356,7 +356,7 @@ impl Executor<'_> {
     ) -> Result<Prefetched, SyncError> {
         if pipeline.released.len() >= RELEASE_AT {
             pipeline.settle().await?;
-            self.release(&std::mem::take(&mut pipeline.released))
+            self.release_written(&std::mem::take(&mut pipeline.released))
                 .await?;
         }
         let prefetch = async {
@@ -729,6 +729,17 @@ impl Executor<'_> {
         if let Some(progress) = self.progress {
             progress.send_modify(change);
         }
+    }
+
+    /// Removes blobs no file uses any more, once every unsynced put so far
+    /// is written: bytes a page stored but never committed may still be
+    /// queued (see `BlobStore::finish_unsynced`), and would land after
+    /// their removal.
+    async fn release_written(&self, hashes: &[String]) -> Result<(), SyncError> {
+        if !hashes.is_empty() {
+            self.blobs.finish_unsynced().await?;
+        }
+        self.release(hashes).await
     }
 
     /// Removes blobs no file uses any more.

@@ -1,0 +1,173 @@
+//! Small unsynced puts written in batches.
+//!
+//! An unsynced put on Fs ([`crate::BlobStore::put_observed_unsynced`]) of
+//! a body small enough to gather in memory does not write it at once: it
+//! queues the bytes here and returns. A batch of queued blobs (up to
+//! [`BATCH_FILES`] or [`BATCH_BYTES`]) is written, each to a staging file
+//! then renamed to its key, by one call on the blocking pool: a sync of
+//! many small files paid a hand-off to the blocking pool and back per file,
+//! which cost more than the writes themselves. Everything queued is written
+//! by [`PendingWrites::drain`], which `sync_written` runs before it flushes
+//! the filesystem, so nothing points at a blob before it is stored.
+//!
+//! Memory stays bounded: the queue holds at most [`BATCH_BYTES`], and a put
+//! that finds more than [`BATCHES_IN_FLIGHT`] batches being written waits
+//! for the oldest.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use futures::FutureExt;
+use tokio::task::JoinHandle;
+
+/// Blobs queued before a batch is written.
+const BATCH_FILES: usize = 64;
+/// Bytes queued before a batch is written.
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// Batches being written at once before a put waits.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// One gathered blob to write: its bytes go to `staging`, then move to
+/// `target` (see `put.rs`).
+pub(crate) struct Gathered {
+    pub staging: PathBuf,
+    pub target: PathBuf,
+    pub parts: Vec<Bytes>,
+}
+
+impl Gathered {
+    fn len(&self) -> usize {
+        self.parts.iter().map(Bytes::len).sum()
+    }
+}
+
+/// The queue and the batches being written, shared by a store's clones.
+#[derive(Default)]
+pub(crate) struct PendingWrites {
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for PendingWrites {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingWrites")
+    }
+}
+
+#[derive(Default)]
+struct State {
+    queue: Vec<Gathered>,
+    queued_bytes: usize,
+    writing: VecDeque<JoinHandle<std::io::Result<()>>>,
+    /// The first error of a batch that finished before anyone waited for
+    /// it, reported by the next drain.
+    failed: Option<std::io::Error>,
+}
+
+impl PendingWrites {
+    /// Queues `blob`, starting a batch when the queue is full; waits for
+    /// the oldest batch when too many are being written.
+    ///
+    /// # Errors
+    ///
+    /// The error of the batch it waited for.
+    pub async fn add(&self, blob: Gathered) -> std::io::Result<()> {
+        let oldest = {
+            let mut state = self.lock();
+            state.queued_bytes += blob.len();
+            state.queue.push(blob);
+            if state.queue.len() >= BATCH_FILES || state.queued_bytes >= BATCH_BYTES {
+                state.start_batch();
+            }
+            state.collect_finished();
+            if state.writing.len() > BATCHES_IN_FLIGHT {
+                state.writing.pop_front()
+            } else {
+                None
+            }
+        };
+        match oldest {
+            Some(batch) => joined(batch).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Writes everything queued and waits for every batch being written.
+    ///
+    /// # Errors
+    ///
+    /// The first write error since the last drain (the other blobs of a
+    /// failing batch are still written).
+    pub async fn drain(&self) -> std::io::Result<()> {
+        let (batches, failed) = {
+            let mut state = self.lock();
+            state.start_batch();
+            (std::mem::take(&mut state.writing), state.failed.take())
+        };
+        let mut first = failed;
+        for batch in batches {
+            if let Err(e) = joined(batch).await {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl State {
+    /// Hands what is queued to the blocking pool as one batch.
+    fn start_batch(&mut self) {
+        if self.queue.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.queue);
+        self.queued_bytes = 0;
+        self.writing
+            .push_back(tokio::task::spawn_blocking(move || write_batch(batch)));
+    }
+
+    /// Forgets the batches that are done, keeping the first error.
+    fn collect_finished(&mut self) {
+        while let Some(batch) = self.writing.front() {
+            if !batch.is_finished() {
+                break;
+            }
+            let Some(batch) = self.writing.pop_front() else {
+                break;
+            };
+            let result = batch
+                .now_or_never()
+                .map(|r| r.map_err(std::io::Error::other).and_then(|r| r));
+            if let Some(Err(e)) = result {
+                self.failed.get_or_insert(e);
+            }
+        }
+    }
+}
+
+async fn joined(batch: JoinHandle<std::io::Result<()>>) -> std::io::Result<()> {
+    batch.await.map_err(std::io::Error::other).and_then(|r| r)
+}
+
+/// Writes each blob of `batch`; one that fails leaves no staging file and
+/// does not stop the others.
+fn write_batch(batch: Vec<Gathered>) -> std::io::Result<()> {
+    let mut first = None;
+    for blob in batch {
+        let written = crate::put::write_file(&blob.staging, &blob.parts)
+            .and_then(|()| crate::put::move_into_place(&blob.staging, &blob.target));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&blob.staging);
+            first.get_or_insert(std::io::Error::new(
+                e.kind(),
+                format!("write {}: {e}", blob.target.display()),
+            ));
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
