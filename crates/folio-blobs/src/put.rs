@@ -201,7 +201,7 @@ impl BlobStore {
         let mut size: u64 = 0;
         let mut gathered: Vec<Bytes> = Vec::new();
         let mut gathered_len = 0;
-        let mut file: Option<tokio::fs::File> = None;
+        let mut file: Option<tokio::io::BufWriter<tokio::fs::File>> = None;
         while let Some(chunk) = body.next().await {
             let chunk = next_chunk(chunk, &mut size, max_bytes)?;
             observe(&chunk);
@@ -214,7 +214,11 @@ impl BlobStore {
             let out = match file.as_mut() {
                 Some(out) => out,
                 None => {
-                    let mut out = create_file(&staging_path).await.backend(action)?;
+                    let out = create_file(&staging_path).await.backend(action)?;
+                    // Each write of tokio's File is a blocking-pool hop: a
+                    // large body in the provider's chunks of a few KiB
+                    // made hundreds of thousands.
+                    let mut out = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, out);
                     for part in gathered.drain(..) {
                         out.write_all(&part).await.backend(action)?;
                     }
@@ -232,8 +236,8 @@ impl BlobStore {
         let moved = || format!("move {staging} to {key}");
         match file {
             Some(mut out) => {
-                // tokio's File finishes its last write in the background:
-                // wait for it.
+                // Writes out the buffer, and waits for the last write tokio's
+                // File finishes in the background.
                 out.flush().await.backend(action)?;
                 drop(out);
                 tokio::task::spawn_blocking(move || move_into_place(&staging_path, &target))
@@ -326,6 +330,9 @@ impl BlobStore {
 /// rename): for a sync of many small files those hops were most of the
 /// storage's cost.
 const GATHERED_BODY_MAX: usize = 256 * 1024;
+
+/// What a larger unsynced body is written to its staging file in.
+const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// Creates `path`, and its directory when missing.
 async fn create_file(path: &Path) -> std::io::Result<tokio::fs::File> {
