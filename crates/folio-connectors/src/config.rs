@@ -16,48 +16,139 @@ use crate::{AccessTokenSource, Connector, ConnectorError, ExportInfo, ProviderKi
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportFormats(pub HashMap<String, ExportInfo>);
 
+/// The targets Drive exports each kind of native document to, by file
+/// extension (Drive API guide, "Export MIME types for Google Workspace
+/// documents"); the first of each kind is the default. OpenDocument
+/// spreadsheets use the type `about.exportFormats` lists
+/// (`application/x-vnd.oasis...`).
+const DRIVE_EXPORTS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "document",
+        &[
+            (
+                "docx",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+            ("odt", "application/vnd.oasis.opendocument.text"),
+            ("rtf", "application/rtf"),
+            ("pdf", "application/pdf"),
+            ("txt", "text/plain"),
+            ("html", "text/html"),
+            ("epub", "application/epub+zip"),
+            ("md", "text/markdown"),
+        ],
+    ),
+    (
+        "spreadsheet",
+        &[
+            (
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            ("ods", "application/x-vnd.oasis.opendocument.spreadsheet"),
+            ("pdf", "application/pdf"),
+            ("csv", "text/csv"),
+            ("tsv", "text/tab-separated-values"),
+        ],
+    ),
+    (
+        "presentation",
+        &[
+            (
+                "pptx",
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            ),
+            ("odp", "application/vnd.oasis.opendocument.presentation"),
+            ("pdf", "application/pdf"),
+            ("txt", "text/plain"),
+        ],
+    ),
+    (
+        "drawing",
+        &[
+            ("pdf", "application/pdf"),
+            ("png", "image/png"),
+            ("jpg", "image/jpeg"),
+            ("svg", "image/svg+xml"),
+        ],
+    ),
+];
+
 impl Default for ExportFormats {
     fn default() -> Self {
-        let ooxml = "application/vnd.openxmlformats-officedocument";
-        let pairs = [
-            (
-                "document",
-                format!("{ooxml}.wordprocessingml.document"),
-                "docx",
-            ),
-            (
-                "spreadsheet",
-                format!("{ooxml}.spreadsheetml.sheet"),
-                "xlsx",
-            ),
-            (
-                "presentation",
-                format!("{ooxml}.presentationml.presentation"),
-                "pptx",
-            ),
-            ("drawing", "application/pdf".to_owned(), "pdf"),
-        ];
         Self(
-            pairs
-                .into_iter()
-                .map(|(kind, mime, ext)| {
-                    (
-                        format!("{}{kind}", crate::gdrive::GOOGLE_APPS_PREFIX),
-                        ExportInfo {
-                            mime_type: mime,
-                            extension: ext.to_owned(),
-                        },
-                    )
-                })
+            DRIVE_EXPORTS
+                .iter()
+                .map(|(kind, targets)| native_entry(kind, targets[0]))
                 .collect(),
         )
     }
+}
+
+fn native_entry(kind: &str, (extension, mime): (&str, &str)) -> (String, ExportInfo) {
+    (
+        format!("{}{kind}", crate::gdrive::GOOGLE_APPS_PREFIX),
+        ExportInfo {
+            mime_type: mime.to_owned(),
+            extension: extension.to_owned(),
+        },
+    )
 }
 
 impl ExportFormats {
     /// The export for a native MIME type, if configured.
     pub fn for_mime(&self, native: &str) -> Option<&ExportInfo> {
         self.0.get(native)
+    }
+
+    /// The defaults with the choices of `spec` instead: comma-separated
+    /// `kind=extension` pairs, the kind one of `document`, `spreadsheet`,
+    /// `presentation`, `drawing` (`document=pdf,spreadsheet=csv`). An empty
+    /// spec keeps the defaults.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the pair that is not a kind, or not a format Drive
+    /// exports that kind to, with the choices.
+    pub fn with_choices(spec: &str) -> Result<Self, String> {
+        let mut formats = Self::default();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (kind, extension) = pair
+                .split_once('=')
+                .map(|(k, e)| (k.trim(), e.trim().trim_start_matches('.')))
+                .ok_or_else(|| format!("'{pair}' is not kind=extension"))?;
+            let targets = DRIVE_EXPORTS
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map(|(_, targets)| *targets)
+                .ok_or_else(|| {
+                    let kinds: Vec<&str> = DRIVE_EXPORTS.iter().map(|(k, _)| *k).collect();
+                    format!("'{kind}' is not one of {}", kinds.join(", "))
+                })?;
+            let target = targets
+                .iter()
+                .find(|(e, _)| e.eq_ignore_ascii_case(extension))
+                .ok_or_else(|| {
+                    let choices: Vec<&str> = targets.iter().map(|(e, _)| *e).collect();
+                    format!(
+                        "Drive does not export a {kind} as '{extension}'; choose one of {}",
+                        choices.join(", ")
+                    )
+                })?;
+            let (native, info) = native_entry(kind, *target);
+            formats.0.insert(native, info);
+        }
+        Ok(formats)
+    }
+
+    /// The MIME type Drive exports to for a file extension of
+    /// [`DRIVE_EXPORTS`] (the same for every kind that has it).
+    pub fn mime_of_extension(extension: &str) -> Option<&'static str> {
+        DRIVE_EXPORTS
+            .iter()
+            .flat_map(|(_, targets)| targets.iter())
+            .find(|(e, _)| *e == extension)
+            .map(|(_, mime)| *mime)
     }
 }
 
@@ -170,4 +261,73 @@ pub fn bare_connector(
         }
         ProviderKind::Dropbox => Box::new(crate::dropbox::DropboxBackend::new(config, tokens)?),
     })
+}
+
+#[cfg(test)]
+mod export_tests {
+    use super::ExportFormats;
+
+    const DOC: &str = "application/vnd.google-apps.document";
+    const SHEET: &str = "application/vnd.google-apps.spreadsheet";
+
+    #[test]
+    fn defaults_are_office_formats_and_pdf() {
+        let formats = ExportFormats::default();
+        let ext = |native: &str| formats.for_mime(native).map(|e| e.extension.clone());
+        assert_eq!(ext(DOC).as_deref(), Some("docx"));
+        assert_eq!(ext(SHEET).as_deref(), Some("xlsx"));
+        assert_eq!(
+            ext("application/vnd.google-apps.presentation").as_deref(),
+            Some("pptx")
+        );
+        assert_eq!(
+            ext("application/vnd.google-apps.drawing").as_deref(),
+            Some("pdf")
+        );
+        assert_eq!(ext("application/vnd.google-apps.form"), None);
+    }
+
+    #[test]
+    fn choices_replace_the_defaults_of_their_kind_only() {
+        let formats = ExportFormats::with_choices(" document=pdf, spreadsheet=.CSV ").unwrap();
+        let doc = formats.for_mime(DOC).unwrap();
+        assert_eq!(
+            (doc.extension.as_str(), doc.mime_type.as_str()),
+            ("pdf", "application/pdf")
+        );
+        let sheet = formats.for_mime(SHEET).unwrap();
+        assert_eq!(
+            (sheet.extension.as_str(), sheet.mime_type.as_str()),
+            ("csv", "text/csv")
+        );
+        assert_eq!(
+            formats
+                .for_mime("application/vnd.google-apps.presentation")
+                .map(|e| e.extension.as_str()),
+            Some("pptx")
+        );
+        assert_eq!(
+            ExportFormats::with_choices("").unwrap(),
+            ExportFormats::default()
+        );
+    }
+
+    #[test]
+    fn choices_drive_cannot_make_are_refused_with_the_options() {
+        let err = ExportFormats::with_choices("spreadsheet=docx").unwrap_err();
+        assert!(err.contains("csv") && err.contains("xlsx"), "{err}");
+        let err = ExportFormats::with_choices("form=pdf").unwrap_err();
+        assert!(err.contains("'form'") && err.contains("drawing"), "{err}");
+        assert!(ExportFormats::with_choices("document").is_err());
+    }
+
+    #[test]
+    fn extensions_name_their_mime_type() {
+        assert_eq!(ExportFormats::mime_of_extension("csv"), Some("text/csv"));
+        assert_eq!(
+            ExportFormats::mime_of_extension("pdf"),
+            Some("application/pdf")
+        );
+        assert_eq!(ExportFormats::mime_of_extension("exe"), None);
+    }
 }

@@ -53,6 +53,44 @@ async fn native_documents_are_exported_by_the_format_map() {
     ));
 }
 
+/// Export choices other than the defaults: a Doc as PDF, a Sheet as CSV,
+/// asked of Drive with that MIME type.
+#[tokio::test]
+async fn chosen_export_formats_are_asked_for() {
+    let fx = google().await;
+    fx.put(&format!("Notes?mimeType={DOC}"), b"Meeting notes")
+        .await;
+    fx.put(
+        "Sheet?mimeType=application/vnd.google-apps.spreadsheet",
+        b"a,b",
+    )
+    .await;
+    let mut cfg = fx.config();
+    cfg.export_formats =
+        folio_connectors::ExportFormats::with_choices("document=pdf,spreadsheet=csv")
+            .expect("valid choices");
+    let c = connector_for(ProviderKind::GoogleDrive, cfg, fx.account.tokens.clone())
+        .expect("connector");
+    let (changes, _, _) = drain(c.as_ref(), None).await;
+    let items = upserts(&changes);
+    for (name, extension, mime) in [
+        ("Notes", "pdf", "application/pdf"),
+        ("Sheet", "csv", "text/csv"),
+    ] {
+        let item = find(&items, name).expect("listed");
+        let export = item.export.as_ref().expect("exported");
+        assert_eq!(
+            (export.extension.as_str(), export.mime_type.as_str()),
+            (extension, mime)
+        );
+        let (bytes, _, _) = fetch(c.as_ref(), item, true).await.expect("export");
+        assert!(
+            String::from_utf8_lossy(&bytes).contains(&format!("as {mime}")),
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn export_over_the_limit_uses_export_links() {
     let fx = google().await;

@@ -345,7 +345,7 @@ async fn run_scheduled(
     };
     let options = SyncOptions {
         full_listing: reconcile,
-        ..SyncOptions::default()
+        ..state.config.sync.clone()
     };
     let started = run_under_lease(
         &state,

@@ -5,8 +5,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use folio_blobs::BlobStore;
+use folio_connectors::ExportFormats;
 use folio_oauth::{Keyring, TokenManager, UrlPolicy};
 use folio_store::Store;
+use folio_sync::executor::SyncOptions;
 
 use crate::scheduler::SchedulerConfig;
 
@@ -34,6 +36,12 @@ pub struct ServerConfig {
     pub secret_keys: Keyring,
     /// Scheduled syncs and reconciles (see [`crate::scheduler`]).
     pub scheduler: SchedulerConfig,
+    /// What every sync run starts from (download concurrency, when failed
+    /// files are tried again); each run sets its own purge, confirmation
+    /// and full listing.
+    pub sync: SyncOptions,
+    /// What Google-native documents are exported to.
+    pub google_exports: ExportFormats,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +56,8 @@ impl Default for ServerConfig {
             allowed_return_origins: Vec::new(),
             secret_keys: Keyring::ephemeral(),
             scheduler: SchedulerConfig::default(),
+            sync: SyncOptions::default(),
+            google_exports: ExportFormats::default(),
         }
     }
 }

@@ -240,6 +240,30 @@ impl Store {
         Ok(rows)
     }
 
+    /// Up to `limit` items of a library placed as files whose bytes were
+    /// never stored (a refused download, a hash that never matched), by
+    /// remote id; items that have no content have no path, so they are not
+    /// among them.
+    pub async fn unfetched_remote_files(
+        &self,
+        library_id: Uuid,
+        limit: u32,
+    ) -> Result<Vec<RemoteItemRow>> {
+        let sql = format!(
+            "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 \
+             AND content_hash IS NULL AND path IS NOT NULL AND is_folder = FALSE \
+             ORDER BY remote_id LIMIT $2"
+        );
+        let rows = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(library_id)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
     /// How many items of a library are files with a library path.
     pub async fn count_placed_remote_files(&self, library_id: Uuid) -> Result<i64> {
         let count = on_db!(self, |pool| {

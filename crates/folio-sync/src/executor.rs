@@ -50,6 +50,11 @@ pub struct SyncOptions {
     /// Largest share of a non-empty library a full listing may delete
     /// without confirmation.
     pub max_delete_share: f64,
+    /// A file whose download failed on its own (refused, hash never
+    /// matching) is tried again by an incremental sync once its last try
+    /// is this old; `None`: only when the provider reports it changed, or
+    /// by a full listing. Default one hour.
+    pub retry_failed_after: Option<std::time::Duration>,
 }
 
 impl Default for SyncOptions {
@@ -61,6 +66,7 @@ impl Default for SyncOptions {
             download_concurrency: 8,
             hash_retries: 2,
             max_delete_share: 0.5,
+            retry_failed_after: Some(std::time::Duration::from_secs(3600)),
         }
     }
 }
@@ -142,7 +148,35 @@ impl Pipeline<'_> {
         }
         Ok(())
     }
+
+    /// After a page's downloads: keeps the copies they let go of, and when
+    /// the previous commit (`settled`) or the provider failed, also what
+    /// the page stored (nothing of it will be committed, its cursor
+    /// neither, so the next sync fetches it again), returning the error.
+    fn check_downloads(
+        &mut self,
+        settled: Result<(), SyncError>,
+        fetched: &Fetched,
+        discarded: Vec<String>,
+    ) -> Result<(), SyncError> {
+        self.released.extend(discarded);
+        let failed = settled
+            .err()
+            .or_else(|| provider_failure(fetched).map(SyncError::from));
+        let Some(err) = failed else {
+            return Ok(());
+        };
+        self.released.extend(
+            fetched
+                .values()
+                .filter_map(|r| r.as_ref().ok().map(|(hash, _)| hash.clone())),
+        );
+        Err(err)
+    }
 }
+
+/// Files whose download failed on their own tried again per run, at most.
+const RETRIES_AT_MOST: u32 = 1000;
 
 /// A listing page fetched ahead, while the page before it downloaded.
 type Prefetched = Option<Result<ChangePage, ConnectorError>>;
@@ -245,11 +279,15 @@ impl Executor<'_> {
             match next {
                 PageState::More(c) => cursor = Some(c),
                 PageState::Done(c) => {
-                    if let Some(done_listing) = listing.take() {
-                        // The sweep reads what the listing marked.
-                        pipeline.settle().await?;
-                        self.sweep(state, done_listing, c, outcome, pipeline)
-                            .await?;
+                    match listing.take() {
+                        Some(done_listing) => {
+                            // The sweep reads what the listing marked.
+                            pipeline.settle().await?;
+                            self.sweep(state, done_listing, c, outcome, pipeline)
+                                .await?;
+                        }
+                        // A full listing has just tried every file.
+                        None => self.retry_unfetched(state, outcome, pipeline).await?,
                     }
                     return Ok(());
                 }
@@ -388,20 +426,7 @@ impl Executor<'_> {
         }));
         let (settled, (fetched, discarded), next) =
             futures::join!(pipeline.settle(), self.download_all(&plan), prefetch);
-        pipeline.released.extend(discarded);
-        let failed = settled
-            .err()
-            .or_else(|| provider_failure(&fetched).map(SyncError::from));
-        if let Some(err) = failed {
-            // Nothing of this page is committed (its cursor neither), so
-            // the next sync fetches it again; what it stored goes.
-            pipeline.released.extend(
-                fetched
-                    .values()
-                    .filter_map(|r| r.as_ref().ok().map(|(hash, _)| hash.clone())),
-            );
-            return Err(err);
-        }
+        pipeline.check_downloads(settled, &fetched, discarded)?;
         tracing::debug!(
             library = %self.library_id,
             changes = changes.len(),
@@ -413,6 +438,58 @@ impl Executor<'_> {
         let batch = self.batch_of(state, &plan, &fetched, changes, listing, cursor, outcome);
         pipeline.committing = Some(self.commit(batch));
         Ok(next)
+    }
+
+    /// Tries again the files whose download failed on their own (refused
+    /// by the provider, a hash that never matched) once their last try is
+    /// `retry_failed_after` old: the change feed reports such a file again
+    /// only when it changes, and a refusal such as Drive's
+    /// `downloadQuotaExceeded` lifts by itself. A file that fails again is
+    /// reported again and waits another interval. Committed before it
+    /// returns; the cursor stays.
+    async fn retry_unfetched<'s>(
+        &'s self,
+        state: &mut Option<State>,
+        outcome: &mut SyncOutcome,
+        pipeline: &mut Pipeline<'s>,
+    ) -> Result<(), SyncError> {
+        let Some(after) = self.options.retry_failed_after else {
+            return Ok(());
+        };
+        let tried_before =
+            chrono::Utc::now() - chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+        let due: Vec<String> = self
+            .store
+            .unfetched_remote_files(self.library_id, RETRIES_AT_MOST)
+            .await?
+            .into_iter()
+            .filter(|row| row.updated_at <= tried_before)
+            .map(|row| row.remote_id)
+            .collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        let state = self.loaded(state).await?;
+        let plan = Plan {
+            actions: due
+                .iter()
+                .filter_map(|id| {
+                    let node = state.tree.nodes.get(id)?;
+                    Some(FileAction::Download {
+                        item: Box::new(node.as_remote_item()),
+                        path: node.path.clone()?,
+                        replaces: None,
+                    })
+                })
+                .collect(),
+            ..Plan::default()
+        };
+        let (settled, (fetched, discarded)) =
+            futures::join!(pipeline.settle(), self.download_all(&plan));
+        pipeline.check_downloads(settled, &fetched, discarded)?;
+        let batch = self.batch_of(state, &plan, &fetched, &[], None, None, outcome);
+        pipeline.committing = Some(self.commit(batch));
+        pipeline.settle().await
     }
 
     /// One step with nothing listed ahead, committed before it returns.
@@ -505,6 +582,10 @@ impl Executor<'_> {
                         Some(Err(failed)) => {
                             if replaces.as_deref() == Some(path.as_str()) {
                                 batch.file_deletes.push(path.clone());
+                            }
+                            // Its row records when it was last tried.
+                            if let Some(node) = tree.nodes.get(&item.id) {
+                                touched.insert(node.id.clone(), node.clone());
                             }
                             outcome.errors.push(FileError {
                                 path: path.clone(),

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use folio_connectors::{ExportFormats, HashKind, RemoteChange, RemoteHash, RemoteItem};
+use folio_connectors::{ExportFormats, ExportInfo, HashKind, RemoteChange, RemoteHash, RemoteItem};
 use folio_domain::LibraryPath;
 use folio_domain::sanitize::{child_path, sanitize_name, with_stable_suffix};
 
@@ -86,14 +86,14 @@ impl Node {
     /// a folder moved into the source is reported alone, not its children
     /// (Drive changes, Graph delta). The feed keeps the node current, so
     /// its hash still verifies the bytes; the export target of a
-    /// Google-native document comes from the default export formats, and
+    /// Google-native document is the one its extension names, and
     /// the modified time and content type are not known.
-    fn as_remote_item(&self) -> RemoteItem {
+    pub(crate) fn as_remote_item(&self) -> RemoteItem {
         let export = self.export_extension.as_ref().and_then(|ext| {
-            ExportFormats::default()
-                .0
-                .into_values()
-                .find(|e| &e.extension == ext)
+            Some(ExportInfo {
+                mime_type: ExportFormats::mime_of_extension(ext)?.to_owned(),
+                extension: ext.clone(),
+            })
         });
         RemoteItem {
             id: self.id.clone(),

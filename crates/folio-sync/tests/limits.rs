@@ -358,6 +358,82 @@ async fn drive_per_file_refusals_are_reported_and_the_rest_arrives() {
     );
 }
 
+/// A file refused on its own is tried again by a later incremental sync,
+/// once its last try is `retry_failed_after` old and not before, with
+/// nothing new in the change feed; it arrives once the provider lets it go.
+/// Exported documents (here one over the export limit, fetched through its
+/// export link) are tried again the same way.
+#[tokio::test]
+async fn drive_refused_files_are_tried_again_by_later_syncs() {
+    let lib = setup(ProviderKind::GoogleDrive).await;
+    lib.settings(json!({"googleExportLimitBytes": 100})).await;
+    lib.fx.put("ok.txt", b"fine").await;
+    let quota = lib.fx.put("quota.bin", b"popular").await;
+    let text = "a long document ".repeat(20);
+    let huge = lib
+        .fx
+        .put(&format!("Huge?mimeType={DOC}"), text.as_bytes())
+        .await;
+    let media = "GET /drive/v3/files/{fileId}?alt=media";
+    let export_link = "GET /feeds/download/{kind}/export/Export";
+    for (id, endpoint, reason) in [
+        (&quota, media, "downloadQuotaExceeded"),
+        (&huge, export_link, "exportSizeLimitExceeded"),
+    ] {
+        lib.fault(
+            json!({"endpoint": endpoint, "kind": "file_error", "itemId": id, "reason": reason}),
+        )
+        .await;
+    }
+    let first = lib.sync().await;
+    assert_eq!(first.errors.len(), 2, "{first:?}");
+    assert_eq!(lib.paths().await, ["ok.txt"]);
+
+    // Tried an instant ago: the default interval (an hour) is not over.
+    lib.reset_counts().await;
+    let soon = lib.sync().await;
+    assert!(soon.errors.is_empty(), "{soon:?}");
+    assert_eq!(lib.downloads().await + lib.count(export_link).await, 0);
+
+    let due = SyncOptions {
+        retry_failed_after: Some(std::time::Duration::ZERO),
+        ..SyncOptions::default()
+    };
+    // Due, and still refused: reported again, nothing else changes.
+    let refused = lib.sync_with(due.clone()).await;
+    let mut again: Vec<&str> = refused
+        .errors
+        .iter()
+        .map(|e| e.remote_id.as_str())
+        .collect();
+    again.sort_unstable();
+    let mut expected = [quota.as_str(), huge.as_str()];
+    expected.sort_unstable();
+    assert_eq!(again, expected, "{refused:?}");
+    assert_eq!((refused.added_files, refused.synced_files), (0, 1));
+    assert_eq!(lib.count(media).await, 1);
+    assert_eq!(lib.count(export_link).await, 1);
+
+    // The provider lets them go: the next due sync brings both.
+    lib.clear_faults().await;
+    lib.reset_counts().await;
+    let back = lib.sync_with(due.clone()).await;
+    assert!(back.errors.is_empty(), "{back:?}");
+    assert_eq!((back.added_files, back.synced_files), (2, 3), "{back:?}");
+    let files = lib.files().await;
+    let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["Huge.docx", "ok.txt", "quota.bin"]);
+    assert_eq!(files[2].1, b"popular");
+    assert!(files[0].1.ends_with(text.as_bytes()), "the whole export");
+
+    // Nothing is left to try.
+    lib.reset_counts().await;
+    let quiet = lib.sync_with(due).await;
+    assert_eq!((quiet.added_files, quiet.errors.len()), (0, 0));
+    assert_eq!(lib.downloads().await + lib.count(export_link).await, 0);
+    assert_eq!(lib.orphans().await, 0);
+}
+
 #[tokio::test]
 async fn dropbox_restricted_content_is_reported_and_the_rest_arrives() {
     let lib = setup(ProviderKind::Dropbox).await;

@@ -406,10 +406,19 @@ impl SimWorld {
     /// # Panics
     /// When cloudsim or the server cannot start.
     pub async fn start(provider: Provider) -> Self {
+        Self::start_with(provider, folio_server::ServerConfig::default()).await
+    }
+
+    /// [`SimWorld::start`] with the server's `config` (providers on
+    /// 127.0.0.1 allowed whatever it says).
+    ///
+    /// # Panics
+    /// When cloudsim or the server cannot start.
+    pub async fn start_with(provider: Provider, config: folio_server::ServerConfig) -> Self {
         let sim = Cloudsim::start().await;
         let app = TestApp::spawn_with(folio_server::ServerConfig {
             allow_private_provider_urls: true,
-            ..folio_server::ServerConfig::default()
+            ..config
         })
         .await;
         sim.register_client(provider, &app.url("/api/oauth/callback"))

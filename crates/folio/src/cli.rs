@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use folio_connectors::ExportFormats;
 
 /// Folio keeps document libraries in sync with Google Drive, OneDrive,
 /// SharePoint and Dropbox, and serves their files over an HTTP API.
@@ -123,6 +124,19 @@ pub struct ServeArgs {
     /// (full listing, downloading only what differs); 0 disables.
     #[arg(long, env = "FOLIO_RECONCILE_INTERVAL_MINUTES", default_value_t = 1440)]
     pub reconcile_interval_minutes: u64,
+    /// Downloads one sync runs at once.
+    #[arg(long, env = "FOLIO_SYNC_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub sync_concurrency: u64,
+    /// Minutes after which a file whose download failed on its own (refused
+    /// by the provider, hash never matching) is tried again by the next
+    /// sync; 0 tries it on every sync.
+    #[arg(long, env = "FOLIO_RETRY_FAILED_MINUTES", default_value_t = 60)]
+    pub retry_failed_minutes: u64,
+    /// What Google-native documents become: comma-separated kind=extension
+    /// pairs overriding the defaults (document=docx, spreadsheet=xlsx,
+    /// presentation=pptx, drawing=pdf), e.g. `document=pdf,spreadsheet=csv`.
+    #[arg(long, env = "FOLIO_GOOGLE_EXPORTS", default_value = "", value_parser = parse_exports)]
+    pub google_exports: ExportFormats,
     /// Minutes between two storage sweeps (collecting blobs no file uses
     /// and stale uploads); one always runs at start; 0 runs only that one.
     #[arg(long, env = "FOLIO_STORAGE_SWEEP_MINUTES", default_value_t = 60)]
@@ -177,4 +191,9 @@ pub struct SyncArgs {
     /// Let a full listing delete more than half of the library.
     #[arg(long)]
     pub confirm_deletes: bool,
+}
+
+/// `--google-exports`, checked against what Drive exports each kind to.
+fn parse_exports(spec: &str) -> Result<ExportFormats, String> {
+    ExportFormats::with_choices(spec)
 }

@@ -219,12 +219,34 @@ fn help_lists_the_commands_and_variables() {
         "FOLIO_LISTEN",
         "FOLIO_ADMIN_TOKEN",
         "FOLIO_MAX_UPLOAD_BYTES",
+        "FOLIO_SYNC_CONCURRENCY",
+        "FOLIO_RETRY_FAILED_MINUTES",
+        "FOLIO_GOOGLE_EXPORTS",
     ] {
         assert!(
             text.contains(word),
             "serve --help should mention {word}:\n{text}"
         );
     }
+}
+
+/// Export choices Drive cannot make, and a download concurrency out of
+/// range, stop `serve` before it starts, saying what is wrong.
+#[test]
+fn bad_sync_settings_stop_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = folio(
+        dir.path(),
+        &["serve", "--google-exports", "spreadsheet=docx"],
+    );
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("spreadsheet") && err.contains("csv"), "{err}");
+    let output = folio(dir.path(), &["serve", "--sync-concurrency", "0"]);
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("--sync-concurrency"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing was written");
 }
 
 /// SIGTERM stops accepting, lets the upload in flight finish, then exits 0.

@@ -104,7 +104,7 @@ async fn sync_library(
     let options = SyncOptions {
         purge: body.purge,
         confirm_deletes: body.confirm_deletes,
-        ..SyncOptions::default()
+        ..state.config.sync.clone()
     };
     let started = run_under_lease(
         &state,
@@ -196,6 +196,7 @@ pub(crate) async fn library_connector(
         .parse()
         .map_err(|e: String| ApiError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
     let mut config = ConnectorConfig::new(library.source.0.clone());
+    config.export_formats = state.config.google_exports.clone();
     if let Some(api) = &integration.api_uri {
         config.api_base = Some(
             url::Url::parse(api)

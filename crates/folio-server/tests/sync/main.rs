@@ -196,3 +196,39 @@ async fn create_unconnected_library(world: &SimWorld, key: &str) {
         .await;
     assert_eq!(status, 201, "{body}");
 }
+
+/// The server's sync settings reach every run: here Docs exported as PDF
+/// (`FOLIO_GOOGLE_EXPORTS=document=pdf`) instead of docx.
+#[tokio::test]
+async fn the_servers_export_choices_reach_the_sync() {
+    let config = folio_server::ServerConfig {
+        google_exports: folio_connectors::ExportFormats::with_choices("document=pdf")
+            .expect("valid choice"),
+        ..folio_server::ServerConfig::default()
+    };
+    let world = SimWorld::start_with(Provider::Google, config).await;
+    let drive = world.connect_library("docs").await.account_id;
+    world
+        .put_file(
+            &drive,
+            "Notes?mimeType=application/vnd.google-apps.document",
+            b"minutes",
+        )
+        .await;
+    let (status, result) = world
+        .app
+        .call(Method::POST, "/api/libraries/docs/_sync", None)
+        .await;
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(result["addedFiles"], 1, "{result}");
+    let (status, listing) = world
+        .app
+        .call(Method::GET, "/api/libraries/docs/files", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listing["items"][0]["path"], "Notes.pdf", "{listing}");
+    assert_eq!(
+        listing["items"][0]["contentType"], "application/pdf",
+        "{listing}"
+    );
+}

@@ -12,6 +12,7 @@ use folio_server::gc::{self, GcConfig};
 use folio_server::scheduler::{Scheduler, SchedulerConfig};
 use folio_server::{AppState, Application, ServerConfig};
 use folio_store::{NewUser, Store};
+use folio_sync::executor::SyncOptions;
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::config;
@@ -31,6 +32,8 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         allowed_return_origins: serve.allowed_return_origins.clone(),
         secret_keys: config::open_keyring(args)?,
         scheduler: scheduler_config(serve),
+        sync: sync_options(serve),
+        google_exports: serve.google_exports.clone(),
         ..ServerConfig::default()
     };
     if serve.allow_private_provider_urls {
@@ -83,6 +86,18 @@ fn scheduler_config(serve: &ServeArgs) -> SchedulerConfig {
         reconcile_interval: (serve.reconcile_interval_minutes > 0)
             .then(|| Duration::from_secs(serve.reconcile_interval_minutes.saturating_mul(60))),
         shutdown_grace: Duration::from_secs(serve.shutdown_grace_secs),
+    }
+}
+
+/// What every sync starts from, from `FOLIO_SYNC_CONCURRENCY` and
+/// `FOLIO_RETRY_FAILED_MINUTES`.
+fn sync_options(serve: &ServeArgs) -> SyncOptions {
+    SyncOptions {
+        download_concurrency: usize::try_from(serve.sync_concurrency).unwrap_or(8),
+        retry_failed_after: Some(Duration::from_secs(
+            serve.retry_failed_minutes.saturating_mul(60),
+        )),
+        ..SyncOptions::default()
     }
 }
 
