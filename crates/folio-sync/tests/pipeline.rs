@@ -1,0 +1,118 @@
+//! The executor's overlapping pages (a page downloads while the one before
+//! it commits and the one after it is listed): what a failure in the middle
+//! keeps, and bytes one page lets go of while the next page needs them.
+
+mod support;
+
+use folio_connectors::ProviderKind;
+use folio_sync::executor::SyncError;
+use serde_json::json;
+use support::{Lib, setup};
+
+/// Twelve files at the top of the drive, listed five a page.
+async fn twelve_files() -> Lib {
+    let mut lib = setup(ProviderKind::GoogleDrive).await;
+    lib.page_size = 5;
+    for i in 0..12 {
+        lib.fx
+            .put(&format!("f{i:02}.txt"), format!("file {i}").as_bytes())
+            .await;
+    }
+    lib
+}
+
+/// The listing of the second page (fetched while the first downloads)
+/// keeps failing: the run fails, the first page stays committed, and the
+/// next sync brings the rest without fetching the first page's files again.
+#[tokio::test]
+async fn a_listing_failing_ahead_keeps_the_page_committing_meanwhile() {
+    let lib = twelve_files().await;
+    lib.fault(json!({"endpoint": "GET /drive/v3/files", "kind": "server_error", "skip": 1}))
+        .await;
+    let err = lib
+        .try_sync_with(Default::default())
+        .await
+        .expect_err("a listing that keeps failing stops the sync");
+    assert!(
+        matches!(&err, SyncError::Provider(e) if e.is_temporary()),
+        "{err}"
+    );
+    let kept = lib.paths().await;
+    assert_eq!(kept.len(), 5, "the first page: {kept:?}");
+    assert_eq!(lib.orphans().await, 0);
+
+    lib.clear_faults().await;
+    lib.reset_counts().await;
+    let rest = lib.sync().await;
+    assert!(rest.errors.is_empty(), "{rest:?}");
+    assert_eq!((rest.added_files, rest.synced_files), (7, 12), "{rest:?}");
+    assert_eq!(
+        lib.downloads().await,
+        7,
+        "stored files are not fetched again"
+    );
+    assert_eq!(lib.orphans().await, 0);
+}
+
+/// A download of the last page keeps failing at the provider: the pages
+/// before it (the one before committing while it downloads) stay, what it
+/// stored goes, and the next sync fetches exactly the rest.
+#[tokio::test]
+async fn a_page_failing_its_downloads_keeps_the_pages_before_it() {
+    let lib = twelve_files().await;
+    let last = lib.id_of("f11.txt").await;
+    lib.fault(json!({
+        "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
+        "kind": "server_error",
+        "itemId": last,
+    }))
+    .await;
+    let err = lib
+        .try_sync_with(Default::default())
+        .await
+        .expect_err("a download that keeps failing stops the sync");
+    assert!(matches!(&err, SyncError::Provider(_)), "{err}");
+    let kept = lib.paths().await;
+    assert!(!kept.contains(&"f11.txt".to_owned()), "{kept:?}");
+    assert!(
+        kept.len() >= 5 && kept.len() % 5 == 0,
+        "whole pages: {kept:?}"
+    );
+    assert_eq!(lib.orphans().await, 0, "the failed page's bytes are gone");
+
+    lib.clear_faults().await;
+    lib.reset_counts().await;
+    let rest = lib.sync().await;
+    assert_eq!(rest.synced_files, 12, "{rest:?}");
+    assert_eq!(lib.downloads().await as usize, 12 - kept.len());
+}
+
+/// A page replaces a file's bytes while the next page (downloading as the
+/// first commits) holds a new file with those very bytes: they stay stored
+/// for it, and nothing else is left over.
+#[tokio::test]
+async fn bytes_released_by_a_page_and_needed_by_the_next_stay() {
+    let mut lib = setup(ProviderKind::GoogleDrive).await;
+    lib.page_size = 5;
+    lib.fx.put("a.txt", b"shared bytes").await;
+    assert_eq!(lib.sync().await.added_files, 1);
+
+    // The change feed: a.txt's new bytes and four files (page one), then a
+    // file with a.txt's old bytes (page two).
+    lib.fx.put("a.txt", b"new bytes").await;
+    for i in 0..4 {
+        lib.fx
+            .put(&format!("n{i}.txt"), format!("n{i}").as_bytes())
+            .await;
+    }
+    lib.fx.put("z.txt", b"shared bytes").await;
+    let out = lib.sync().await;
+    assert!(out.errors.is_empty(), "{out:?}");
+    assert_eq!((out.added_files, out.updated_files), (5, 1), "{out:?}");
+    let files = lib.files().await;
+    let z = files.iter().find(|(p, _)| p == "z.txt").expect("z.txt");
+    assert_eq!(z.1, b"shared bytes");
+    let a = files.iter().find(|(p, _)| p == "a.txt").expect("a.txt");
+    assert_eq!(a.1, b"new bytes");
+    assert_eq!(lib.orphans().await, 0);
+}
