@@ -241,9 +241,12 @@ impl Store {
     }
 
     /// Up to `limit` items of a library placed as files whose bytes were
-    /// never stored (a refused download, a hash that never matched), by
-    /// remote id; items that have no content have no path, so they are not
-    /// among them.
+    /// never stored (a refused download, a hash that never matched), in no
+    /// promised order; items that have no content have no path, so they
+    /// are not among them. Served by the partial index
+    /// `remote_items_unfetched`: ordered by remote id, or with that index on
+    /// `library_id` alone, SQLite walked the whole library instead (0.07 to
+    /// 0.2 s at 100,000 items, on every sync).
     pub async fn unfetched_remote_files(
         &self,
         library_id: Uuid,
@@ -251,8 +254,7 @@ impl Store {
     ) -> Result<Vec<RemoteItemRow>> {
         let sql = format!(
             "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 \
-             AND content_hash IS NULL AND path IS NOT NULL AND is_folder = FALSE \
-             ORDER BY remote_id LIMIT $2"
+             AND content_hash IS NULL AND path IS NOT NULL AND is_folder = FALSE LIMIT $2"
         );
         let rows = on_db!(self, |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
