@@ -35,6 +35,20 @@ where
     QueryBuilder::new(sql)
 }
 
+/// Appends `(v1, v2, ...)`, each value bound (never an empty list: the
+/// callers pass chunks of at least one).
+fn push_list<'t, DB: Database, T>(q: &mut QueryBuilder<DB>, values: impl IntoIterator<Item = T>)
+where
+    T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    q.push(")");
+}
+
 impl Store {
     /// Commits one page: file deletes, file moves, file puts (blob rows
     /// first), item deletes, item upserts, then the cursor. Before commit,
@@ -66,12 +80,9 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             for paths in batch.file_deletes.chunks(ROWS_PER_STATEMENT) {
                 let mut q = builder(pool, "DELETE FROM files WHERE library_id = ");
-                q.push_bind(lib).push(" AND path IN (");
-                let mut list = q.separated(", ");
-                for path in paths {
-                    list.push_bind(path);
-                }
-                q.push(") RETURNING hash");
+                q.push_bind(lib).push(" AND path IN ");
+                push_list(&mut q, paths);
+                q.push(" RETURNING hash");
                 let hashes: Vec<String> = q.build_query_scalar().fetch_all(&mut *tx).await?;
                 released.extend(hashes);
             }
@@ -82,12 +93,8 @@ impl Store {
                     .push_bind(now)
                     .push(" WHERE library_id = ")
                     .push_bind(lib)
-                    .push(" AND path IN (");
-                let mut list = q.separated(", ");
-                for (from, _) in chunk {
-                    list.push_bind(*from);
-                }
-                q.push(")");
+                    .push(" AND path IN ");
+                push_list(&mut q, chunk.iter().map(|(from, _)| *from));
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in moves.chunks(ROWS_PER_STATEMENT) {
@@ -114,12 +121,8 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
 
                 let mut q = builder(pool, "SELECT path, hash FROM files WHERE library_id = ");
-                q.push_bind(lib).push(" AND path IN (");
-                let mut list = q.separated(", ");
-                for record in chunk {
-                    list.push_bind(&record.path);
-                }
-                q.push(")");
+                q.push_bind(lib).push(" AND path IN ");
+                push_list(&mut q, chunk.iter().map(|r| &r.path));
                 let previous: Vec<(String, String)> =
                     q.build_query_as().fetch_all(&mut *tx).await?;
                 let new_hash: HashMap<&str, &str> = chunk
@@ -160,12 +163,8 @@ impl Store {
             }
             for ids in batch.item_deletes.chunks(ROWS_PER_STATEMENT) {
                 let mut q = builder(pool, "DELETE FROM remote_items WHERE library_id = ");
-                q.push_bind(lib).push(" AND remote_id IN (");
-                let mut list = q.separated(", ");
-                for id in ids {
-                    list.push_bind(id);
-                }
-                q.push(")");
+                q.push_bind(lib).push(" AND remote_id IN ");
+                push_list(&mut q, ids);
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in items.chunks(ROWS_PER_STATEMENT) {

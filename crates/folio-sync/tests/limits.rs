@@ -253,6 +253,17 @@ async fn dropbox_that_keeps_failing_stops_the_sync() {
 
 const DOC: &str = "application/vnd.google-apps.document";
 
+/// Makes cloudsim refuse each `(item id, endpoint, Drive reason)` with a
+/// per-file error.
+async fn refuse(lib: &Lib, refusals: &[(&str, &str, &str)]) {
+    for (id, endpoint, reason) in refusals {
+        lib.fault(
+            json!({"endpoint": endpoint, "kind": "file_error", "itemId": id, "reason": reason}),
+        )
+        .await;
+    }
+}
+
 #[tokio::test]
 async fn drive_per_file_refusals_are_reported_and_the_rest_arrives() {
     let lib = setup(ProviderKind::GoogleDrive).await;
@@ -270,16 +281,15 @@ async fn drive_per_file_refusals_are_reported_and_the_rest_arrives() {
         .await;
     let media = "GET /drive/v3/files/{fileId}?alt=media";
     let export_link = "GET /feeds/download/{kind}/export/Export";
-    for (id, endpoint, reason) in [
-        (&quota, media, "downloadQuotaExceeded"),
-        (&abusive, media, "cannotDownloadAbusiveFile"),
-        (&huge, export_link, "exportSizeLimitExceeded"),
-    ] {
-        lib.fault(
-            json!({"endpoint": endpoint, "kind": "file_error", "itemId": id, "reason": reason}),
-        )
-        .await;
-    }
+    refuse(
+        &lib,
+        &[
+            (&quota, media, "downloadQuotaExceeded"),
+            (&abusive, media, "cannotDownloadAbusiveFile"),
+            (&huge, export_link, "exportSizeLimitExceeded"),
+        ],
+    )
+    .await;
 
     let (row, result) = lib.run().await;
     let out = result.expect("per-file failures do not stop the sync");
@@ -376,15 +386,14 @@ async fn drive_refused_files_are_tried_again_by_later_syncs() {
         .await;
     let media = "GET /drive/v3/files/{fileId}?alt=media";
     let export_link = "GET /feeds/download/{kind}/export/Export";
-    for (id, endpoint, reason) in [
-        (&quota, media, "downloadQuotaExceeded"),
-        (&huge, export_link, "exportSizeLimitExceeded"),
-    ] {
-        lib.fault(
-            json!({"endpoint": endpoint, "kind": "file_error", "itemId": id, "reason": reason}),
-        )
-        .await;
-    }
+    refuse(
+        &lib,
+        &[
+            (&quota, media, "downloadQuotaExceeded"),
+            (&huge, export_link, "exportSizeLimitExceeded"),
+        ],
+    )
+    .await;
     let first = lib.sync().await;
     assert_eq!(first.errors.len(), 2, "{first:?}");
     assert_eq!(lib.paths().await, ["ok.txt"]);
