@@ -114,6 +114,44 @@ impl Sim {
         Ok(())
     }
 
+    /// Has cloudsim compute the md5 of every file now, through one
+    /// `files.list` over the drive asking for `md5Checksum`. Drive keeps a
+    /// file's md5 from its upload; cloudsim computes it over the generated
+    /// bytes on first request and caches it. Unwarmed, the first listing of
+    /// the measured sync would pay for hashing the whole drive in cloudsim,
+    /// a cost the real provider does not have (and the bare client, which
+    /// never asks for md5, would not see).
+    pub async fn warm_md5s(&self, token: &str) -> anyhow::Result<()> {
+        let mut page_token: Option<String> = None;
+        loop {
+            let mut query = vec![
+                ("q", "trashed = false".to_owned()),
+                ("fields", "nextPageToken,files(id,md5Checksum)".to_owned()),
+                ("pageSize", "1000".to_owned()),
+            ];
+            if let Some(t) = page_token.take() {
+                query.push(("pageToken", t));
+            }
+            let page: Value = self
+                .http
+                .get(format!("{}/drive/v3/files", self.base_url()))
+                .bearer_auth(token)
+                .query(&query)
+                .send()
+                .await
+                .context("files.list warming md5s")?
+                .error_for_status()
+                .context("files.list warming md5s")?
+                .json()
+                .await
+                .context("files.list warming md5s")?;
+            match page["nextPageToken"].as_str() {
+                Some(next) => page_token = Some(next.to_owned()),
+                None => return Ok(()),
+            }
+        }
+    }
+
     /// Resets cloudsim's request counters.
     pub async fn reset_requests(&self) -> anyhow::Result<()> {
         self.control(reqwest::Method::DELETE, "/_sim/requests", json!({}))

@@ -123,6 +123,7 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
     let sim = Sim::start().await?;
     sim.generate("bench", n, args.file_bytes, 2).await?;
     let token = sim.baseline_access_token().await?;
+    sim.warm_md5s(&token).await?;
     let mut discarding = Vec::new();
     let mut writing = Vec::new();
     // The bare client before and after Folio, in memory and to disk; the
@@ -237,6 +238,7 @@ async fn many(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
     let n = args.files;
     let sim = Sim::start().await?;
     sim.generate("bench", n, args.file_bytes, 2).await?;
+    sim.warm_md5s(&sim.baseline_access_token().await?).await?;
     let folio = Folio::start_connected(&sim).await?;
     folio.reset_peak_memory()?;
     let full = folio.sync().await?;
@@ -287,12 +289,13 @@ async fn big(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
     let bytes = args.big_mib * 1024 * 1024;
     let sim = Sim::start().await?;
     sim.generate("big", 1, bytes, 0).await?;
+    let token = sim.baseline_access_token().await?;
+    sim.warm_md5s(&token).await?;
     let folio = Folio::start_connected(&sim).await?;
     folio.reset_peak_memory()?;
     let sync = folio.sync().await?;
     expect_synced(&sync, 1)?;
     let peak = folio.peak_memory_mib()?;
-    let token = sim.baseline_access_token().await?;
     let baseline = bare::download_everything(&sim, &token, 1, None).await?;
     if baseline.bytes != bytes {
         bail!("the bare client read {} of {bytes} bytes", baseline.bytes);

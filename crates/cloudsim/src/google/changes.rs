@@ -11,6 +11,7 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::error::GoogleError;
+use super::fields::Fields;
 use super::files::{fields_param, md5s, ok_json};
 use super::model::{self, Extras};
 use super::{Params, caller, flag, my_drive, page_size, shared_drives, visible_drive};
@@ -96,6 +97,11 @@ pub async fn list(
     )
     .await;
     let base_url = state.base_url(&headers);
+    let nothing = Fields::nothing();
+    let wanted = fields
+        .sub("changes")
+        .and_then(|c| c.sub("file"))
+        .unwrap_or(&nothing);
     let changes: Vec<Value> = state.read(|w| {
         page.entries
             .iter()
@@ -122,7 +128,7 @@ pub async fn list(
                     md5: md5.get(&item.id).cloned(),
                     base_url: base_url.clone(),
                 };
-                c["file"] = model::file(w, item, &account, &extras);
+                c["file"] = model::file(w, item, &account, &extras, wanted);
                 Some(c)
             })
             .collect()

@@ -37,6 +37,22 @@ impl Fields {
         }
     }
 
+    /// The selection of no field at all.
+    pub fn nothing() -> Fields {
+        Fields::Some(BTreeMap::new())
+    }
+
+    /// The selection under the top-level field `key`: everything for `All`
+    /// or `*`, `None` when `key` is not selected.
+    pub fn sub(&self, key: &str) -> Option<&Fields> {
+        static ALL: Fields = Fields::All;
+        match self {
+            Fields::All => Some(&ALL),
+            Fields::Some(map) if map.contains_key("*") => Some(&ALL),
+            Fields::Some(map) => map.get(key),
+        }
+    }
+
     /// Keeps only the selected parts of `value` (arrays apply to each element).
     pub fn apply(&self, value: Value) -> Value {
         match (self, value) {
@@ -122,6 +138,19 @@ fn parse_list(chars: &[char], pos: &mut usize) -> Result<Fields, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn sub_selections() {
+        let f = Fields::parse("nextPageToken,files(id,capabilities/canDownload)").unwrap();
+        let files = f.sub("files").unwrap();
+        assert!(files.wants(&["id"]));
+        assert!(files.wants(&["capabilities"]));
+        assert!(!files.wants(&["name"]));
+        assert_eq!(f.sub("kind"), None);
+        assert_eq!(Fields::parse("*").unwrap().sub("files"), Some(&Fields::All));
+        assert_eq!(Fields::All.sub("files"), Some(&Fields::All));
+        assert!(!Fields::nothing().wants(&["id"]));
+    }
 
     #[test]
     fn selections() {

@@ -453,9 +453,8 @@ pub async fn md5s(
     ids: &[ItemId],
     wanted: bool,
 ) -> std::collections::HashMap<ItemId, String> {
-    let mut out = std::collections::HashMap::new();
     if !wanted {
-        return out;
+        return std::collections::HashMap::new();
     }
     let binary: Vec<ItemId> = state.read(|w| {
         ids.iter()
@@ -466,12 +465,7 @@ pub async fn md5s(
             .cloned()
             .collect()
     });
-    for id in binary {
-        if let Some(h) = state.hash(&id, "md5", ContentSource::md5_hex).await {
-            out.insert(id, h);
-        }
-    }
-    out
+    state.hashes(&binary, "md5", ContentSource::md5_hex).await
 }
 
 /// `GET /drive/v3/files`.
@@ -513,6 +507,8 @@ pub async fn list(
     })?;
     let md5 = md5s(&state, &page, fields.wants(&["files", "md5Checksum"])).await;
     let base_url = state.base_url(&headers);
+    let nothing = Fields::nothing();
+    let wanted = fields.sub("files").unwrap_or(&nothing);
     let files: Vec<Value> = state.read(|w| {
         page.iter()
             .filter_map(|id| w.item(id))
@@ -521,7 +517,7 @@ pub async fn list(
                     md5: md5.get(&item.id).cloned(),
                     base_url: base_url.clone(),
                 };
-                model::file(w, item, &account, &extras)
+                model::file(w, item, &account, &extras, wanted)
             })
             .collect()
     });
@@ -574,7 +570,7 @@ pub async fn get(
         md5: md5.get(&item.id).cloned(),
         base_url: state.base_url(&headers),
     };
-    let value = state.read(|w| model::file(w, &item, &account, &extras));
+    let value = state.read(|w| model::file(w, &item, &account, &extras, &fields));
     Ok(ok_json(&fields.apply(value)))
 }
 

@@ -2,7 +2,9 @@
 //! strings, as in Drive's discovery document.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+use super::fields::Fields;
 
 use crate::world::{Account, Drive, DriveKind, Item, ItemKind, World};
 
@@ -89,45 +91,59 @@ pub struct Extras {
     pub base_url: String,
 }
 
-/// The full File resource of `item`.
-pub fn file(world: &World, item: &Item, viewer: &str, extras: &Extras) -> Value {
+/// The File resource of `item`, with the top-level fields `wanted` selects
+/// (the caller still applies `wanted` to the result for nested selections;
+/// leaving out unwanted fields here only saves building them).
+pub fn file(world: &World, item: &Item, viewer: &str, extras: &Extras, wanted: &Fields) -> Value {
     let drive = world.drive(&item.drive_id);
     let shared = drive.is_some_and(|d| d.kind == DriveKind::SharedDrive);
     let owner = drive.and_then(|d| match &d.kind {
         DriveKind::Personal { owner } => world.account(owner),
         _ => None,
     });
-    let mut v = json!({
-        "kind": "drive#file",
-        "id": item.id,
-        "name": item.name,
-        "mimeType": item.mime_type,
-        "starred": false,
-        "trashed": item.trashed,
-        "explicitlyTrashed": item.explicitly_trashed,
-        "parents": item.parent_id.iter().collect::<Vec<_>>(),
-        "spaces": ["drive"],
-        "version": item.version.to_string(),
-        "webViewLink": format!("https://drive.google.com/file/d/{}/view", item.id),
-        "createdTime": time(item.created),
-        "modifiedTime": time(item.modified),
-        "viewedByMeTime": time(item.modified),
-        "shared": shared,
-        "ownedByMe": owner.is_some_and(|o| o.id == viewer),
-        "capabilities": {
+    let mut v = Selected::new(wanted);
+    v.put("kind", || json!("drive#file"));
+    v.put("id", || json!(item.id));
+    v.put("name", || json!(item.name));
+    v.put("mimeType", || json!(item.mime_type));
+    v.put("starred", || json!(false));
+    v.put("trashed", || json!(item.trashed));
+    v.put("explicitlyTrashed", || json!(item.explicitly_trashed));
+    v.put("parents", || {
+        json!(item.parent_id.iter().collect::<Vec<_>>())
+    });
+    v.put("spaces", || json!(["drive"]));
+    v.put("version", || json!(item.version.to_string()));
+    v.put("webViewLink", || {
+        json!(format!("https://drive.google.com/file/d/{}/view", item.id))
+    });
+    v.put("createdTime", || json!(time(item.created)));
+    v.put("modifiedTime", || json!(time(item.modified)));
+    v.put("viewedByMeTime", || json!(time(item.modified)));
+    v.put("shared", || json!(shared));
+    v.put("ownedByMe", || json!(owner.is_some_and(|o| o.id == viewer)));
+    v.put("capabilities", || {
+        json!({
             "canDownload": true, "canEdit": true, "canListChildren": item.is_folder(),
             "canTrash": true, "canDelete": true, "canRename": true,
-        },
-        "quotaBytesUsed": if item.is_file() && !item.is_google_native() { item.size().to_string() } else { "0".to_string() },
+        })
+    });
+    v.put("quotaBytesUsed", || {
+        let used = if item.is_file() && !item.is_google_native() {
+            item.size()
+        } else {
+            0
+        };
+        json!(used.to_string())
     });
     if let Some(t) = item.trashed_time.filter(|_| item.trashed) {
-        v["trashedTime"] = json!(time(t));
+        v.put("trashedTime", || json!(time(t)));
     }
     if let Some(o) = owner {
-        v["owners"] = json!([user(o)]);
+        v.put("owners", || json!([user(o)]));
     }
     if shared {
-        v["driveId"] = json!(item.drive_id);
+        v.put("driveId", || json!(item.drive_id));
     }
     match &item.kind {
         ItemKind::Folder => {}
@@ -135,11 +151,13 @@ pub fn file(world: &World, item: &Item, viewer: &str, extras: &Extras) -> Value 
             target_id,
             target_mime_type,
         } => {
-            v["shortcutDetails"] =
-                json!({"targetId": target_id, "targetMimeType": target_mime_type});
+            v.put(
+                "shortcutDetails",
+                || json!({"targetId": target_id, "targetMimeType": target_mime_type}),
+            );
         }
         ItemKind::File if item.is_google_native() => {
-            v["size"] = json!(item.size().to_string());
+            v.put("size", || json!(item.size().to_string()));
             let kind = export_kind(&item.mime_type);
             let links: serde_json::Map<String, Value> = export_formats(&item.mime_type)
                 .iter()
@@ -154,27 +172,52 @@ pub fn file(world: &World, item: &Item, viewer: &str, extras: &Extras) -> Value 
                 })
                 .collect();
             if !links.is_empty() {
-                v["exportLinks"] = Value::Object(links);
+                v.put("exportLinks", || Value::Object(links));
             }
         }
         ItemKind::File => {
-            v["size"] = json!(item.size().to_string());
-            v["headRevisionId"] = json!(format!("0B{:016x}", item.content_version));
-            v["originalFilename"] = json!(item.name);
-            v["webContentLink"] = json!(format!(
-                "https://drive.google.com/uc?id={}&export=download",
-                item.id
-            ));
+            v.put("size", || json!(item.size().to_string()));
+            v.put("headRevisionId", || {
+                json!(format!("0B{:016x}", item.content_version))
+            });
+            v.put("originalFilename", || json!(item.name));
+            v.put("webContentLink", || {
+                json!(format!(
+                    "https://drive.google.com/uc?id={}&export=download",
+                    item.id
+                ))
+            });
             if let Some((_, ext)) = item.name.rsplit_once('.') {
-                v["fileExtension"] = json!(ext);
-                v["fullFileExtension"] = json!(ext);
+                v.put("fileExtension", || json!(ext));
+                v.put("fullFileExtension", || json!(ext));
             }
             if let Some(md5) = &extras.md5 {
-                v["md5Checksum"] = json!(md5);
+                v.put("md5Checksum", || json!(md5));
             }
         }
     }
-    v
+    Value::Object(v.map)
+}
+
+/// A JSON object that only builds the fields a selection wants.
+struct Selected<'a> {
+    wanted: &'a Fields,
+    map: Map<String, Value>,
+}
+
+impl<'a> Selected<'a> {
+    fn new(wanted: &'a Fields) -> Self {
+        Selected {
+            wanted,
+            map: Map::new(),
+        }
+    }
+
+    fn put(&mut self, key: &str, value: impl FnOnce() -> Value) {
+        if self.wanted.wants(&[key]) {
+            self.map.insert(key.to_owned(), value());
+        }
+    }
 }
 
 /// The Drive (shared drive) resource.
