@@ -79,18 +79,34 @@ async fn list_file_ids(
     base: &str,
     token: &str,
 ) -> anyhow::Result<Vec<String>> {
-    let mut ids = Vec::new();
+    let files = list_files(http, base, token, "id,mimeType").await?;
+    Ok(files
+        .iter()
+        .filter(|file| file["mimeType"].as_str() != Some(FOLDER_MIME))
+        .filter_map(|file| file["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// Every untrashed item of the drive through `files.list`, 1,000 a page,
+/// each with the File fields `fields`.
+pub async fn list_files(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    fields: &str,
+) -> anyhow::Result<Vec<Value>> {
+    let mut files = Vec::new();
     let mut page_token: Option<String> = None;
     loop {
         let mut query = vec![
             ("q", "trashed = false".to_owned()),
-            ("fields", "nextPageToken,files(id,mimeType)".to_owned()),
+            ("fields", format!("nextPageToken,files({fields})")),
             ("pageSize", "1000".to_owned()),
         ];
-        if let Some(t) = &page_token {
-            query.push(("pageToken", t.clone()));
+        if let Some(t) = page_token.take() {
+            query.push(("pageToken", t));
         }
-        let page: Value = http
+        let mut page: Value = http
             .get(format!("{base}/drive/v3/files"))
             .bearer_auth(token)
             .query(&query)
@@ -100,17 +116,14 @@ async fn list_file_ids(
             .error_for_status()
             .context("files.list")?
             .json()
-            .await?;
-        for file in page["files"].as_array().into_iter().flatten() {
-            if file["mimeType"].as_str() != Some(FOLDER_MIME)
-                && let Some(id) = file["id"].as_str()
-            {
-                ids.push(id.to_owned());
-            }
+            .await
+            .context("files.list")?;
+        if let Value::Array(listed) = page["files"].take() {
+            files.extend(listed);
         }
         match page["nextPageToken"].as_str() {
             Some(next) => page_token = Some(next.to_owned()),
-            None => return Ok(ids),
+            None => return Ok(files),
         }
     }
 }

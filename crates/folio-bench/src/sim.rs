@@ -122,34 +122,10 @@ impl Sim {
     /// a cost the real provider does not have (and the bare client, which
     /// never asks for md5, would not see).
     pub async fn warm_md5s(&self, token: &str) -> anyhow::Result<()> {
-        let mut page_token: Option<String> = None;
-        loop {
-            let mut query = vec![
-                ("q", "trashed = false".to_owned()),
-                ("fields", "nextPageToken,files(id,md5Checksum)".to_owned()),
-                ("pageSize", "1000".to_owned()),
-            ];
-            if let Some(t) = page_token.take() {
-                query.push(("pageToken", t));
-            }
-            let page: Value = self
-                .http
-                .get(format!("{}/drive/v3/files", self.base_url()))
-                .bearer_auth(token)
-                .query(&query)
-                .send()
-                .await
-                .context("files.list warming md5s")?
-                .error_for_status()
-                .context("files.list warming md5s")?
-                .json()
-                .await
-                .context("files.list warming md5s")?;
-            match page["nextPageToken"].as_str() {
-                Some(next) => page_token = Some(next.to_owned()),
-                None => return Ok(()),
-            }
-        }
+        crate::bare::list_files(&self.http, self.base_url(), token, "id,md5Checksum")
+            .await
+            .context("warming cloudsim's md5s")?;
+        Ok(())
     }
 
     /// Resets cloudsim's request counters.
