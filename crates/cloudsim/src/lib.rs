@@ -100,6 +100,9 @@ pub struct Shared {
     settings: RwLock<Settings>,
     dirty: AtomicBool,
     state_dir: Option<PathBuf>,
+    /// Held while a snapshot of this state is written (see
+    /// [`persist::flush`]).
+    pub(crate) flushing: Mutex<()>,
     scheme: &'static str,
 }
 
@@ -120,6 +123,7 @@ impl AppState {
             settings: RwLock::new(settings),
             dirty: AtomicBool::new(false),
             state_dir,
+            flushing: Mutex::new(()),
             scheme: if tls { "https" } else { "http" },
         }))
     }

@@ -63,19 +63,18 @@ pub fn load(dir: &Path, tls: bool) -> anyhow::Result<AppState> {
     ))
 }
 
-/// Held while a snapshot is written. The periodic flush can still be
-/// writing when shutdown flushes: both wrote `state.json.tmp`, and the
-/// second rename found it gone (a failing shutdown, seen in CI). Taken
-/// before the state is read, so the flush that runs last writes the
-/// latest state.
-static FLUSHING: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
-
 /// Writes the snapshot now (atomically: temp file, then rename).
+///
+/// One flush of a state at a time: the periodic flush can still be writing
+/// when shutdown flushes, and both wrote `state.json.tmp`, so the second
+/// rename found it gone (a failing shutdown, seen in CI). The lock is
+/// taken before the state is read, so the flush that runs last writes the
+/// latest state.
 pub fn flush(state: &AppState) -> anyhow::Result<()> {
     let Some(dir) = state.state_dir() else {
         return Ok(());
     };
-    let _one_at_a_time = FLUSHING.lock();
+    let _one_at_a_time = state.shared().flushing.lock();
     state.take_dirty();
     let bytes = {
         let world = state.world_lock().read();
