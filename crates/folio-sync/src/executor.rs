@@ -17,7 +17,7 @@
 //! non-empty library without `confirm_deletes`: the run is then held, and
 //! the next sync lists again.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use folio_blobs::BlobStore;
 use folio_connectors::{

@@ -15,7 +15,9 @@
 //! - folders, shortcuts and Google-native documents without an export have
 //!   no file; exported documents get their export extension.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use folio_connectors::{ExportFormats, ExportInfo, HashKind, RemoteChange, RemoteHash, RemoteItem};
 use folio_domain::LibraryPath;
@@ -192,13 +194,13 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
     // listing of a large library plans hundreds of pages.
     let mut before: HashMap<String, Node> = HashMap::new();
     let (upserts, deletes) = last_occurrences(tree, changes);
-    let mut items: HashMap<String, RemoteItem> = HashMap::new();
+    let mut items: HashMap<&str, &RemoteItem> = HashMap::new();
     // Folders that gained, lost or changed a child: their children's paths
     // are recomputed (names and collision suffixes), nothing else is.
     let mut dirty: HashSet<String> = HashSet::new();
     let mut folders_by_path: Option<HashMap<String, String>> = None;
     for item in upserts {
-        let mut node = Node::from_remote(&item);
+        let mut node = Node::from_remote(item);
         if node.parent_id.is_none() {
             let index = folders_by_path.get_or_insert_with(|| folder_paths(tree));
             node.parent_id = parent_by_path(tree, index, node.path_lower.as_deref());
@@ -226,7 +228,7 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
             dirty.extend(old.parent_id.clone());
             before.entry(old.id.clone()).or_insert(old);
         }
-        items.insert(item.id.clone(), item);
+        items.insert(item.id.as_str(), item);
     }
     let mut removed = Vec::new();
     for node in remove_subtrees(tree, &deletes) {
@@ -244,7 +246,10 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
 
 /// Deduplicates a page: the last occurrence of each id wins. Returns the
 /// upserts in feed order and the ids to delete (path deletes resolved).
-fn last_occurrences(tree: &Tree, changes: &[RemoteChange]) -> (Vec<RemoteItem>, Vec<String>) {
+fn last_occurrences<'c>(
+    tree: &Tree,
+    changes: &'c [RemoteChange],
+) -> (Vec<&'c RemoteItem>, Vec<String>) {
     let mut last: HashMap<&str, usize> = HashMap::new();
     for (index, change) in changes.iter().enumerate() {
         if let Some(id) = change_id(change) {
@@ -256,7 +261,7 @@ fn last_occurrences(tree: &Tree, changes: &[RemoteChange]) -> (Vec<RemoteItem>, 
     for (index, change) in changes.iter().enumerate() {
         match change {
             RemoteChange::Upsert(item) if last.get(item.id.as_str()) == Some(&index) => {
-                upserts.push(item.clone());
+                upserts.push(item);
             }
             RemoteChange::Delete { id } if last.get(id.as_str()) == Some(&index) => {
                 deletes.push(id.clone());
@@ -586,10 +591,14 @@ fn local_name(node: &Node) -> String {
 fn diff(
     before: &HashMap<String, Node>,
     after: &mut Tree,
-    items: &HashMap<String, RemoteItem>,
+    items: &HashMap<&str, &RemoteItem>,
 ) -> Plan {
     let mut plan = Plan::default();
-    let mut ids: Vec<&String> = before.keys().chain(items.keys()).collect();
+    let mut ids: Vec<&str> = before
+        .keys()
+        .map(String::as_str)
+        .chain(items.keys().copied())
+        .collect();
     ids.sort();
     ids.dedup();
     for id in ids {
@@ -623,7 +632,7 @@ fn file_action(
     id: &str,
     old: Option<(&Node, String)>,
     new: Option<(&Node, String)>,
-    items: &HashMap<String, RemoteItem>,
+    items: &HashMap<&str, &RemoteItem>,
 ) -> Option<FileAction> {
     match (old, new) {
         (Some((_, from)), None) => Some(FileAction::Delete {
@@ -643,7 +652,7 @@ fn file_action(
                 .map(|(_, p)| p);
             if stale {
                 let item = match items.get(id) {
-                    Some(item) => Box::new(item.clone()),
+                    Some(item) => Box::new((*item).clone()),
                     // Entering the library with a folder moved in.
                     None if entering => Box::new(node.as_remote_item()),
                     None => return None,
