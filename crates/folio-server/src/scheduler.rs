@@ -347,15 +347,7 @@ async fn run_scheduled(
         full_listing: reconcile,
         ..state.config.sync.clone()
     };
-    let started = run_under_lease(
-        &state,
-        connector.as_ref(),
-        library.id,
-        trigger,
-        None,
-        options,
-    )
-    .await;
+    let started = run_under_lease(&state, connector, library.id, trigger, None, options).await;
     match started {
         Err(err) => {
             tracing::warn!(library = %key, trigger, error = %err, "a scheduled sync could not run");

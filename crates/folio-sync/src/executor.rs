@@ -17,6 +17,8 @@
 //! non-empty library without `confirm_deletes`: the run is then held, and
 //! the next sync lists again.
 
+use std::sync::Arc;
+
 use foldhash::{HashMap, HashMapExt};
 
 use folio_blobs::BlobStore;
@@ -107,7 +109,8 @@ pub enum SyncError {
 pub struct Executor<'a> {
     pub store: &'a Store,
     pub blobs: &'a BlobStore,
-    pub connector: &'a dyn Connector,
+    /// Shared with the download tasks (see [`Executor::download_all`]).
+    pub connector: Arc<dyn Connector>,
     pub library_id: Uuid,
     pub options: SyncOptions,
     /// Where live progress goes (phase, done/total, bytes, current file).
@@ -724,10 +727,29 @@ impl Executor<'_> {
         (fetched, discarded)
     }
 
-    /// One download with its progress.
+    /// One download with its progress. The download runs as a task of its
+    /// own, so that downloads (their bodies' hashing, their storage) spread
+    /// over the runtime's threads instead of all running in the sync's one
+    /// task beside its planning and bookkeeping; it is aborted if the sync
+    /// stops waiting for it.
     async fn tracked_download(&self, item: &RemoteItem) -> (String, Download) {
         self.report(|p| p.current_file = Some(item.name.clone()));
-        let download = self.download(item).await;
+        let task = tokio::spawn(download(
+            self.connector.clone(),
+            self.blobs.clone(),
+            item.clone(),
+            self.options.hash_retries,
+        ));
+        let download = match tokio_util::task::AbortOnDropHandle::new(task).await {
+            Ok(download) => download,
+            Err(e) => Download {
+                result: Err(Failed::Provider(ConnectorError::temporary(format!(
+                    "the download of '{}' stopped: {e}",
+                    item.name
+                )))),
+                discarded: Vec::new(),
+            },
+        };
         self.report(|p| {
             p.done += 1;
             if let Ok((_, size)) = &download.result {
@@ -735,74 +757,6 @@ impl Executor<'_> {
             }
         });
         (item.id.clone(), download)
-    }
-
-    /// Streams one file into blob storage, verifying the provider hash;
-    /// a mismatch is retried, then reported. A body that breaks off is
-    /// retried too (the retry layer only sees the request); when it breaks
-    /// off every time, the provider (or the storage) is failing and the
-    /// sync stops.
-    async fn download(&self, item: &RemoteItem) -> Download {
-        let mut discarded = Vec::new();
-        let mut last = Failed::File(String::new());
-        for _ in 0..=self.options.hash_retries {
-            let stream = match self.connector.download(item).await {
-                Ok(stream) => stream,
-                Err(err) => {
-                    last = Failed::of(err);
-                    break;
-                }
-            };
-            let body = stream.map_err(std::io::Error::other).boxed();
-            let mut verifier = item.hash.as_ref().map(|h| h.kind.verifier());
-            let stored = self
-                .blobs
-                .put_observed_unsynced(body, None, &mut |chunk| {
-                    if let Some(v) = verifier.as_mut() {
-                        v.update(chunk);
-                    }
-                })
-                .await;
-            let stored = match stored {
-                Ok(stored) => stored,
-                Err(e) => {
-                    last = Failed::Provider(ConnectorError::temporary(format!(
-                        "the download of '{}' broke off: {e}",
-                        item.name
-                    )));
-                    continue;
-                }
-            };
-            let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
-            let checked = match (item.hash.as_ref(), verifier) {
-                (Some(expected), Some(v)) => {
-                    let computed = v.finish();
-                    (!expected.matches(&computed)).then(|| {
-                        format!(
-                            "the downloaded bytes do not match the provider's hash (expected {}, got {computed})",
-                            expected.value
-                        )
-                    })
-                }
-                _ => None,
-            };
-            match checked {
-                None => {
-                    return Download {
-                        result: Ok((stored.hash, size)),
-                        discarded,
-                    };
-                }
-                Some(mismatch) => {
-                    last = Failed::File(mismatch);
-                    discarded.push(stored.hash);
-                }
-            }
-        }
-        Download {
-            result: Err(last),
-            discarded,
-        }
     }
 
     /// Updates the live progress, if anyone watches.
@@ -834,6 +788,78 @@ impl Executor<'_> {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Streams one file into blob storage, verifying the provider hash; a
+/// mismatch is retried (`hash_retries` times), then reported. A body that
+/// breaks off is retried too (the retry layer only sees the request); when
+/// it breaks off every time, the provider (or the storage) is failing and
+/// the sync stops.
+async fn download(
+    connector: Arc<dyn Connector>,
+    blobs: BlobStore,
+    item: RemoteItem,
+    hash_retries: u32,
+) -> Download {
+    let mut discarded = Vec::new();
+    let mut last = Failed::File(String::new());
+    for _ in 0..=hash_retries {
+        let stream = match connector.download(&item).await {
+            Ok(stream) => stream,
+            Err(err) => {
+                last = Failed::of(err);
+                break;
+            }
+        };
+        let body = stream.map_err(std::io::Error::other).boxed();
+        let mut verifier = item.hash.as_ref().map(|h| h.kind.verifier());
+        let stored = blobs
+            .put_observed_unsynced(body, None, &mut |chunk| {
+                if let Some(v) = verifier.as_mut() {
+                    v.update(chunk);
+                }
+            })
+            .await;
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(e) => {
+                last = Failed::Provider(ConnectorError::temporary(format!(
+                    "the download of '{}' broke off: {e}",
+                    item.name
+                )));
+                continue;
+            }
+        };
+        let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
+        let checked = match (item.hash.as_ref(), verifier) {
+            (Some(expected), Some(v)) => {
+                let computed = v.finish();
+                (!expected.matches(&computed)).then(|| {
+                    format!(
+                        "the downloaded bytes do not match the provider's hash (expected {}, got {computed})",
+                        expected.value
+                    )
+                })
+            }
+            _ => None,
+        };
+        match checked {
+            None => {
+                return Download {
+                    result: Ok((stored.hash, size)),
+                    discarded,
+                };
+            }
+            Some(mismatch) => {
+                last = Failed::File(mismatch);
+                discarded.push(stored.hash);
+            }
+        }
+    }
+    Download {
+        result: Err(last),
+        discarded,
     }
 }
 

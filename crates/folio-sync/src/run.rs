@@ -6,6 +6,7 @@
 //! held deletions or the failure) on the row. A run dropped half-way (its
 //! request cancelled) is recorded as failed at once by a drop guard.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use folio_blobs::BlobStore;
@@ -58,7 +59,7 @@ fn lease_ms(lease: Duration) -> i64 {
 pub async fn run_locked(
     store: &Store,
     blobs: &BlobStore,
-    connector: &dyn Connector,
+    connector: Arc<dyn Connector>,
     request: RunRequest,
     progress: &watch::Sender<RunProgress>,
 ) -> Result<Started, SyncError> {

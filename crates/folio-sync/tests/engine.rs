@@ -291,11 +291,11 @@ async fn runs_hold_the_lease_record_progress_and_outcome() {
         lease: std::time::Duration::from_secs(30),
     };
     let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
-    let connector = lib.fx.connector();
+    let connector: std::sync::Arc<dyn folio_connectors::Connector> = lib.fx.connector().into();
     let started = run_locked(
         &lib.store,
         &lib.blobs,
-        connector.as_ref(),
+        connector.clone(),
         request.clone(),
         &progress,
     )
@@ -333,15 +333,9 @@ async fn runs_hold_the_lease_record_progress_and_outcome() {
             .unwrap(),
         BeginRun::Started(_)
     ));
-    match run_locked(
-        &lib.store,
-        &lib.blobs,
-        connector.as_ref(),
-        request,
-        &progress,
-    )
-    .await
-    .unwrap()
+    match run_locked(&lib.store, &lib.blobs, connector, request, &progress)
+        .await
+        .unwrap()
     {
         Started::Busy(run) => assert_eq!(run.progress_id, "other"),
         other => panic!("expected busy, got {other:?}"),

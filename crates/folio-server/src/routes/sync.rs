@@ -3,7 +3,7 @@
 //! under the library's lease; its run row holds the live progress that any
 //! client can read by progress id (see [`super::progress`]).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -108,7 +108,7 @@ async fn sync_library(
     };
     let started = run_under_lease(
         &state,
-        connector.as_ref(),
+        connector,
         library.id,
         "manual",
         body.progress.clone(),
@@ -141,7 +141,7 @@ async fn sync_library(
 /// the library.
 pub(crate) async fn run_under_lease(
     state: &AppState,
-    connector: &dyn Connector,
+    connector: Arc<dyn Connector>,
     library_id: Uuid,
     trigger: &str,
     progress_id: Option<String>,
@@ -174,7 +174,7 @@ pub(crate) async fn library_connector(
     state: &AppState,
     library: &folio_store::Library,
     key: &str,
-) -> ApiResult<Box<dyn folio_connectors::Connector>> {
+) -> ApiResult<Arc<dyn folio_connectors::Connector>> {
     let connection = state.store.connection_for_library(library.id).await?.ok_or_else(|| {
         ApiError::Conflict(format!(
             "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
@@ -204,9 +204,8 @@ pub(crate) async fn library_connector(
         );
     }
     let tokens = ConnectionTokens::new(state.tokens.clone(), connection.id);
-    let connector =
-        connector_for(kind, config, std::sync::Arc::new(tokens)).map_err(provider_error)?;
-    Ok(connector)
+    let connector = connector_for(kind, config, Arc::new(tokens)).map_err(provider_error)?;
+    Ok(Arc::from(connector))
 }
 
 fn sync_error(err: SyncError) -> ApiError {

@@ -114,7 +114,7 @@ impl Lib {
         Executor {
             store: &self.store,
             blobs: &self.blobs,
-            connector: connector.as_ref(),
+            connector: connector.into(),
             library_id: self.id,
             options,
             progress: None,
@@ -157,7 +157,7 @@ impl Lib {
         let started = run_locked(
             &self.store,
             &self.blobs,
-            connector.as_ref(),
+            connector.into(),
             request,
             &progress,
         )
