@@ -17,6 +17,7 @@ use crate::cli::{Cli, Command, KeysCommand, TokenCommand};
 fn main() -> std::process::ExitCode {
     // Before any thread exists: the allocator setting applies to all.
     memory::limit_malloc_arenas();
+    memory::purge_in_background();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
