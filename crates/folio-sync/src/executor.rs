@@ -742,9 +742,12 @@ impl Executor<'_> {
         ));
         let download = match tokio_util::task::AbortOnDropHandle::new(task).await {
             Ok(download) => download,
-            Err(e) => Download {
+            // A bug, as before downloads were tasks: it reaches the caller.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only a runtime shutting down cancels the task.
+            Err(_) => Download {
                 result: Err(Failed::Provider(ConnectorError::temporary(format!(
-                    "the download of '{}' stopped: {e}",
+                    "the download of '{}' was cancelled: the server is shutting down",
                     item.name
                 )))),
                 discarded: Vec::new(),
