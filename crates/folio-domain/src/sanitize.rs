@@ -8,9 +8,7 @@
 //! in one folder are told apart by [`with_stable_suffix`], which derives the
 //! suffix from the provider item id, so it does not change between syncs.
 
-use unicode_normalization::UnicodeNormalization;
-
-use crate::path::{MAX_PATH_BYTES, MAX_SEGMENT_BYTES};
+use crate::path::{MAX_PATH_BYTES, MAX_SEGMENT_BYTES, nfc};
 use crate::{LibraryPath, ParseError};
 
 /// Bytes a sanitised name may use, leaving room for a collision suffix
@@ -28,8 +26,8 @@ const REPLACEMENT: char = '_';
 /// get a leading `_`), at most [`MAX_NAME_BYTES`] bytes (shortened on a
 /// character boundary, keeping a short extension).
 pub fn sanitize_name(raw: &str) -> String {
-    let cleaned: String = raw
-        .nfc()
+    let cleaned: String = nfc(raw)
+        .chars()
         .map(|c| {
             if c == '/' || c == '\\' || c.is_control() {
                 REPLACEMENT
