@@ -9,8 +9,9 @@
 //! `UPDATE ... FROM (VALUES ...)`, whose columns both name `column1`,
 //! `column2`).
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use chrono::Utc;
 use sqlx::{Database, Pool, QueryBuilder};

@@ -73,6 +73,40 @@ pub struct SyncBatch {
     pub cursor: Option<CursorRow>,
 }
 
+impl SyncBatch {
+    /// Rows it writes (with the cursor), to size a commit by.
+    pub fn rows(&self) -> usize {
+        self.file_deletes.len()
+            + self.file_moves.len()
+            + self.file_puts.len()
+            + self.item_deletes.len()
+            + self.item_upserts.len()
+            + usize::from(self.cursor.is_some())
+    }
+
+    /// True when `later` only adds or replaces rows (no delete, no move):
+    /// then committing [`SyncBatch::absorb`]'s result equals committing
+    /// this batch and then `later`, because puts and upserts already apply
+    /// last one wins, after every delete and move of the batch.
+    pub fn can_absorb(&self, later: &SyncBatch) -> bool {
+        self.library_id == later.library_id
+            && later.file_deletes.is_empty()
+            && later.file_moves.is_empty()
+            && later.item_deletes.is_empty()
+    }
+
+    /// Appends `later`'s puts and upserts, and takes its cursor if it has
+    /// one. Only meaningful when [`SyncBatch::can_absorb`] says so.
+    pub fn absorb(&mut self, later: SyncBatch) {
+        debug_assert!(self.can_absorb(&later));
+        self.file_puts.extend(later.file_puts);
+        self.item_upserts.extend(later.item_upserts);
+        if later.cursor.is_some() {
+            self.cursor = later.cursor;
+        }
+    }
+}
+
 /// A sync run: history entry, progress record and lease.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SyncRun {

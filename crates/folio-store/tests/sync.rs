@@ -547,3 +547,132 @@ async fn schedule_rows_follow_the_libraries_schedule_column() {
         "deleting a library drops its schedule row (ON DELETE CASCADE)"
     );
 }
+
+/// What a library holds, for comparing two ways of writing it: files with
+/// their bytes, items with their paths and hashes, and the cursor.
+async fn contents(
+    store: &Store,
+    lib: Uuid,
+) -> (Vec<(String, String)>, Vec<String>, Option<String>) {
+    let files = store
+        .list_files(lib, "", None, 100)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|f| (f.path, f.hash))
+        .collect();
+    let items = store
+        .list_remote_items(lib)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| format!("{} {:?} {:?}", i.remote_id, i.path, i.content_hash))
+        .collect();
+    let cursor = store.get_sync_cursor(lib).await.unwrap().map(|c| c.cursor);
+    (files, items, cursor)
+}
+
+#[tokio::test]
+async fn a_batch_absorbing_the_next_commits_what_the_two_would_in_turn() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let (in_turn, merged) = (library(&store).await, library(&store).await);
+    let base = |lib| SyncBatch {
+        library_id: lib,
+        file_puts: vec![
+            file(lib, "old.txt", &h(1), "o"),
+            file(lib, "from.txt", &h(2), "m"),
+        ],
+        item_upserts: vec![
+            item(lib, "o", None, Some("old.txt"), false),
+            item(lib, "m", None, Some("from.txt"), false),
+        ],
+        cursor: Some(cursor("c0", true)),
+        ..SyncBatch::default()
+    };
+    // A page with a delete, a move and puts, then a page of puts and
+    // upserts that replaces some of them (same path, same item) and keeps
+    // the cursor (None).
+    let first = |lib| SyncBatch {
+        library_id: lib,
+        file_deletes: vec!["old.txt".into()],
+        file_moves: vec![("from.txt".into(), "to.txt".into())],
+        file_puts: vec![
+            file(lib, "a.txt", &h(3), "a"),
+            file(lib, "b.txt", &h(4), "b"),
+        ],
+        item_deletes: vec!["o".into()],
+        item_upserts: vec![
+            item(lib, "m", None, Some("to.txt"), false),
+            item(lib, "a", None, Some("a.txt"), false),
+            item(lib, "b", None, Some("b.txt"), false),
+        ],
+        cursor: Some(cursor("c1", false)),
+    };
+    let second = |lib| SyncBatch {
+        library_id: lib,
+        file_puts: vec![
+            file(lib, "a.txt", &h(5), "a"),
+            file(lib, "old.txt", &h(6), "n"),
+        ],
+        item_upserts: vec![
+            item(lib, "a", None, Some("a.txt"), false),
+            item(lib, "n", None, Some("old.txt"), false),
+        ],
+        cursor: None,
+        ..SyncBatch::default()
+    };
+    let stored = |_| async { Ok(true) };
+    let mut released_in_turn = Vec::new();
+    let mut released_merged = Vec::new();
+    for lib in [in_turn, merged] {
+        store.apply_sync_batch(&base(lib), stored).await.unwrap();
+    }
+    for batch in [first(in_turn), second(in_turn)] {
+        released_in_turn.extend(store.apply_sync_batch(&batch, stored).await.unwrap());
+    }
+    let mut gathered = first(merged);
+    assert!(gathered.can_absorb(&second(merged)));
+    gathered.absorb(second(merged));
+    assert_eq!(gathered.rows(), 13);
+    released_merged.extend(store.apply_sync_batch(&gathered, stored).await.unwrap());
+
+    released_in_turn.sort();
+    released_merged.sort();
+    assert_eq!(released_merged, released_in_turn);
+    assert_eq!(
+        released_in_turn,
+        [h(1), h(3)],
+        "the deleted and the replaced bytes"
+    );
+    let expected = contents(&store, in_turn).await;
+    assert_eq!(expected.0.len(), 4);
+    assert_eq!(expected.2.as_deref(), Some("c1"));
+    assert_eq!(contents(&store, merged).await, expected);
+
+    // A later page that deletes or moves cannot be absorbed: its deletes
+    // would run before the earlier page's puts.
+    let deleting = SyncBatch {
+        library_id: merged,
+        file_deletes: vec!["a.txt".into()],
+        ..SyncBatch::default()
+    };
+    let moving = SyncBatch {
+        library_id: merged,
+        file_moves: vec![("a.txt".into(), "z.txt".into())],
+        ..SyncBatch::default()
+    };
+    let dropping = SyncBatch {
+        library_id: merged,
+        item_deletes: vec!["a".into()],
+        ..SyncBatch::default()
+    };
+    for later in [deleting, moving, dropping] {
+        assert!(!first(merged).can_absorb(&later), "{later:?}");
+    }
+    assert!(
+        !first(merged).can_absorb(&second(in_turn)),
+        "another library"
+    );
+}
