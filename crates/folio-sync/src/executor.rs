@@ -4,11 +4,15 @@
 //! the provider hash), then commit the page's file and item changes together
 //! with the cursor in one transaction.
 //!
-//! The steps overlap: while a page downloads, the previous page's commit
+//! The steps overlap: while a page downloads, the commit of earlier pages
 //! (its flush to stable storage, then its transaction) and the listing of
-//! the next page run too. Commits still happen one after another, in page
-//! order, so the cursor never moves past a page that is not stored; and
-//! bytes that commits release are removed from storage only when no
+//! the next page run too. Consecutive pages that only add or replace rows
+//! are gathered into one commit of a few thousand rows
+//! ([`SyncOptions::commit_rows`]),
+//! which spares SQLite rewriting the same index pages for every page.
+//! Commits still happen one after another, in page order, so the cursor
+//! never moves past a page that is not stored, and none follows a failed
+//! one; bytes that commits release are removed from storage only when no
 //! download is waiting for its commit (the same bytes may be among them).
 //!
 //! A full listing (first sync, purge, cursor rejected) marks every item it
@@ -27,7 +31,7 @@ use folio_connectors::{
 };
 use folio_store::sync::{CursorRow, RemoteItemRow, RunProgress, SyncBatch};
 use folio_store::{FileRecord, Store};
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, Either};
 use futures::{StreamExt, TryStreamExt};
 use uuid::Uuid;
 
@@ -57,6 +61,17 @@ pub struct SyncOptions {
     /// is this old; `None`: only when the provider reports it changed, or
     /// by a full listing. Default one hour.
     pub retry_failed_after: Option<std::time::Duration>,
+    /// Rows (files, items, moves, deletes) gathered from consecutive pages
+    /// before they are committed together; default 8,000, about four pages
+    /// of a full listing. A commit rewrites every index page it touches,
+    /// and the ids and hashes the indexes are keyed by are random, so a
+    /// page of a thousand files touches most of them: one commit per page
+    /// made SQLite rewrite the same pages again and again (and flush the
+    /// blob storage once per page). A crash loses at most these pages'
+    /// progress: the next sync fetches their files again. A page that
+    /// deletes or moves starts a batch of its own (see
+    /// [`SyncBatch::can_absorb`]).
+    pub commit_rows: usize,
 }
 
 impl Default for SyncOptions {
@@ -69,6 +84,7 @@ impl Default for SyncOptions {
             hash_retries: 2,
             max_delete_share: 0.5,
             retry_failed_after: Some(std::time::Duration::from_secs(3600)),
+            commit_rows: 8_000,
         }
     }
 }
@@ -128,28 +144,144 @@ struct State {
     seen: HashMap<String, Uuid>,
 }
 
-/// The commit of one page, running while the next page downloads; it
-/// yields the hashes the page's files stopped using.
+/// A commit of one or more pages, running while later pages download; it
+/// yields the hashes the pages' files stopped using.
 type Commit<'a> = BoxFuture<'a, Result<Vec<String>, SyncError>>;
 
-/// What is in flight between pages: the commit of the last page planned,
-/// and the hashes that commits (and failed downloads) let go of. Those
-/// are removed from storage only when no download is waiting for its
-/// commit: such a download may hold the same bytes, which no file points
-/// at yet.
-#[derive(Default)]
+/// What is in flight between pages: the commit running (one at a time, so
+/// commits happen in page order), the pages downloaded but not yet
+/// committing (gathered into one batch while each only adds rows, see
+/// [`SyncBatch::can_absorb`]), and the hashes that commits (and failed
+/// downloads) let go of. Those are removed from storage only when no
+/// download is waiting for its commit: such a download may hold the same
+/// bytes, which no file points at yet.
+/// Commits are started through a function (the executor's commit), so
+/// the pipeline's bookkeeping can be tested on its own.
 struct Pipeline<'a> {
     committing: Option<Commit<'a>>,
+    gathered: Option<SyncBatch>,
     released: Vec<String>,
+    /// Rows gathered before they are committed ([`SyncOptions::commit_rows`]).
+    commit_rows: usize,
 }
 
-impl Pipeline<'_> {
-    /// Waits for the commit in flight, if any.
-    async fn settle(&mut self) -> Result<(), SyncError> {
-        if let Some(commit) = self.committing.take() {
-            self.released.extend(commit.await?);
+impl<'s> Pipeline<'s> {
+    fn new(commit_rows: usize) -> Self {
+        Self {
+            committing: None,
+            gathered: None,
+            released: Vec::new(),
+            commit_rows,
+        }
+    }
+
+    /// Commits everything: waits for the commit in flight, then commits
+    /// what is gathered.
+    async fn settle(&mut self, commit: impl Fn(SyncBatch) -> Commit<'s>) -> Result<(), SyncError> {
+        self.settle_in_flight().await?;
+        if let Some(batch) = self.gathered.take() {
+            self.committing = Some(commit(batch));
+            self.settle_in_flight().await?;
         }
         Ok(())
+    }
+
+    /// Waits for the commit in flight, if any.
+    async fn settle_in_flight(&mut self) -> Result<(), SyncError> {
+        match self.committing.take() {
+            Some(commit) => {
+                let committed = commit.await;
+                self.committed(committed)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Takes in a commit's outcome. After a failed commit, the pages
+    /// gathered since are dropped, their bytes released: committing them
+    /// would move the cursor past the pages that failed.
+    fn committed(&mut self, committed: Result<Vec<String>, SyncError>) -> Result<(), SyncError> {
+        match committed {
+            Ok(released) => {
+                self.released.extend(released);
+                Ok(())
+            }
+            Err(err) => {
+                if let Some(batch) = self.gathered.take() {
+                    self.abandon(batch);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs `work` while driving the commit in flight. A commit that
+    /// outlasts `work` stays in flight (a commit of several pages may take
+    /// longer than one page's downloads); one that ended gives its outcome.
+    async fn alongside<T>(&mut self, work: impl Future<Output = T>) -> (Result<(), SyncError>, T) {
+        let Some(commit) = self.committing.take() else {
+            return (Ok(()), work.await);
+        };
+        let work = std::pin::pin!(work);
+        match futures::future::select(commit, work).await {
+            Either::Left((committed, work)) => {
+                let settled = self.committed(committed);
+                (settled, work.await)
+            }
+            Either::Right((output, commit)) => {
+                self.committing = Some(commit);
+                (Ok(()), output)
+            }
+        }
+    }
+
+    /// Queues a page's batch: gathered with the pages before it when it
+    /// only adds rows, committed once `commit_rows` rows are gathered.
+    async fn enqueue(
+        &mut self,
+        batch: SyncBatch,
+        commit: impl Fn(SyncBatch) -> Commit<'s>,
+    ) -> Result<(), SyncError> {
+        let batch = match self.gathered.take() {
+            None => batch,
+            Some(mut gathered) if gathered.can_absorb(&batch) => {
+                gathered.absorb(batch);
+                gathered
+            }
+            Some(gathered) => {
+                if let Err(err) = self.start(gathered, &commit).await {
+                    self.abandon(batch);
+                    return Err(err);
+                }
+                batch
+            }
+        };
+        if batch.rows() >= self.commit_rows {
+            self.start(batch, &commit).await
+        } else {
+            self.gathered = Some(batch);
+            Ok(())
+        }
+    }
+
+    /// Starts committing `batch` once the commit in flight has ended.
+    async fn start(
+        &mut self,
+        batch: SyncBatch,
+        commit: &impl Fn(SyncBatch) -> Commit<'s>,
+    ) -> Result<(), SyncError> {
+        if let Err(err) = self.settle_in_flight().await {
+            self.abandon(batch);
+            return Err(err);
+        }
+        self.committing = Some(commit(batch));
+        Ok(())
+    }
+
+    /// Releases the bytes of a batch that will not be committed.
+    fn abandon(&mut self, batch: SyncBatch) {
+        self.released
+            .extend(batch.file_puts.into_iter().map(|file| file.hash));
     }
 
     /// After a page's downloads: keeps the copies they let go of, and when
@@ -198,11 +330,11 @@ impl Executor<'_> {
         // change reads nothing of the library's (possibly large) tree.
         let mut state: Option<State> = None;
         let mut outcome = SyncOutcome::default();
-        let mut pipeline = Pipeline::default();
+        let mut pipeline = Pipeline::new(self.options.commit_rows.max(1));
         let paged = self.pages(&mut state, &mut pipeline, &mut outcome).await;
         // Whatever stopped the pages, the page committing meanwhile is
         // kept (if it commits), like every page before it.
-        let settled = pipeline.settle().await;
+        let settled = pipeline.settle(|b| self.commit(b)).await;
         self.release_written(&pipeline.released).await?;
         paged?;
         settled?;
@@ -285,7 +417,7 @@ impl Executor<'_> {
                     match listing.take() {
                         Some(done_listing) => {
                             // The sweep reads what the listing marked.
-                            pipeline.settle().await?;
+                            pipeline.settle(|b| self.commit(b)).await?;
                             self.sweep(state, done_listing, c, outcome, pipeline)
                                 .await?;
                         }
@@ -380,10 +512,10 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Plans one page and downloads what it needs while the previous
-    /// page's commit and the listing of the next page (from `ahead`, when
-    /// given) run, then leaves this page's commit (with `cursor`) in
-    /// flight. Returns the next page when it was listed.
+    /// Plans one page and downloads what it needs while the commit in
+    /// flight and the listing of the next page (from `ahead`, when given)
+    /// run, then queues this page's changes (with `cursor`) for a commit.
+    /// Returns the next page when it was listed.
     #[allow(clippy::too_many_arguments)]
     async fn step<'s>(
         &'s self,
@@ -396,7 +528,7 @@ impl Executor<'_> {
         ahead: Option<Cursor>,
     ) -> Result<Prefetched, SyncError> {
         if pipeline.released.len() >= RELEASE_AT {
-            pipeline.settle().await?;
+            pipeline.settle(|b| self.commit(b)).await?;
             self.release_written(&std::mem::take(&mut pipeline.released))
                 .await?;
         }
@@ -407,15 +539,16 @@ impl Executor<'_> {
             }
         };
         if changes.is_empty() {
-            let (settled, next) = futures::join!(pipeline.settle(), prefetch);
+            let (settled, next) = pipeline.alongside(prefetch).await;
             settled?;
-            pipeline.committing = cursor.map(|cursor| {
-                self.commit(SyncBatch {
+            if let Some(cursor) = cursor {
+                let batch = SyncBatch {
                     library_id: self.library_id,
                     cursor: Some(cursor),
                     ..SyncBatch::default()
-                })
-            });
+                };
+                pipeline.enqueue(batch, |b| self.commit(b)).await?;
+            }
             return Ok(next);
         }
         let state = self.loaded(state).await?;
@@ -427,8 +560,9 @@ impl Executor<'_> {
             remote_id: e.remote_id.clone(),
             message: e.message.clone(),
         }));
-        let (settled, (fetched, discarded), next) =
-            futures::join!(pipeline.settle(), self.download_all(&plan), prefetch);
+        let (settled, ((fetched, discarded), next)) = pipeline
+            .alongside(futures::future::join(self.download_all(&plan), prefetch))
+            .await;
         pipeline.check_downloads(settled, &fetched, discarded)?;
         tracing::debug!(
             library = %self.library_id,
@@ -439,7 +573,7 @@ impl Executor<'_> {
             "page planned and downloaded"
         );
         let batch = self.batch_of(state, &plan, &fetched, changes, listing, cursor, outcome);
-        pipeline.committing = Some(self.commit(batch));
+        pipeline.enqueue(batch, |b| self.commit(b)).await?;
         Ok(next)
     }
 
@@ -487,12 +621,11 @@ impl Executor<'_> {
                 .collect(),
             ..Plan::default()
         };
-        let (settled, (fetched, discarded)) =
-            futures::join!(pipeline.settle(), self.download_all(&plan));
+        let (settled, (fetched, discarded)) = pipeline.alongside(self.download_all(&plan)).await;
         pipeline.check_downloads(settled, &fetched, discarded)?;
         let batch = self.batch_of(state, &plan, &fetched, &[], None, None, outcome);
-        pipeline.committing = Some(self.commit(batch));
-        pipeline.settle().await
+        pipeline.enqueue(batch, |b| self.commit(b)).await?;
+        pipeline.settle(|b| self.commit(b)).await
     }
 
     /// One step with nothing listed ahead, committed before it returns.
@@ -506,7 +639,7 @@ impl Executor<'_> {
     ) -> Result<(), SyncError> {
         self.step(state, changes, None, cursor, outcome, pipeline, None)
             .await?;
-        pipeline.settle().await
+        pipeline.settle(|b| self.commit(b)).await
     }
 
     /// What a planned and downloaded page writes, counted into `outcome`;
@@ -1001,3 +1134,7 @@ fn row_of(library_id: Uuid, node: Node, seen: Option<Uuid>) -> RemoteItemRow {
         content_kind: Some(content_kind),
     }
 }
+
+#[cfg(test)]
+#[path = "executor_pipeline_tests.rs"]
+mod pipeline_tests;

@@ -1,13 +1,24 @@
-//! The executor's overlapping pages (a page downloads while the one before
-//! it commits and the one after it is listed): what a failure in the middle
+//! The executor's overlapping pages (a page downloads while the ones before
+//! it commit and the one after it is listed): what a failure in the middle
 //! keeps, and bytes one page lets go of while the next page needs them.
+//! Each runs twice: with pages gathered into commits (the default) and
+//! with every page committed on its own (`commit_rows: 1`).
 
 mod support;
 
 use folio_connectors::ProviderKind;
-use folio_sync::executor::SyncError;
+use folio_sync::executor::{SyncError, SyncOptions};
 use serde_json::json;
 use support::{Lib, setup};
+
+/// The options of the failing runs: default, or one commit per page.
+fn committing_every(commit_rows: Option<usize>) -> SyncOptions {
+    let defaults = SyncOptions::default();
+    SyncOptions {
+        commit_rows: commit_rows.unwrap_or(defaults.commit_rows),
+        ..defaults
+    }
+}
 
 /// Twelve files at the top of the drive, listed five a page.
 async fn twelve_files() -> Lib {
@@ -26,11 +37,16 @@ async fn twelve_files() -> Lib {
 /// next sync brings the rest without fetching the first page's files again.
 #[tokio::test]
 async fn a_listing_failing_ahead_keeps_the_page_committing_meanwhile() {
+    listing_failing_ahead(None).await;
+    listing_failing_ahead(Some(1)).await;
+}
+
+async fn listing_failing_ahead(commit_rows: Option<usize>) {
     let lib = twelve_files().await;
     lib.fault(json!({"endpoint": "GET /drive/v3/files", "kind": "server_error", "skip": 1}))
         .await;
     let err = lib
-        .try_sync_with(Default::default())
+        .try_sync_with(committing_every(commit_rows))
         .await
         .expect_err("a listing that keeps failing stops the sync");
     assert!(
@@ -59,6 +75,11 @@ async fn a_listing_failing_ahead_keeps_the_page_committing_meanwhile() {
 /// stored goes, and the next sync fetches exactly the rest.
 #[tokio::test]
 async fn a_page_failing_its_downloads_keeps_the_pages_before_it() {
+    page_failing_its_downloads(None).await;
+    page_failing_its_downloads(Some(1)).await;
+}
+
+async fn page_failing_its_downloads(commit_rows: Option<usize>) {
     let lib = twelve_files().await;
     let last = lib.id_of("f11.txt").await;
     lib.fault(json!({
@@ -68,7 +89,7 @@ async fn a_page_failing_its_downloads_keeps_the_pages_before_it() {
     }))
     .await;
     let err = lib
-        .try_sync_with(Default::default())
+        .try_sync_with(committing_every(commit_rows))
         .await
         .expect_err("a download that keeps failing stops the sync");
     assert!(matches!(&err, SyncError::Provider(_)), "{err}");
@@ -92,6 +113,11 @@ async fn a_page_failing_its_downloads_keeps_the_pages_before_it() {
 /// for it, and nothing else is left over.
 #[tokio::test]
 async fn bytes_released_by_a_page_and_needed_by_the_next_stay() {
+    released_bytes_needed_next(None).await;
+    released_bytes_needed_next(Some(1)).await;
+}
+
+async fn released_bytes_needed_next(commit_rows: Option<usize>) {
     let mut lib = setup(ProviderKind::GoogleDrive).await;
     lib.page_size = 5;
     lib.fx.put("a.txt", b"shared bytes").await;
@@ -106,7 +132,7 @@ async fn bytes_released_by_a_page_and_needed_by_the_next_stay() {
             .await;
     }
     lib.fx.put("z.txt", b"shared bytes").await;
-    let out = lib.sync().await;
+    let out = lib.sync_with(committing_every(commit_rows)).await;
     assert!(out.errors.is_empty(), "{out:?}");
     assert_eq!((out.added_files, out.updated_files), (5, 1), "{out:?}");
     let files = lib.files().await;
