@@ -2,7 +2,7 @@
 //!
 //! Reading order: [`planner`] (pure: the known remote tree plus one page of
 //! changes in, file actions out), then [`executor`] (one run: pages,
-//! verified streamed downloads, each page committed with its cursor, mark
+//! verified streamed downloads, pages committed with their cursor, mark
 //! and sweep with the deletion cap), then [`run`] (one run under the
 //! library's lease, with heartbeat, live progress and the run row), and
 //! [`tokens`] (the OAuth token manager as a connector token source). The
