@@ -30,11 +30,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use folio_connectors::ConnectorError;
 use folio_domain::{LibraryType, SyncSchedule};
-use folio_store::sync::{RunOutcome, ScheduleRow};
+use folio_store::sync::ScheduleRow;
 use folio_store::{Library, StoreError};
-use folio_sync::executor::{SyncError, SyncOptions};
+use folio_sync::executor::SyncOptions;
 use folio_sync::run::Started;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -347,7 +346,19 @@ async fn run_scheduled(
         full_listing: reconcile,
         ..state.config.sync.clone()
     };
-    let started = run_under_lease(&state, connector, library.id, trigger, None, options).await;
+    // The run's row then says where to reconnect when the provider refuses
+    // the grant: nobody is there to read a 422.
+    let reconnect_with = Some(format!("GET /api/libraries/{key}/connection/authorize"));
+    let started = run_under_lease(
+        &state,
+        connector,
+        library.id,
+        trigger,
+        None,
+        options,
+        reconnect_with,
+    )
+    .await;
     match started {
         Err(err) => {
             tracing::warn!(library = %key, trigger, error = %err, "a scheduled sync could not run");
@@ -366,13 +377,9 @@ async fn run_scheduled(
             }
         }
         Ok(Started::Finished {
-            run_id,
-            result: Err(err),
+            result: Err(err), ..
         }) => {
             tracing::warn!(library = %key, trigger, error = %err, "scheduled sync failed");
-            if let Some(message) = reconnect_message(&err, &key) {
-                explain_failure(&state, run_id, message).await;
-            }
         }
     }
 }
@@ -388,32 +395,6 @@ async fn record_not_run(state: &AppState, library: &Library, reason: &str) {
         .await
     {
         tracing::warn!(library = %library.natural_id, error = %err, "recording a scheduled sync that did not run failed");
-    }
-}
-
-/// The message for a run the provider refused for want of a usable grant,
-/// saying where to reconnect, like the API's 422.
-fn reconnect_message(err: &SyncError, key: &str) -> Option<String> {
-    match err {
-        SyncError::Provider(
-            e @ (ConnectorError::NeedsReauthorization(_) | ConnectorError::Unauthorized(_)),
-        ) => Some(format!(
-            "the provider refused the connection ({e}); reconnect it with GET /api/libraries/{key}/connection/authorize"
-        )),
-        _ => None,
-    }
-}
-
-/// Replaces the failed run's message with one that says what to do.
-async fn explain_failure(state: &AppState, run_id: Uuid, message: String) {
-    let outcome = RunOutcome {
-        status: "failed".to_owned(),
-        errors: "[]".to_owned(),
-        message: Some(message),
-        ..RunOutcome::default()
-    };
-    if let Err(err) = state.store.finish_sync_run(run_id, &outcome).await {
-        tracing::warn!(%run_id, error = %err, "could not record why a scheduled sync failed");
     }
 }
 
@@ -474,20 +455,6 @@ pub(crate) async fn follow_schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reconnect_message_names_the_authorize_route_for_refused_grants_only() {
-        let refused =
-            SyncError::Provider(ConnectorError::NeedsReauthorization("invalid_grant".into()));
-        let message = reconnect_message(&refused, "docs").unwrap_or_default();
-        assert!(message.contains("reconnect"), "{message}");
-        assert!(
-            message.contains("/api/libraries/docs/connection/authorize"),
-            "{message}"
-        );
-        let flaky = SyncError::Provider(ConnectorError::TimedOut("slow".into()));
-        assert_eq!(reconnect_message(&flaky, "docs"), None);
-    }
 
     #[test]
     fn reconcile_clock_starts_one_interval_out_or_now_when_off() {

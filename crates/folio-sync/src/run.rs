@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use folio_blobs::BlobStore;
-use folio_connectors::Connector;
+use folio_connectors::{Connector, ConnectorError};
 use folio_store::Store;
 use folio_store::sync::{BeginRun, NewSyncRun, RunOutcome, RunProgress, SyncRun};
 use tokio::sync::watch;
@@ -32,6 +32,11 @@ pub struct RunRequest {
     pub owner: String,
     /// How long the lease lasts without a heartbeat.
     pub lease: Duration,
+    /// Where the library's connection is made again (`GET
+    /// /api/libraries/{key}/connection/authorize`): a run the provider
+    /// refuses for want of a usable grant is recorded with a message
+    /// saying so, in the same write that finishes its row.
+    pub reconnect_with: Option<String>,
 }
 
 /// How [`run_locked`] ended.
@@ -100,7 +105,8 @@ pub async fn run_locked(
     store
         .renew_sync_run(run.id, &request.owner, &last, lease_until)
         .await?;
-    store.finish_sync_run(run.id, &outcome_row(&result)).await?;
+    let outcome = outcome_row(&result, request.reconnect_with.as_deref());
+    store.finish_sync_run(run.id, &outcome).await?;
     Ok(Started::Finished {
         run_id: run.id,
         result,
@@ -192,7 +198,10 @@ async fn wait_for_change(progress: &mut watch::Receiver<RunProgress>, deadline: 
 }
 
 /// The finished row for a result.
-fn outcome_row(result: &Result<SyncOutcome, SyncError>) -> RunOutcome {
+fn outcome_row(
+    result: &Result<SyncOutcome, SyncError>,
+    reconnect_with: Option<&str>,
+) -> RunOutcome {
     match result {
         Ok(outcome) => RunOutcome {
             status: if outcome.held.is_some() {
@@ -211,8 +220,41 @@ fn outcome_row(result: &Result<SyncOutcome, SyncError>) -> RunOutcome {
         Err(err) => RunOutcome {
             status: "failed".to_owned(),
             errors: "[]".to_owned(),
-            message: Some(err.to_string()),
+            message: Some(failure_message(err, reconnect_with)),
             ..RunOutcome::default()
         },
+    }
+}
+
+/// The message of a failed run: the error, and for a provider that refused
+/// the connection's grant, where to reconnect when that is known.
+pub fn failure_message(err: &SyncError, reconnect_with: Option<&str>) -> String {
+    match (err, reconnect_with) {
+        (
+            SyncError::Provider(
+                e @ (ConnectorError::NeedsReauthorization(_) | ConnectorError::Unauthorized(_)),
+            ),
+            Some(route),
+        ) => format!("the provider refused the connection ({e}); reconnect it with {route}"),
+        _ => err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_grant_says_where_to_reconnect_when_that_is_known() {
+        let route = "GET /api/libraries/docs/connection/authorize";
+        let refused =
+            SyncError::Provider(ConnectorError::NeedsReauthorization("invalid_grant".into()));
+        let message = failure_message(&refused, Some(route));
+        assert!(message.contains("reconnect it with"), "{message}");
+        assert!(message.contains(route), "{message}");
+        assert!(message.contains("invalid_grant"), "{message}");
+        assert_eq!(failure_message(&refused, None), refused.to_string());
+        let flaky = SyncError::Provider(ConnectorError::TimedOut("slow".into()));
+        assert_eq!(failure_message(&flaky, Some(route)), flaky.to_string());
     }
 }

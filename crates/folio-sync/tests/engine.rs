@@ -289,6 +289,7 @@ async fn runs_hold_the_lease_record_progress_and_outcome() {
         options: SyncOptions::default(),
         owner: "test-process".into(),
         lease: std::time::Duration::from_secs(30),
+        reconnect_with: None,
     };
     let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
     let connector: std::sync::Arc<dyn folio_connectors::Connector> = lib.fx.connector().into();

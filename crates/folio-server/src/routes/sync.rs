@@ -113,6 +113,7 @@ async fn sync_library(
         "manual",
         body.progress.clone(),
         options,
+        None,
     )
     .await
     .map_err(sync_error)?;
@@ -146,6 +147,7 @@ pub(crate) async fn run_under_lease(
     trigger: &str,
     progress_id: Option<String>,
     options: SyncOptions,
+    reconnect_with: Option<String>,
 ) -> Result<Started, SyncError> {
     let request = RunRequest {
         library_id,
@@ -154,6 +156,7 @@ pub(crate) async fn run_under_lease(
         options,
         owner: lease_owner().to_owned(),
         lease: LEASE,
+        reconnect_with,
     };
     let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
     run_locked(&state.store, &state.blobs, connector, request, &progress).await

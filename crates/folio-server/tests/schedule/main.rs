@@ -167,26 +167,6 @@ impl World {
         }
     }
 
-    /// Like [`World::finished_runs`], once the newest run's message is the
-    /// scheduler's: the run is recorded failed with the provider's error
-    /// first, and the scheduler then replaces the message with one saying
-    /// where to reconnect (a reader in between sees the first).
-    async fn explained_runs(&self, key: &str, count: usize) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let runs = self.finished_runs(key, count).await;
-            if message(&runs[0]).contains("reconnect it with") {
-                return runs;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the newest run of '{key}' never said where to reconnect: {}",
-                runs[0]
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
     async fn schedule_row(&self, library: Uuid) -> Option<ScheduleRow> {
         self.app()
             .store
@@ -404,7 +384,7 @@ async fn a_scheduled_library_without_a_usable_connection_gets_failed_runs_saying
     world.put("b.txt", b"bravo").await;
     for count in 2..=3 {
         world.make_due(lib, false).await;
-        let runs = world.explained_runs("docs", count).await;
+        let runs = world.finished_runs("docs", count).await;
         assert_eq!(runs.len(), count, "{runs:?}");
         assert_eq!(runs[0]["trigger"], "schedule");
         assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);

@@ -151,6 +151,7 @@ impl Lib {
             options: SyncOptions::default(),
             owner: "test-process".into(),
             lease: std::time::Duration::from_secs(30),
+            reconnect_with: None,
         };
         let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
         let connector = self.fx.connector_with(self.page_size);
