@@ -11,9 +11,8 @@
 
 use std::future::Future;
 
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
-
 use chrono::Utc;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use sqlx::{Database, Pool, QueryBuilder};
 
 use crate::backend::{BeginWrite, on_db};

@@ -155,6 +155,7 @@ type Commit<'a> = BoxFuture<'a, Result<Vec<String>, SyncError>>;
 /// downloads) let go of. Those are removed from storage only when no
 /// download is waiting for its commit: such a download may hold the same
 /// bytes, which no file points at yet.
+///
 /// Commits are started through a function (the executor's commit), so
 /// the pipeline's bookkeeping can be tested on its own.
 struct Pipeline<'a> {
@@ -332,8 +333,9 @@ impl Executor<'_> {
         let mut outcome = SyncOutcome::default();
         let mut pipeline = Pipeline::new(self.options.commit_rows.max(1));
         let paged = self.pages(&mut state, &mut pipeline, &mut outcome).await;
-        // Whatever stopped the pages, the page committing meanwhile is
-        // kept (if it commits), like every page before it.
+        // Whatever stopped the pages, the pages gathered or committing
+        // meanwhile are kept (if they commit), like every page before them;
+        // after a failed commit nothing was left gathered.
         let settled = pipeline.settle(|b| self.commit(b)).await;
         self.release_written(&pipeline.released).await?;
         paged?;

@@ -228,7 +228,7 @@ fn outcome_row(
 
 /// The message of a failed run: the error, and for a provider that refused
 /// the connection's grant, where to reconnect when that is known.
-pub fn failure_message(err: &SyncError, reconnect_with: Option<&str>) -> String {
+fn failure_message(err: &SyncError, reconnect_with: Option<&str>) -> String {
     match (err, reconnect_with) {
         (
             SyncError::Provider(
