@@ -3,8 +3,9 @@
 //! An unsynced put on Fs ([`crate::BlobStore::put_observed_unsynced`]) of
 //! a body small enough to gather in memory does not write it at once: it
 //! queues the bytes here and returns. A batch of queued blobs (up to
-//! [`BATCH_FILES`] or [`BATCH_BYTES`]) is written, each to a staging file
-//! then renamed to its key, by one call on the blocking pool: a sync of
+//! [`BATCH_FILES`] or [`BATCH_BYTES`]) is written, each straight to its key
+//! when that is new (else through a staging file and a rename, see
+//! [`crate::put::write_gathered`]), by one call on the blocking pool: a sync of
 //! many small files paid a hand-off to the blocking pool and back per file,
 //! which cost more than the writes themselves. Everything queued is written
 //! by [`PendingWrites::drain`], which `sync_written` runs before it flushes
@@ -29,8 +30,8 @@ const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// Batches being written at once before a put waits.
 const BATCHES_IN_FLIGHT: usize = 2;
 
-/// One gathered blob to write: its bytes go to `staging`, then move to
-/// `target` (see `put.rs`).
+/// One gathered blob to write to `target`, through `staging` when
+/// `target` exists already (see [`crate::put::write_gathered`]).
 pub(crate) struct Gathered {
     pub staging: PathBuf,
     pub target: PathBuf,
@@ -154,15 +155,12 @@ async fn joined(batch: JoinHandle<std::io::Result<()>>) -> std::io::Result<()> {
     batch.await.map_err(std::io::Error::other).and_then(|r| r)
 }
 
-/// Writes each blob of `batch`; one that fails leaves no staging file and
-/// does not stop the others.
+/// Writes each blob of `batch` ([`crate::put::write_gathered`]); one that
+/// fails does not stop the others.
 fn write_batch(batch: Vec<Gathered>) -> std::io::Result<()> {
     let mut first = None;
     for blob in batch {
-        let written = crate::put::write_file(&blob.staging, &blob.parts)
-            .and_then(|()| crate::put::move_into_place(&blob.staging, &blob.target));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&blob.staging);
+        if let Err(e) = crate::put::write_gathered(&blob) {
             first.get_or_insert(std::io::Error::new(
                 e.kind(),
                 format!("write {}: {e}", blob.target.display()),

@@ -148,9 +148,10 @@ async fn fs_a_failed_queued_write_is_reported_by_sync_written() {
         "{err}: {cause:?}"
     );
     assert!(store.exists(&fine.hash).await.unwrap());
+    // New keys are written in place: the staging folder may not exist.
     let staging: Vec<_> = std::fs::read_dir(dir.path().join("staging"))
-        .unwrap()
-        .collect();
+        .map(|entries| entries.collect())
+        .unwrap_or_default();
     assert!(staging.is_empty(), "{staging:?}");
     store.sync_written().await.unwrap();
 }

@@ -76,6 +76,18 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// Where the store keeps the blob `hash` (the layouts README.md and
+    /// `src/key.rs` describe): `blobs/ab/<hash>` in a directory,
+    /// `blobs/ab/cd/<hash>` in a bucket.
+    pub fn blob_key(&self, hash: &str) -> String {
+        match self.backend {
+            Backend::Fs => format!("blobs/{}/{hash}", &hash[..2]),
+            Backend::S3 => format!("blobs/{}/{}/{hash}", &hash[..2], &hash[2..4]),
+        }
+    }
+}
+
 /// A plain OpenDAL operator on the same storage as `config`.
 fn raw_operator(config: &BlobConfig) -> opendal::Operator {
     let built = match config {
