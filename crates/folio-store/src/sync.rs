@@ -232,25 +232,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// The items whose parent is `parent_id`, by remote id.
-    pub async fn remote_children(
-        &self,
-        library_id: Uuid,
-        parent_id: &str,
-    ) -> Result<Vec<RemoteItemRow>> {
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 AND parent_id = $2 ORDER BY remote_id"
-        );
-        let rows = on_db!(self, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(library_id)
-                .bind(parent_id)
-                .fetch_all(pool)
-                .await?
-        });
-        Ok(rows)
-    }
-
     /// Up to `limit` items the full listing `listing_id` did not see (the
     /// sweep of mark and sweep), by remote id.
     pub async fn remote_items_not_seen(

@@ -152,7 +152,9 @@ async fn a_batch_commits_files_items_and_cursor_together() {
         store.get_sync_cursor(lib).await.unwrap().unwrap().cursor,
         "c1"
     );
-    assert_eq!(store.remote_children(lib, "d").await.unwrap().len(), 2);
+    let items = store.list_remote_items(lib).await.unwrap();
+    let children = items.iter().filter(|i| i.parent_id.as_deref() == Some("d"));
+    assert_eq!(children.count(), 2);
     assert_eq!(store.count_placed_remote_files(lib).await.unwrap(), 2);
 
     // A swap of two names, a delete and a replaced file, in one page.
