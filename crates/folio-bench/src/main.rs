@@ -71,6 +71,10 @@ enum Command {
         /// The bare client's concurrency (Folio's default is 8).
         #[arg(long, default_value_t = sync::FOLIO_CONCURRENCY)]
         concurrency: usize,
+        /// Interleaved rounds of the `small` scenario (bare client, then a
+        /// fresh Folio); its figures are the medians.
+        #[arg(long, default_value_t = 5)]
+        rounds: u32,
     },
     /// A bare axum server answering a fixed JSON body: the baseline.
     BaselineServer,
@@ -101,6 +105,7 @@ fn main() -> anyhow::Result<()> {
             file_bytes,
             big_mib,
             concurrency,
+            rounds,
         } => runtime.block_on(sync::run(sync::SyncArgs {
             scenarios,
             small_files,
@@ -108,6 +113,7 @@ fn main() -> anyhow::Result<()> {
             file_bytes,
             big_mib,
             concurrency,
+            rounds,
         })),
         Command::BaselineServer => runtime.block_on(process::baseline_server()),
     }

@@ -53,6 +53,8 @@ pub struct SyncArgs {
     pub big_mib: u64,
     /// The bare client's concurrency (Folio's is its default).
     pub concurrency: usize,
+    /// Interleaved rounds of the `small` scenario (bare client, then Folio).
+    pub rounds: u32,
 }
 
 /// One printed figure.
@@ -117,20 +119,104 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Full sync of many small files against the bare client.
+/// Full sync of many small files against the bare client, in `rounds`
+/// interleaved rounds: each runs the bare client (discarding the bytes,
+/// then writing files), then a fresh Folio's full sync. Each figure is the
+/// median of its rounds, so Folio and its baseline are judged by the same
+/// statistic; the range of the per-round ratios is shown too (on a shared
+/// machine one run of either can be a third slower than the next).
 async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
     let n = args.small_files;
     let sim = Sim::start().await?;
     sim.generate("bench", n, args.file_bytes, 2).await?;
     let token = sim.baseline_access_token().await?;
     sim.warm_md5s(&token).await?;
-    let mut discarding = Vec::new();
-    let mut writing = Vec::new();
-    // The bare client before and after Folio, in memory and to disk; the
-    // better run of each is its baseline.
-    discarding.push(bare_run(&sim, &token, args, n, false).await?);
-    writing.push(bare_run(&sim, &token, args, n, true).await?);
-    let folio = Folio::start_connected(&sim).await?;
+    let mut rounds = Vec::new();
+    for _ in 0..args.rounds.max(1) {
+        let discarding = bare_run(&sim, &token, args, n, false).await?;
+        let writing = bare_run(&sim, &token, args, n, true).await?;
+        let folio = folio_run(&sim, n).await?;
+        rounds.push(SmallRound {
+            discarding,
+            writing,
+            folio,
+        });
+    }
+    let median = |pick: &dyn Fn(&SmallRound) -> f64| median(rounds.iter().map(pick).collect());
+    let folio_secs = median(&|r| r.folio.elapsed.as_secs_f64());
+    let writing_secs = median(&|r| r.writing.elapsed.as_secs_f64());
+    let discarding_secs = median(&|r| r.discarding.elapsed.as_secs_f64());
+    let ratio = folio_secs / writing_secs;
+    let round_ratios: Vec<f64> = rounds
+        .iter()
+        .map(|r| r.folio.elapsed.as_secs_f64() / r.writing.elapsed.as_secs_f64())
+        .collect();
+    let (lowest, highest) = round_ratios
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    let peak = rounds.iter().map(|r| r.folio.peak_mib).fold(0.0, f64::max);
+    let c = args.concurrency;
+    let k = rounds.len();
+    Ok(vec![
+        Row::new(
+            format!(
+                "full sync, {n} files of {} B (x{}), median of {k}",
+                args.file_bytes, FOLIO_CONCURRENCY
+            ),
+            format!("{folio_secs:.3} s"),
+            format!("bare client x{c}, to files: {writing_secs:.3} s"),
+            None,
+        ),
+        Row::new(
+            "  ratio folio / bare client writing files".to_owned(),
+            format!("{ratio:.2}x"),
+            format!("<= 1.20x (rounds: {lowest:.2}x to {highest:.2}x)"),
+            Some(ratio <= 1.2),
+        ),
+        Row::new(
+            "  ratio folio / bare client discarding bytes".to_owned(),
+            format!("{:.2}x", folio_secs / discarding_secs),
+            format!("(bare x{c}, in memory: {discarding_secs:.3} s)"),
+            None,
+        ),
+        Row::new(
+            "  CPU of folio serve during the sync".to_owned(),
+            format!("{:.2} s", median(&|r| r.folio.cpu.own)),
+            format!(
+                "bare client writing files: {:.2} s",
+                median(&|r| r.writing.cpu.own)
+            ),
+            None,
+        ),
+        Row::new(
+            "  CPU of cloudsim serving the sync".to_owned(),
+            format!("{:.2} s", median(&|r| r.folio.cpu.cloudsim)),
+            format!(
+                "serving the bare client: {:.2} s",
+                median(&|r| r.writing.cpu.cloudsim)
+            ),
+            None,
+        ),
+        memory_row(format!("  folio peak RSS, full sync of {n} files"), peak),
+    ])
+}
+
+/// One round of the `small` scenario.
+struct SmallRound {
+    discarding: BareRun,
+    writing: BareRun,
+    folio: FolioRun,
+}
+
+/// One full sync by a fresh Folio (its own process and data directory).
+struct FolioRun {
+    elapsed: Duration,
+    cpu: Cpu,
+    peak_mib: f64,
+}
+
+async fn folio_run(sim: &Sim, n: u64) -> anyhow::Result<FolioRun> {
+    let folio = Folio::start_connected(sim).await?;
     folio.reset_peak_memory()?;
     let cpu_before = (folio.cpu_seconds()?, sim.process.cpu_seconds()?);
     let sync = folio.sync().await?;
@@ -139,54 +225,22 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
         cloudsim: sim.process.cpu_seconds()? - cpu_before.1,
     };
     expect_synced(&sync, n)?;
-    let peak = folio.peak_memory_mib()?;
-    discarding.push(bare_run(&sim, &token, args, n, false).await?);
-    writing.push(bare_run(&sim, &token, args, n, true).await?);
-    let best = |runs: &[BareRun]| {
-        runs.iter()
-            .min_by_key(|r| r.elapsed)
-            .copied()
-            .unwrap_or_default()
-    };
-    let (in_memory, to_disk) = (best(&discarding), best(&writing));
-    let ratio = |baseline: Duration| sync.elapsed.as_secs_f64() / baseline.as_secs_f64();
-    let c = args.concurrency;
-    Ok(vec![
-        Row::new(
-            format!(
-                "full sync, {n} files of {} B (x{})",
-                args.file_bytes, FOLIO_CONCURRENCY
-            ),
-            secs(sync.elapsed),
-            format!("bare client x{c}, to files: {}", secs(to_disk.elapsed)),
-            None,
-        ),
-        Row::new(
-            "  ratio folio / bare client writing files".to_owned(),
-            format!("{:.2}x", ratio(to_disk.elapsed)),
-            "<= 1.20x".to_owned(),
-            Some(ratio(to_disk.elapsed) <= 1.2),
-        ),
-        Row::new(
-            "  ratio folio / bare client discarding bytes".to_owned(),
-            format!("{:.2}x", ratio(in_memory.elapsed)),
-            format!("(bare x{c}, in memory: {})", secs(in_memory.elapsed)),
-            None,
-        ),
-        Row::new(
-            "  CPU of folio serve during the sync".to_owned(),
-            format!("{:.2} s", cpu.own),
-            format!("bare client writing files: {:.2} s", to_disk.cpu.own),
-            None,
-        ),
-        Row::new(
-            "  CPU of cloudsim serving the sync".to_owned(),
-            format!("{:.2} s", cpu.cloudsim),
-            format!("serving the bare client: {:.2} s", to_disk.cpu.cloudsim),
-            None,
-        ),
-        memory_row(format!("  folio peak RSS, full sync of {n} files"), peak),
-    ])
+    Ok(FolioRun {
+        elapsed: sync.elapsed,
+        cpu,
+        peak_mib: folio.peak_memory_mib()?,
+    })
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() {
+        0 => f64::NAN,
+        len if len % 2 == 1 => values[mid],
+        _ => (values[mid - 1] + values[mid]) / 2.0,
+    }
 }
 
 /// CPU seconds used during a run: by the client under test, and by cloudsim
