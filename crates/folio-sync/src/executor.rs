@@ -664,18 +664,19 @@ impl Executor<'_> {
             cursor,
             ..SyncBatch::default()
         };
-        let mut touched: HashMap<String, Node> = plan
-            .changed
-            .iter()
-            .map(|n| (n.id.clone(), n.clone()))
-            .collect();
+        // The ids whose rows this page writes. Each row is read from the
+        // tree once, at the end: since the plan, the tree changed only in
+        // the content hashes set below, so the plan's `changed` nodes are
+        // the tree's nodes as they stand then.
+        let mut touched: foldhash::HashSet<&str> =
+            plan.changed.iter().map(|n| n.id.as_str()).collect();
         if let Some(listing) = listing {
             for change in changes {
                 if let RemoteChange::Upsert(item) = change
-                    && let Some(node) = tree.nodes.get(&item.id)
+                    && tree.nodes.contains_key(&item.id)
                 {
-                    state.seen.insert(node.id.clone(), listing);
-                    touched.insert(node.id.clone(), node.clone());
+                    state.seen.insert(item.id.clone(), listing);
+                    touched.insert(&item.id);
                 }
             }
         }
@@ -701,7 +702,7 @@ impl Executor<'_> {
                         Some(Ok((hash, size))) => {
                             if let Some(node) = tree.nodes.get_mut(&item.id) {
                                 node.content_hash = Some(hash.clone());
-                                touched.insert(node.id.clone(), node.clone());
+                                touched.insert(&item.id);
                             }
                             batch.file_puts.push(file_record(
                                 self.library_id,
@@ -722,8 +723,8 @@ impl Executor<'_> {
                                 batch.file_deletes.push(path.clone());
                             }
                             // Its row records when it was last tried.
-                            if let Some(node) = tree.nodes.get(&item.id) {
-                                touched.insert(node.id.clone(), node.clone());
+                            if tree.nodes.contains_key(&item.id) {
+                                touched.insert(&item.id);
                             }
                             outcome.errors.push(FileError {
                                 path: path.clone(),
@@ -740,10 +741,10 @@ impl Executor<'_> {
             state.seen.remove(id);
         }
         batch.item_upserts = touched
-            .into_values()
-            .map(|n| {
-                let seen = state.seen.get(&n.id).copied();
-                row_of(self.library_id, n, seen)
+            .into_iter()
+            .filter_map(|id| {
+                let node = tree.nodes.get(id)?.clone();
+                Some(row_of(self.library_id, node, state.seen.get(id).copied()))
             })
             .collect();
         batch
