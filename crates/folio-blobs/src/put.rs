@@ -24,8 +24,9 @@
 //! behave as `put`.
 //!
 //! Bytes that are already stored are moved over the existing blob all the
-//! same (also by the in-place write, which stages them when the key exists) (the same bytes replace the same bytes), so a blob's modification
-//! time is always that of its latest put. Garbage collection relies on it:
+//! same (the same bytes replace the same bytes; the in-place write stages
+//! them too when the key exists), so a blob's modification time is always
+//! that of its latest put. Garbage collection relies on it:
 //! a blob that no file uses yet is spared while it is younger than the grace
 //! period, and a put that reuses an old orphan makes it young again.
 
