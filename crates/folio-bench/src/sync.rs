@@ -142,10 +142,10 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
             folio,
         });
     }
-    let median = |pick: &dyn Fn(&SmallRound) -> f64| median(rounds.iter().map(pick).collect());
-    let folio_secs = median(&|r| r.folio.elapsed.as_secs_f64());
-    let writing_secs = median(&|r| r.writing.elapsed.as_secs_f64());
-    let discarding_secs = median(&|r| r.discarding.elapsed.as_secs_f64());
+    let median_of = |pick: &dyn Fn(&SmallRound) -> f64| median(rounds.iter().map(pick).collect());
+    let folio_secs = median_of(&|r| r.folio.elapsed.as_secs_f64());
+    let writing_secs = median_of(&|r| r.writing.elapsed.as_secs_f64());
+    let discarding_secs = median_of(&|r| r.discarding.elapsed.as_secs_f64());
     let ratio = folio_secs / writing_secs;
     let round_ratios: Vec<f64> = rounds
         .iter()
@@ -181,19 +181,19 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
         ),
         Row::new(
             "  CPU of folio serve during the sync".to_owned(),
-            format!("{:.2} s", median(&|r| r.folio.cpu.own)),
+            format!("{:.2} s", median_of(&|r| r.folio.cpu.own)),
             format!(
                 "bare client writing files: {:.2} s",
-                median(&|r| r.writing.cpu.own)
+                median_of(&|r| r.writing.cpu.own)
             ),
             None,
         ),
         Row::new(
             "  CPU of cloudsim serving the sync".to_owned(),
-            format!("{:.2} s", median(&|r| r.folio.cpu.cloudsim)),
+            format!("{:.2} s", median_of(&|r| r.folio.cpu.cloudsim)),
             format!(
                 "serving the bare client: {:.2} s",
-                median(&|r| r.writing.cpu.cloudsim)
+                median_of(&|r| r.writing.cpu.cloudsim)
             ),
             None,
         ),
@@ -407,4 +407,17 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_takes_the_middle_value_or_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![0.9, 0.5, 0.7]), 0.7);
+        assert_eq!(median(vec![0.4, 0.8, 0.6, 1.0]), 0.7);
+        assert_eq!(median(vec![1.5]), 1.5);
+        assert!(median(Vec::new()).is_nan());
+    }
 }
