@@ -5,9 +5,9 @@
 //! queues the bytes here and returns. A batch of queued blobs (up to
 //! [`BATCH_FILES`] or [`BATCH_BYTES`]) is written, each straight to its key
 //! when that is new (else through a staging file and a rename, see
-//! [`crate::put::write_gathered`]), by one call on the blocking pool: a sync of
-//! many small files paid a hand-off to the blocking pool and back per file,
-//! which cost more than the writes themselves. Everything queued is written
+//! [`crate::put::write_gathered`]), by one call on the blocking pool: a
+//! sync of many small files paid a hand-off to the blocking pool and back
+//! per file, which cost more than the writes themselves. Everything queued is written
 //! by [`PendingWrites::drain`], which `sync_written` runs before it flushes
 //! the filesystem, so nothing points at a blob before it is stored.
 //!

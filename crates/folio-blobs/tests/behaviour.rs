@@ -633,6 +633,8 @@ async fn a_put_replaces_a_half_written_blob(h: &Harness) {
     let bytes = b"the whole blob";
     let hash = sha256_hex(bytes);
     h.write_raw(&h.blob_key(&hash), b"the wh").await;
+    // The store sees the half-written blob: the harness's key is the store's.
+    assert_eq!(h.store.size(&hash).await.unwrap(), Some(6));
     let stored = h
         .store
         .put_observed_unsynced(body_of(&[bytes]), None, &mut |_| {})
