@@ -8,6 +8,8 @@
 //! in one folder are told apart by [`with_stable_suffix`], which derives the
 //! suffix from the provider item id, so it does not change between syncs.
 
+use std::borrow::Cow;
+
 use crate::path::{MAX_PATH_BYTES, MAX_SEGMENT_BYTES, nfc};
 use crate::{LibraryPath, ParseError};
 
@@ -26,22 +28,39 @@ const REPLACEMENT: char = '_';
 /// get a leading `_`), at most [`MAX_NAME_BYTES`] bytes (shortened on a
 /// character boundary, keeping a short extension).
 pub fn sanitize_name(raw: &str) -> String {
+    safe_name(raw).into_owned()
+}
+
+/// [`sanitize_name`], borrowing `raw` when it is already a safe segment (as
+/// most names are): a sync places every child of a folder it changes, and
+/// most of that work was copying names that needed no change.
+pub fn safe_name(raw: &str) -> Cow<'_, str> {
+    if is_safe_as_is(raw) {
+        return Cow::Borrowed(raw);
+    }
     let cleaned: String = nfc(raw)
         .chars()
-        .map(|c| {
-            if c == '/' || c == '\\' || c.is_control() {
-                REPLACEMENT
-            } else {
-                c
-            }
-        })
+        .map(|c| if is_replaced(c) { REPLACEMENT } else { c })
         .collect();
     let named = match cleaned.as_str() {
         "" => REPLACEMENT.to_string(),
         "." | ".." => format!("{REPLACEMENT}{cleaned}"),
         _ => cleaned,
     };
-    shorten(&named, MAX_NAME_BYTES)
+    Cow::Owned(shorten(&named, MAX_NAME_BYTES))
+}
+
+/// True when [`sanitize_name`] would return `raw` unchanged.
+fn is_safe_as_is(raw: &str) -> bool {
+    !matches!(raw, "" | "." | "..")
+        && raw.len() <= MAX_NAME_BYTES
+        && !raw.chars().any(is_replaced)
+        && matches!(nfc(raw), Cow::Borrowed(_))
+}
+
+/// A character a segment may not hold.
+fn is_replaced(c: char) -> bool {
+    c == '/' || c == '\\' || c.is_control()
 }
 
 /// `name` with a suffix derived from `item_id` before its extension:
@@ -140,6 +159,34 @@ mod tests {
         for raw in ["report.pdf", "ünï cødé.md", ".hidden", "a b (1).txt"] {
             assert_eq!(sanitize_name(raw), raw);
         }
+    }
+
+    #[test]
+    fn safe_names_are_borrowed_and_unsafe_ones_rewritten() {
+        let long = "x".repeat(MAX_NAME_BYTES + 1);
+        let exact = "y".repeat(MAX_NAME_BYTES);
+        for raw in ["report.pdf", "\u{fc}n\u{ef}.md", ".hidden", exact.as_str()] {
+            assert!(
+                matches!(safe_name(raw), Cow::Borrowed(r) if r == raw),
+                "{raw:?}"
+            );
+        }
+        for raw in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "t\tb",
+            "cafe\u{301}",
+            long.as_str(),
+        ] {
+            let safe = safe_name(raw);
+            assert!(matches!(safe, Cow::Owned(_)), "{raw:?}");
+            assert!(valid(&safe), "{raw:?} gave {safe:?}");
+        }
+        assert_eq!(safe_name("cafe\u{301}"), "caf\u{e9}");
+        assert_eq!(safe_name(&long).len(), MAX_NAME_BYTES);
     }
 
     #[test]
