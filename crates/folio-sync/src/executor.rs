@@ -477,7 +477,7 @@ impl Executor<'_> {
             self.forget_unstored_content(&mut nodes).await?;
         }
         Ok(State {
-            tree: Tree { root_id, nodes },
+            tree: Tree::new(root_id, nodes),
             seen,
         })
     }
@@ -613,7 +613,7 @@ impl Executor<'_> {
             actions: due
                 .iter()
                 .filter_map(|id| {
-                    let node = state.tree.nodes.get(id)?;
+                    let node = state.tree.nodes().get(id)?;
                     Some(FileAction::Download {
                         item: Box::new(node.as_remote_item()),
                         path: node.path.clone()?,
@@ -673,7 +673,7 @@ impl Executor<'_> {
         if let Some(listing) = listing {
             for change in changes {
                 if let RemoteChange::Upsert(item) = change
-                    && tree.nodes.contains_key(&item.id)
+                    && tree.nodes().contains_key(&item.id)
                 {
                     state.seen.insert(item.id.clone(), listing);
                     touched.insert(&item.id);
@@ -700,8 +700,7 @@ impl Executor<'_> {
                     }
                     match fetched.get(&item.id) {
                         Some(Ok((hash, size))) => {
-                            if let Some(node) = tree.nodes.get_mut(&item.id) {
-                                node.content_hash = Some(hash.clone());
+                            if tree.set_content_hash(&item.id, Some(hash.clone())) {
                                 touched.insert(&item.id);
                             }
                             batch.file_puts.push(file_record(
@@ -723,7 +722,7 @@ impl Executor<'_> {
                                 batch.file_deletes.push(path.clone());
                             }
                             // Its row records when it was last tried.
-                            if tree.nodes.contains_key(&item.id) {
+                            if tree.nodes().contains_key(&item.id) {
                                 touched.insert(&item.id);
                             }
                             outcome.errors.push(FileError {
@@ -743,7 +742,7 @@ impl Executor<'_> {
         batch.item_upserts = touched
             .into_iter()
             .filter_map(|id| {
-                let node = tree.nodes.get(id)?.clone();
+                let node = tree.nodes().get(id)?.clone();
                 Some(row_of(self.library_id, node, state.seen.get(id).copied()))
             })
             .collect();

@@ -1,5 +1,6 @@
 //! Planner rules, one test each.
 
+use foldhash::{HashMap, HashMapExt};
 use folio_connectors::hash::{HashKind, RemoteHash};
 use folio_connectors::{ExportInfo, RemoteChange, RemoteItem, ShortcutTarget};
 
@@ -37,18 +38,19 @@ fn delete(id: &str) -> RemoteChange {
 }
 
 fn tree() -> Tree {
-    Tree {
-        root_id: ROOT.into(),
-        ..Tree::default()
-    }
+    Tree::new(ROOT.into(), HashMap::new())
 }
 
 /// Marks every download of the last plan as stored (what the executor does).
 fn store_all(tree: &mut Tree) {
-    for node in tree.nodes.values_mut() {
-        if node.content_hash.is_none() && node.path.is_some() && !node.is_folder {
-            node.content_hash = Some(format!("sha-{}", node.id));
-        }
+    let unstored: Vec<String> = tree
+        .nodes()
+        .values()
+        .filter(|n| n.content_hash.is_none() && n.path.is_some() && !n.is_folder)
+        .map(|n| n.id.clone())
+        .collect();
+    for id in unstored {
+        tree.set_content_hash(&id, Some(format!("sha-{id}")));
     }
 }
 
@@ -136,7 +138,7 @@ fn deleting_a_folder_deletes_its_subtree() {
         ["delete docs/b.txt", "delete docs/sub/a.txt"]
     );
     assert_eq!(plan.removed_ids, ["a", "b", "d", "s"]);
-    assert!(t.nodes.is_empty());
+    assert!(t.nodes().is_empty());
 }
 
 #[test]
@@ -190,8 +192,8 @@ fn duplicate_names_get_stable_suffixes_by_id() {
     );
     let paths = summary(&plan.actions);
     assert!(paths.contains(&"get r.pdf".to_owned()), "{paths:?}");
-    assert_eq!(t.nodes["a1"].path.as_deref(), Some("r.pdf"));
-    let suffixed = t.nodes["b2"].path.clone();
+    assert_eq!(t.nodes()["a1"].path.as_deref(), Some("r.pdf"));
+    let suffixed = t.nodes()["b2"].path.clone();
     assert!(
         suffixed
             .as_deref()
@@ -200,7 +202,7 @@ fn duplicate_names_get_stable_suffixes_by_id() {
     store_all(&mut t);
     let plan = plan_page(&mut t, &[file("b2", ROOT, "r.pdf", "2")]);
     assert!(plan.actions.is_empty());
-    assert_eq!(t.nodes["b2"].path, suffixed);
+    assert_eq!(t.nodes()["b2"].path, suffixed);
 }
 
 #[test]
@@ -217,7 +219,7 @@ fn hostile_names_stay_inside_the_library() {
     );
     let paths: Vec<&str> = ["x", "c", "n"]
         .iter()
-        .filter_map(|id| t.nodes[*id].path.as_deref())
+        .filter_map(|id| t.nodes()[*id].path.as_deref())
         .collect();
     assert_eq!(paths, ["_../.._.._etc_passwd", "a_b_c", "caf\u{e9}.txt"]);
     for path in paths {
@@ -242,7 +244,7 @@ fn too_long_paths_are_reported_not_written() {
         FileAction::Download { path, .. } => path.len() <= 1024,
         _ => true,
     }));
-    assert!(t.nodes["deep"].path.is_none());
+    assert!(t.nodes()["deep"].path.is_none());
 }
 
 #[test]
@@ -389,14 +391,18 @@ fn page_by_page_paths_equal_a_placement_of_the_whole_tree() {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut t = tree();
         for page in 0..12 {
-            let ids: Vec<String> = t.nodes.keys().cloned().collect();
+            let ids: Vec<String> = t.nodes().keys().cloned().collect();
             let changes: Vec<RemoteChange> = (0..1 + rng.below(12))
                 .map(|_| random_change(&mut rng, &ids))
                 .collect();
             plan_page(&mut t, &changes);
             store_all(&mut t);
+            assert!(
+                t.children_match_parents(),
+                "seed {seed}, page {page}: children index after {changes:?}"
+            );
             let expected = crate::planner::full_placement(&t);
-            for (id, node) in &t.nodes {
+            for (id, node) in t.nodes() {
                 assert_eq!(
                     node.path, expected[id],
                     "seed {seed}, page {page}: path of {id} after {changes:?}"
