@@ -7,9 +7,10 @@
 //! when that is new (else through a staging file and a rename, see
 //! [`crate::put::write_gathered`]), by one call on the blocking pool: a
 //! sync of many small files paid a hand-off to the blocking pool and back
-//! per file, which cost more than the writes themselves. Everything queued is written
-//! by [`PendingWrites::drain`], which `sync_written` runs before it flushes
-//! the filesystem, so nothing points at a blob before it is stored.
+//! per file, which cost more than the writes themselves. Everything queued
+//! is written by [`PendingWrites::drain`], which `sync_written` runs before
+//! it flushes the filesystem, so nothing points at a blob before it is
+//! stored.
 //!
 //! Memory stays bounded: the queue holds at most [`BATCH_BYTES`], and a put
 //! that finds more than [`BATCHES_IN_FLIGHT`] batches being written waits

@@ -50,7 +50,9 @@ pub fn safe_name(raw: &str) -> Cow<'_, str> {
     Cow::Owned(shorten(&named, MAX_NAME_BYTES))
 }
 
-/// True when [`sanitize_name`] would return `raw` unchanged.
+/// True when `raw` is already a safe segment. A name the NFC quick check
+/// cannot clear takes the slow path, which gives it back unchanged if it
+/// was normal after all.
 fn is_safe_as_is(raw: &str) -> bool {
     !matches!(raw, "" | "." | "..")
         && raw.len() <= MAX_NAME_BYTES

@@ -700,7 +700,7 @@ impl Executor<'_> {
                     }
                     match fetched.get(&item.id) {
                         Some(Ok((hash, size))) => {
-                            if tree.set_content_hash(&item.id, Some(hash.clone())) {
+                            if tree.set_content_hash(&item.id, hash.clone()) {
                                 touched.insert(&item.id);
                             }
                             batch.file_puts.push(file_record(

@@ -161,12 +161,12 @@ impl Tree {
         &self.nodes
     }
 
-    /// Records the stored bytes of a node (`None`: it has none); false
-    /// when the node is unknown.
-    pub fn set_content_hash(&mut self, id: &str, hash: Option<String>) -> bool {
+    /// Records the hash of a node's stored bytes; false when the node is
+    /// unknown.
+    pub fn set_content_hash(&mut self, id: &str, hash: String) -> bool {
         match self.nodes.get_mut(id) {
             Some(node) => {
-                node.content_hash = hash;
+                node.content_hash = Some(hash);
                 true
             }
             None => false,
@@ -199,12 +199,6 @@ impl Tree {
         Some(node)
     }
 
-    /// True when the children index holds exactly the nodes' parent links.
-    #[cfg(test)]
-    pub(crate) fn children_match_parents(&self) -> bool {
-        Self::new(self.root_id.clone(), self.nodes.clone()).children == self.children
-    }
-
     fn unlink(&mut self, parent: &str, id: &str) {
         if let Some(siblings) = self.children.get_mut(parent) {
             siblings.remove(id);
@@ -212,6 +206,12 @@ impl Tree {
                 self.children.remove(parent);
             }
         }
+    }
+
+    /// True when the children index holds exactly the nodes' parent links.
+    #[cfg(test)]
+    pub(crate) fn children_match_parents(&self) -> bool {
+        Self::new(self.root_id.clone(), self.nodes.clone()).children == self.children
     }
 }
 
@@ -504,7 +504,6 @@ fn path_changes<'t>(
         dirty.iter().map(|(id, a)| (id.as_str(), a)).collect();
     while !level.is_empty() {
         let children = children_of(tree, &level);
-        // Below the first level, every folder's own path changed.
         let mut next = HashMap::new();
         for &folder in level.keys() {
             let ids = children.get(folder).map(Vec::as_slice).unwrap_or_default();
@@ -515,6 +514,7 @@ fn path_changes<'t>(
                 };
                 if current != path.as_deref() {
                     placed.insert(id, path);
+                    // Its own path changed: all its children move with it.
                     next.insert(id, &Affected::All);
                 }
             }

@@ -50,7 +50,7 @@ fn store_all(tree: &mut Tree) {
         .map(|n| n.id.clone())
         .collect();
     for id in unstored {
-        tree.set_content_hash(&id, Some(format!("sha-{id}")));
+        tree.set_content_hash(&id, format!("sha-{id}"));
     }
 }
 
