@@ -182,8 +182,11 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// never cut.
 pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// A client that cannot hang on a silent provider.
-fn default_http_client() -> reqwest::Client {
+/// A client that cannot hang on a silent provider. Building one loads the
+/// TLS roots (a few milliseconds): a server builds it once and hands it to
+/// every sync's [`ConnectorConfig::with_http`], which also lets syncs reuse
+/// pooled connections.
+pub fn provider_http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .read_timeout(READ_TIMEOUT)
@@ -193,14 +196,20 @@ fn default_http_client() -> reqwest::Client {
 
 impl ConnectorConfig {
     /// Defaults for a source: real hosts, default exports, pages of 1000,
-    /// default retry policy, no rate limit.
+    /// default retry policy, no rate limit, a new
+    /// [`provider_http_client`].
     pub fn new(source: Source) -> Self {
+        Self::with_http(source, provider_http_client())
+    }
+
+    /// The defaults of [`ConnectorConfig::new`] with the given client.
+    pub fn with_http(source: Source, http: reqwest::Client) -> Self {
         Self {
             api_base: None,
             source,
             export_formats: ExportFormats::default(),
             page_size: 1000,
-            http: default_http_client(),
+            http,
             retry: Some(RetryPolicy::default()),
             rate_limit_per_second: None,
         }

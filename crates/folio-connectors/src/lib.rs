@@ -30,7 +30,9 @@ pub mod sharepoint;
 pub mod types;
 
 pub use capability::{Capability, ChangeFeedKind, FeedScope};
-pub use config::{ConnectorConfig, ExportFormats, bare_connector, connector_for};
+pub use config::{
+    ConnectorConfig, ExportFormats, bare_connector, connector_for, provider_http_client,
+};
 pub use connector::{AccessTokenSource, ByteStream, Connector};
 pub use error::ConnectorError;
 pub use hash::{HashKind, RemoteHash, Verifier};

@@ -71,6 +71,8 @@ pub struct AppState {
     pub tokens: TokenManager,
     /// `config.public_url`, or the bound address once known.
     pub public_url: Arc<OnceLock<String>>,
+    /// The client every sync's connector talks to the provider with.
+    pub provider_http: reqwest::Client,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             config: Arc::new(config),
             tokens,
             public_url,
+            provider_http: folio_connectors::provider_http_client(),
         }
     }
 

@@ -198,7 +198,8 @@ pub(crate) async fn library_connector(
         .library_type
         .parse()
         .map_err(|e: String| ApiError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
-    let mut config = ConnectorConfig::new(library.source.0.clone());
+    let mut config =
+        ConnectorConfig::with_http(library.source.0.clone(), state.provider_http.clone());
     config.export_formats = state.config.google_exports.clone();
     if let Some(api) = &integration.api_uri {
         config.api_base = Some(
