@@ -232,29 +232,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// Up to `limit` items the full listing `listing_id` did not see (the
-    /// sweep of mark and sweep), by remote id.
-    pub async fn remote_items_not_seen(
-        &self,
-        library_id: Uuid,
-        listing_id: Uuid,
-        limit: u32,
-    ) -> Result<Vec<RemoteItemRow>> {
-        let sql = format!(
-            "SELECT {ITEM_COLUMNS} FROM remote_items WHERE library_id = $1 \
-             AND (seen_listing IS NULL OR seen_listing <> $2) ORDER BY remote_id LIMIT $3"
-        );
-        let rows = on_db!(self, |pool| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(library_id)
-                .bind(listing_id)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?
-        });
-        Ok(rows)
-    }
-
     /// Up to `limit` items of a library placed as files whose bytes were
     /// never stored (a refused download, a hash that never matched), in no
     /// promised order; items that have no content have no path, so they

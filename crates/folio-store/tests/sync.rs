@@ -298,7 +298,7 @@ async fn a_batch_whose_blob_vanished_writes_nothing() {
 }
 
 #[tokio::test]
-async fn mark_and_sweep_finds_items_a_listing_did_not_see() {
+async fn a_listings_marks_are_stored_and_cleared_with_the_sync_state() {
     let dir = TempDir::new().unwrap();
     let store = fresh_store(&dir).await;
     let lib = library(&store).await;
@@ -314,17 +314,23 @@ async fn mark_and_sweep_finds_items_a_listing_did_not_see() {
         .apply_sync_batch(&batch, |_| async { Ok(true) })
         .await
         .unwrap();
-    let unseen = store.remote_items_not_seen(lib, listing, 10).await.unwrap();
-    assert_eq!(unseen.len(), 1);
-    assert_eq!(unseen[0].remote_id, "gone");
-    store.clear_sync_state(lib).await.unwrap();
-    assert!(
-        store
-            .remote_items_not_seen(lib, listing, 10)
-            .await
-            .unwrap()
-            .is_empty()
+    let mut marks: Vec<(String, Option<Uuid>)> = store
+        .list_remote_items(lib)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.remote_id, row.seen_listing))
+        .collect();
+    marks.sort();
+    assert_eq!(
+        marks,
+        [
+            ("gone".to_owned(), None),
+            ("seen".to_owned(), Some(listing))
+        ]
     );
+    store.clear_sync_state(lib).await.unwrap();
+    assert!(store.list_remote_items(lib).await.unwrap().is_empty());
 }
 
 fn new_run(lib: Uuid, owner: &str, until: i64) -> NewSyncRun {

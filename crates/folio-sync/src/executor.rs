@@ -6,10 +6,14 @@
 //!
 //! The steps overlap: while a page downloads, the commit of earlier pages
 //! (its flush to stable storage, then its transaction) and the listing of
-//! the next page run too. Consecutive pages that only add or replace rows
-//! are gathered into one commit of a few thousand rows
-//! ([`SyncOptions::commit_rows`]),
-//! which spares SQLite rewriting the same index pages for every page.
+//! the next page run too, and the next page is planned and its downloads
+//! queued behind this page's, so downloads flow from page to page while a
+//! page's bookkeeping runs. Until a page ends, the files it downloads carry
+//! a pending marker in the tree (see [`pending_hash`]), and the rows it
+//! writes are those the tree held when it was planned. Consecutive pages
+//! that only add or replace rows are gathered into one commit of a few
+//! thousand rows ([`SyncOptions::commit_rows`]), which spares SQLite
+//! rewriting the same index pages for every page.
 //! Commits still happen one after another, in page order, so the cursor
 //! never moves past a page that is not stored, and none follows a failed
 //! one; bytes that commits release are removed from storage only when no
@@ -321,37 +325,90 @@ type Prefetched = Option<Result<ChangePage, ConnectorError>>;
 /// pipeline for it), and in any case at the end of the run.
 const RELEASE_AT: usize = 1000;
 
+/// What a run carries from page to page.
+struct Walk<'s> {
+    /// The library's tree, loaded when a page first has changes: a re-sync
+    /// with no remote change reads nothing of the library's (possibly
+    /// large) tree.
+    state: Option<State>,
+    outcome: SyncOutcome,
+    pipeline: Pipeline<'s>,
+    /// The page planned whose downloads run while the page before it
+    /// ends; only an error leaves one when the walk stops.
+    in_flight: Option<InFlight>,
+    /// Downloads running at once, across pages (`download_concurrency`).
+    permits: Arc<tokio::sync::Semaphore>,
+    /// The number of the last page launched.
+    pages: u64,
+}
+
+/// A page planned, its downloads running as tasks.
+struct InFlight {
+    seq: u64,
+    plan: Plan,
+    /// The item rows the page writes, as the tree held them once the page
+    /// was planned (the next page is planned before this one ends), with
+    /// the listing's mark; its downloads' hashes are filled in at its end.
+    rows: Vec<(Node, Option<Uuid>)>,
+    cursor: Option<CursorRow>,
+    downloads: Downloads,
+}
+
+/// The content hash a file's node carries in the tree while the page `seq`
+/// downloads it. The next page is planned meanwhile and takes the file for
+/// stored: a rename or a folder move of it plans a move, which commits
+/// after its put, since commits keep page order (and is a no-op if the
+/// download failed). The page's end puts the stored hash in its place, or
+/// none. Never stored: it starts with a control character, no hash does.
+fn pending_hash(seq: u64) -> String {
+    format!("\u{0}downloading in page {seq}")
+}
+
+fn is_pending(hash: &str) -> bool {
+    hash.starts_with('\u{0}')
+}
+
 impl Executor<'_> {
     /// Runs the sync to its end.
     pub async fn run(&self) -> Result<SyncOutcome, SyncError> {
         if self.options.purge {
             self.purge().await?;
         }
-        // Loaded when a page first has changes: a re-sync with no remote
-        // change reads nothing of the library's (possibly large) tree.
-        let mut state: Option<State> = None;
-        let mut outcome = SyncOutcome::default();
-        let mut pipeline = Pipeline::new(self.options.commit_rows.max(1));
-        let paged = self.pages(&mut state, &mut pipeline, &mut outcome).await;
+        let mut walk = Walk {
+            state: None,
+            outcome: SyncOutcome::default(),
+            pipeline: Pipeline::new(self.options.commit_rows.max(1)),
+            in_flight: None,
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                self.options.download_concurrency.max(1),
+            )),
+            pages: 0,
+        };
+        let paged = self.pages(&mut walk).await;
+        if let Some(page) = walk.in_flight.take() {
+            // Nothing of a page left running is committed (the pages
+            // before it stopped): what it stored goes.
+            let abandoned = abandon(page.downloads).await;
+            walk.pipeline.released.extend(abandoned);
+        }
         // Whatever stopped the pages, the pages gathered or committing
         // meanwhile are kept (if they commit), like every page before them;
         // after a failed commit nothing was left gathered.
-        let settled = pipeline.settle(|b| self.commit(b)).await;
-        self.release_written(&pipeline.released).await?;
+        let settled = walk.pipeline.settle(|b| self.commit(b)).await;
+        self.release_written(&walk.pipeline.released).await?;
         paged?;
         settled?;
+        let mut outcome = walk.outcome;
         outcome.synced_files = self.store.count_files(self.library_id).await?;
         Ok(outcome)
     }
 
     /// Lists, plans, downloads and commits page after page, then sweeps
-    /// after a full listing.
-    async fn pages<'s>(
-        &'s self,
-        state: &mut Option<State>,
-        pipeline: &mut Pipeline<'s>,
-        outcome: &mut SyncOutcome,
-    ) -> Result<(), SyncError> {
+    /// after a full listing. Each page is planned and its downloads start
+    /// while the page before it still downloads; that page then ends (its
+    /// changes queued for a commit) while this one downloads, so downloads
+    /// never wait for the bookkeeping between pages.
+    async fn pages<'s>(&'s self, walk: &mut Walk<'s>) -> Result<(), SyncError> {
         let stored = if self.options.full_listing {
             None
         } else {
@@ -369,6 +426,9 @@ impl Executor<'_> {
         };
         let mut prefetched: Prefetched = None;
         loop {
+            if walk.pipeline.released.len() >= RELEASE_AT {
+                self.release_now(walk).await?;
+            }
             let page = match prefetched.take() {
                 Some(page) => page,
                 None => {
@@ -384,7 +444,12 @@ impl Executor<'_> {
                     listing = Some(Listing { id: Uuid::new_v4() });
                     continue;
                 }
-                Err(err) => return Err(err.into()),
+                Err(err) => {
+                    // The page downloading is whole: it is kept, like
+                    // every page before it.
+                    self.end_in_flight(walk).await?;
+                    return Err(err.into());
+                }
             };
             let ChangePage { changes, next } = page;
             let listing_id = listing.as_ref().map(|l| l.id);
@@ -398,37 +463,51 @@ impl Executor<'_> {
             } else {
                 Some(cursor_row)
             };
-            let ahead = match &next {
-                PageState::More(c) => Some(c.clone()),
-                PageState::Done(_) => None,
+            let launched = self.launch(walk, &changes, listing_id, page_cursor).await?;
+            let previous = walk.in_flight.replace(launched);
+            let prefetch = async {
+                match &next {
+                    PageState::More(c) => Some(self.connector.list_changes(Some(c.clone())).await),
+                    PageState::Done(_) => None,
+                }
             };
-            prefetched = self
-                .step(
-                    state,
-                    &changes,
-                    listing_id,
-                    page_cursor,
-                    outcome,
-                    pipeline,
-                    ahead,
-                )
-                .await?;
+            prefetched = match previous {
+                Some(page) => self.end(walk, page, prefetch).await?,
+                None => {
+                    let (settled, listed) = walk.pipeline.alongside(prefetch).await;
+                    settled?;
+                    listed
+                }
+            };
             match next {
                 PageState::More(c) => cursor = Some(c),
                 PageState::Done(c) => {
+                    self.end_in_flight(walk).await?;
                     match listing.take() {
-                        Some(done_listing) => {
-                            // The sweep reads what the listing marked.
-                            pipeline.settle(|b| self.commit(b)).await?;
-                            self.sweep(state, done_listing, c, outcome, pipeline)
-                                .await?;
-                        }
+                        Some(done_listing) => self.sweep(walk, done_listing, c).await?,
                         // A full listing has just tried every file.
-                        None => self.retry_unfetched(state, outcome, pipeline).await?,
+                        None => self.retry_unfetched(walk).await?,
                     }
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Removes the bytes released so far, once no download runs (one may
+    /// be storing the same bytes) and everything before is committed.
+    async fn release_now<'s>(&'s self, walk: &mut Walk<'s>) -> Result<(), SyncError> {
+        self.end_in_flight(walk).await?;
+        walk.pipeline.settle(|b| self.commit(b)).await?;
+        self.release_written(&std::mem::take(&mut walk.pipeline.released))
+            .await
+    }
+
+    /// Ends the page downloading, if any.
+    async fn end_in_flight<'s>(&'s self, walk: &mut Walk<'s>) -> Result<(), SyncError> {
+        match walk.in_flight.take() {
+            Some(page) => self.end(walk, page, async {}).await,
+            None => Ok(()),
         }
     }
 
@@ -514,69 +593,160 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Plans one page and downloads what it needs while the commit in
-    /// flight and the listing of the next page (from `ahead`, when given)
-    /// run, then queues this page's changes (with `cursor`) for a commit.
-    /// Returns the next page when it was listed.
-    #[allow(clippy::too_many_arguments)]
-    async fn step<'s>(
-        &'s self,
-        state: &mut Option<State>,
+    /// Plans a page and starts its downloads (they wait for a permit, after
+    /// those of the page before). The tree takes the page's changes; the
+    /// files it downloads carry [`pending_hash`] until it ends.
+    async fn launch(
+        &self,
+        walk: &mut Walk<'_>,
         changes: &[RemoteChange],
         listing: Option<Uuid>,
         cursor: Option<CursorRow>,
-        outcome: &mut SyncOutcome,
-        pipeline: &mut Pipeline<'s>,
-        ahead: Option<Cursor>,
-    ) -> Result<Prefetched, SyncError> {
-        if pipeline.released.len() >= RELEASE_AT {
-            pipeline.settle(|b| self.commit(b)).await?;
-            self.release_written(&std::mem::take(&mut pipeline.released))
-                .await?;
-        }
-        let prefetch = async {
-            match ahead {
-                Some(c) => Some(self.connector.list_changes(Some(c)).await),
-                None => None,
-            }
-        };
+    ) -> Result<InFlight, SyncError> {
+        walk.pages += 1;
+        let seq = walk.pages;
         if changes.is_empty() {
-            let (settled, next) = pipeline.alongside(prefetch).await;
-            settled?;
-            if let Some(cursor) = cursor {
-                let batch = SyncBatch {
-                    library_id: self.library_id,
-                    cursor: Some(cursor),
-                    ..SyncBatch::default()
-                };
-                pipeline.enqueue(batch, |b| self.commit(b)).await?;
-            }
-            return Ok(next);
+            return Ok(InFlight {
+                seq,
+                plan: Plan::default(),
+                rows: Vec::new(),
+                cursor,
+                downloads: Downloads::default(),
+            });
         }
-        let state = self.loaded(state).await?;
+        let state = self.loaded(&mut walk.state).await?;
         let started = std::time::Instant::now();
         let plan = plan_page(&mut state.tree, changes);
-        let planned = started.elapsed();
-        outcome.errors.extend(plan.errors.iter().map(|e| FileError {
-            path: e.name.clone(),
-            remote_id: e.remote_id.clone(),
-            message: e.message.clone(),
-        }));
-        let (settled, ((fetched, discarded), next)) = pipeline
-            .alongside(futures::future::join(self.download_all(&plan), prefetch))
-            .await;
-        pipeline.check_downloads(settled, &fetched, discarded)?;
+        walk.outcome
+            .errors
+            .extend(plan.errors.iter().map(|e| FileError {
+                path: e.name.clone(),
+                remote_id: e.remote_id.clone(),
+                message: e.message.clone(),
+            }));
+        let rows = rows_of(state, &plan, changes, listing);
         tracing::debug!(
             library = %self.library_id,
+            page = seq,
             changes = changes.len(),
             downloads = plan.downloads(),
-            plan_ms = planned.as_millis() as u64,
-            download_ms = (started.elapsed() - planned).as_millis() as u64,
-            "page planned and downloaded"
+            plan_ms = started.elapsed().as_millis() as u64,
+            "page planned"
         );
-        let batch = self.batch_of(state, &plan, &fetched, changes, listing, cursor, outcome);
-        pipeline.enqueue(batch, |b| self.commit(b)).await?;
-        Ok(next)
+        Ok(self.start_downloads(state, seq, plan, rows, cursor, &walk.permits))
+    }
+
+    /// Marks the plan's downloads pending in the tree and spawns them.
+    fn start_downloads(
+        &self,
+        state: &mut State,
+        seq: u64,
+        plan: Plan,
+        rows: Vec<(Node, Option<Uuid>)>,
+        cursor: Option<CursorRow>,
+        permits: &Arc<tokio::sync::Semaphore>,
+    ) -> InFlight {
+        let pending = pending_hash(seq);
+        let items: Vec<&RemoteItem> = plan
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                FileAction::Download { item, .. } => Some(item.as_ref()),
+                _ => None,
+            })
+            .collect();
+        if !items.is_empty() {
+            self.report(|p| {
+                p.phase = "downloading".into();
+                p.total += items.len() as i64;
+            });
+        }
+        let mut downloads = Downloads::default();
+        for item in items {
+            state.tree.set_content_hash(&item.id, pending.clone());
+            downloads.spawn(
+                permits.clone(),
+                download(
+                    self.connector.clone(),
+                    self.blobs.clone(),
+                    item.clone(),
+                    self.options.hash_retries,
+                ),
+                item,
+            );
+        }
+        InFlight {
+            seq,
+            plan,
+            rows,
+            cursor,
+            downloads,
+        }
+    }
+
+    /// Ends a page: waits for its downloads while the commit in flight and
+    /// `work` (the listing of a page ahead) run, settles its files' content
+    /// hashes (in the tree, in its rows and in those of the page launched
+    /// after it), then queues its changes for a commit. Returns `work`'s
+    /// output.
+    async fn end<'s, T>(
+        &'s self,
+        walk: &mut Walk<'s>,
+        page: InFlight,
+        work: impl Future<Output = T>,
+    ) -> Result<T, SyncError> {
+        let InFlight {
+            seq,
+            plan,
+            mut rows,
+            cursor,
+            mut downloads,
+        } = page;
+        let started = std::time::Instant::now();
+        let (settled, ((fetched, discarded), output)) = walk
+            .pipeline
+            .alongside(futures::future::join(self.collect(&mut downloads), work))
+            .await;
+        if let Err(err) = walk.pipeline.check_downloads(settled, &fetched, discarded) {
+            let abandoned = abandon(downloads).await;
+            walk.pipeline.released.extend(abandoned);
+            return Err(err);
+        }
+        let stored = |id: &str| match fetched.get(id) {
+            Some(Ok((hash, _))) => Some(Some(hash.clone())),
+            Some(Err(_)) => Some(None),
+            None => None,
+        };
+        for (node, _) in &mut rows {
+            if let Some(hash) = stored(&node.id) {
+                node.content_hash = hash;
+            }
+        }
+        let pending = pending_hash(seq);
+        if let Some(state) = walk.state.as_mut() {
+            for id in fetched.keys() {
+                state
+                    .tree
+                    .settle_content_hash(id, &pending, stored(id).flatten());
+            }
+        }
+        if let Some(later) = walk.in_flight.as_mut() {
+            for (node, _) in &mut later.rows {
+                if node.content_hash.as_deref() == Some(pending.as_str()) {
+                    node.content_hash = stored(&node.id).flatten();
+                }
+            }
+        }
+        tracing::debug!(
+            library = %self.library_id,
+            page = seq,
+            downloads = fetched.len(),
+            download_ms = started.elapsed().as_millis() as u64,
+            "page downloaded"
+        );
+        let batch = self.batch_of(&plan, rows, &fetched, cursor, &mut walk.outcome);
+        walk.pipeline.enqueue(batch, |b| self.commit(b)).await?;
+        Ok(output)
     }
 
     /// Tries again the files whose download failed on their own (refused
@@ -586,12 +756,7 @@ impl Executor<'_> {
     /// `downloadQuotaExceeded` lifts by itself. A file that fails again is
     /// reported again and waits another interval. Committed before it
     /// returns; the cursor stays.
-    async fn retry_unfetched<'s>(
-        &'s self,
-        state: &mut Option<State>,
-        outcome: &mut SyncOutcome,
-        pipeline: &mut Pipeline<'s>,
-    ) -> Result<(), SyncError> {
+    async fn retry_unfetched<'s>(&'s self, walk: &mut Walk<'s>) -> Result<(), SyncError> {
         let Some(after) = self.options.retry_failed_after else {
             return Ok(());
         };
@@ -608,7 +773,7 @@ impl Executor<'_> {
         if due.is_empty() {
             return Ok(());
         }
-        let state = self.loaded(state).await?;
+        let state = self.loaded(&mut walk.state).await?;
         let plan = Plan {
             actions: due
                 .iter()
@@ -623,63 +788,29 @@ impl Executor<'_> {
                 .collect(),
             ..Plan::default()
         };
-        let (settled, (fetched, discarded)) = pipeline.alongside(self.download_all(&plan)).await;
-        pipeline.check_downloads(settled, &fetched, discarded)?;
-        let batch = self.batch_of(state, &plan, &fetched, &[], None, None, outcome);
-        pipeline.enqueue(batch, |b| self.commit(b)).await?;
-        pipeline.settle(|b| self.commit(b)).await
+        let rows = rows_of(state, &plan, &[], None);
+        walk.pages += 1;
+        let page = self.start_downloads(state, walk.pages, plan, rows, None, &walk.permits);
+        self.end(walk, page, async {}).await?;
+        walk.pipeline.settle(|b| self.commit(b)).await
     }
 
-    /// One step with nothing listed ahead, committed before it returns.
-    async fn apply<'s>(
-        &'s self,
-        state: &mut Option<State>,
-        changes: &[RemoteChange],
-        cursor: Option<CursorRow>,
-        outcome: &mut SyncOutcome,
-        pipeline: &mut Pipeline<'s>,
-    ) -> Result<(), SyncError> {
-        self.step(state, changes, None, cursor, outcome, pipeline, None)
-            .await?;
-        pipeline.settle(|b| self.commit(b)).await
-    }
-
-    /// What a planned and downloaded page writes, counted into `outcome`;
-    /// the tree takes the stored content hashes and the listing's marks.
-    #[allow(clippy::too_many_arguments)]
+    /// What a page writes once downloaded, counted into `outcome`; `rows`
+    /// are its item rows, their content hashes settled.
     fn batch_of(
         &self,
-        state: &mut State,
         plan: &Plan,
+        rows: Vec<(Node, Option<Uuid>)>,
         fetched: &Fetched,
-        changes: &[RemoteChange],
-        listing: Option<Uuid>,
         cursor: Option<CursorRow>,
         outcome: &mut SyncOutcome,
     ) -> SyncBatch {
-        let tree = &mut state.tree;
         let mut batch = SyncBatch {
             library_id: self.library_id,
             item_deletes: plan.removed_ids.clone(),
             cursor,
             ..SyncBatch::default()
         };
-        // The ids whose rows this page writes. Each row is read from the
-        // tree once, at the end: since the plan, the tree changed only in
-        // the content hashes set below, so the plan's `changed` nodes are
-        // the tree's nodes as they stand then.
-        let mut touched: foldhash::HashSet<&str> =
-            plan.changed.iter().map(|n| n.id.as_str()).collect();
-        if let Some(listing) = listing {
-            for change in changes {
-                if let RemoteChange::Upsert(item) = change
-                    && tree.nodes().contains_key(&item.id)
-                {
-                    state.seen.insert(item.id.clone(), listing);
-                    touched.insert(&item.id);
-                }
-            }
-        }
         let now = chrono::Utc::now();
         for action in &plan.actions {
             match action {
@@ -700,9 +831,6 @@ impl Executor<'_> {
                     }
                     match fetched.get(&item.id) {
                         Some(Ok((hash, size))) => {
-                            if tree.set_content_hash(&item.id, hash.clone()) {
-                                touched.insert(&item.id);
-                            }
                             batch.file_puts.push(file_record(
                                 self.library_id,
                                 item,
@@ -721,10 +849,6 @@ impl Executor<'_> {
                             if replaces.as_deref() == Some(path.as_str()) {
                                 batch.file_deletes.push(path.clone());
                             }
-                            // Its row records when it was last tried.
-                            if tree.nodes().contains_key(&item.id) {
-                                touched.insert(&item.id);
-                            }
                             outcome.errors.push(FileError {
                                 path: path.clone(),
                                 remote_id: item.id.clone(),
@@ -736,14 +860,17 @@ impl Executor<'_> {
                 }
             }
         }
-        for id in &plan.removed_ids {
-            state.seen.remove(id);
-        }
-        batch.item_upserts = touched
+        batch.item_upserts = rows
             .into_iter()
-            .filter_map(|id| {
-                let node = tree.nodes().get(id)?.clone();
-                Some(row_of(self.library_id, node, state.seen.get(id).copied()))
+            .map(|(mut node, seen)| {
+                // The page before settled its markers in these rows when it
+                // ended; a marker stored would pass a missing file for one.
+                let pending = node.content_hash.as_deref().is_some_and(is_pending);
+                debug_assert!(!pending, "a pending marker reached a row: {}", node.id);
+                if pending {
+                    node.content_hash = None;
+                }
+                row_of(self.library_id, node, seen)
             })
             .collect();
         batch
@@ -776,36 +903,34 @@ impl Executor<'_> {
     }
 
     /// Deletes what a complete listing did not see, unless that is too much.
+    /// When it saw everything, its final cursor joins the pages gathered
+    /// (one commit instead of two at the end of a first sync).
     async fn sweep<'s>(
         &'s self,
-        state: &mut Option<State>,
+        walk: &mut Walk<'s>,
         listing: Listing,
         cursor: Cursor,
-        outcome: &mut SyncOutcome,
-        pipeline: &mut Pipeline<'s>,
     ) -> Result<(), SyncError> {
         self.report(|p| p.phase = "deleting".into());
-        let unseen = self
-            .store
-            .remote_items_not_seen(self.library_id, listing.id, u32::MAX)
-            .await?;
-        let gone: Vec<RemoteChange> = unseen
-            .iter()
-            .map(|r| RemoteChange::Delete {
-                id: r.remote_id.clone(),
-            })
-            .collect();
+        let gone = unseen(self.loaded(&mut walk.state).await?, listing.id);
+        let done = cursor_row(&cursor, true, Some(listing.id));
+        if gone.is_empty() {
+            let batch = SyncBatch {
+                library_id: self.library_id,
+                cursor: Some(done),
+                ..SyncBatch::default()
+            };
+            return walk.pipeline.enqueue(batch, |b| self.commit(b)).await;
+        }
+        // The share deleted is of the files stored, the listing's included.
+        walk.pipeline.settle(|b| self.commit(b)).await?;
         let files_before = self.store.count_files(self.library_id).await?;
-        let would_delete = if gone.is_empty() {
-            0
-        } else {
-            let mut trial = self.loaded(state).await?.tree.clone();
-            plan_page(&mut trial, &gone)
-                .actions
-                .iter()
-                .filter(|a| matches!(a, FileAction::Delete { .. }))
-                .count()
-        };
+        let mut trial = self.loaded(&mut walk.state).await?.tree.clone();
+        let would_delete = plan_page(&mut trial, &gone)
+            .actions
+            .iter()
+            .filter(|a| matches!(a, FileAction::Delete { .. }))
+            .count();
         let too_many = files_before > 0
             && (would_delete as f64) > self.options.max_delete_share * files_before as f64;
         if too_many && !self.options.confirm_deletes {
@@ -813,45 +938,53 @@ impl Executor<'_> {
                 "a full listing would delete {would_delete} of {files_before} files; nothing was deleted: \
                  sync again with {{\"confirmDeletes\": true}} or {{\"purge\": true}}"
             );
-            outcome.held = Some(why);
+            walk.outcome.held = Some(why);
             // No complete cursor: the next sync lists again.
             let empty = cursor_row(&Cursor(String::new()), false, None);
-            return self.apply(state, &[], Some(empty), outcome, pipeline).await;
+            return self.apply(walk, &[], Some(empty)).await;
         }
-        let done = cursor_row(&cursor, true, Some(listing.id));
-        self.apply(state, &gone, Some(done), outcome, pipeline)
-            .await
+        self.apply(walk, &gone, Some(done)).await
     }
 
-    /// Downloads every file the plan needs, `download_concurrency` at once;
-    /// stops at the first failure of the provider itself. Also returns the
-    /// hashes of the copies that failed their hash check.
-    async fn download_all(&self, plan: &Plan) -> (Fetched, Vec<String>) {
-        let items: Vec<&RemoteItem> = plan
-            .actions
-            .iter()
-            .filter_map(|a| match a {
-                FileAction::Download { item, .. } => Some(item.as_ref()),
-                _ => None,
-            })
-            .collect();
-        if !items.is_empty() {
-            self.report(|p| {
-                p.phase = "downloading".into();
-                p.total += items.len() as i64;
-            });
-        }
-        // Futures built up front (not in a stream closure), so the whole
-        // sync stays `Send` for any lifetime (axum handlers need it).
-        let downloads: Vec<_> = items
-            .into_iter()
-            .map(|item| self.tracked_download(item))
-            .collect();
-        let mut results = futures::stream::iter(downloads)
-            .buffer_unordered(self.options.download_concurrency.max(1));
+    /// One page on its own, with nothing else downloading, committed before
+    /// it returns.
+    async fn apply<'s>(
+        &'s self,
+        walk: &mut Walk<'s>,
+        changes: &[RemoteChange],
+        cursor: Option<CursorRow>,
+    ) -> Result<(), SyncError> {
+        let page = self.launch(walk, changes, None, cursor).await?;
+        self.end(walk, page, async {}).await?;
+        walk.pipeline.settle(|b| self.commit(b)).await
+    }
+
+    /// Waits for a page's downloads, counting them into the progress; stops
+    /// at the first failure of the provider itself. Also returns the hashes
+    /// of the copies that failed their hash check.
+    async fn collect(&self, downloads: &mut Downloads) -> (Fetched, Vec<String>) {
         let mut fetched = HashMap::new();
         let mut discarded = Vec::new();
-        while let Some((id, download)) = results.next().await {
+        while let Some((id, name, joined)) = downloads.running.next().await {
+            let download = match joined {
+                Ok(download) => download,
+                // A bug, as before downloads were tasks: it reaches the caller.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Only a runtime shutting down cancels the task.
+                Err(_) => Download {
+                    result: Err(Failed::Provider(ConnectorError::temporary(format!(
+                        "the download of '{name}' was cancelled: the server is shutting down"
+                    )))),
+                    discarded: Vec::new(),
+                },
+            };
+            self.report(|p| {
+                p.done += 1;
+                p.current_file = Some(name);
+                if let Ok((_, size)) = &download.result {
+                    p.bytes += size;
+                }
+            });
             let provider_failed = matches!(download.result, Err(Failed::Provider(_)));
             fetched.insert(id, download.result);
             discarded.extend(download.discarded);
@@ -860,41 +993,6 @@ impl Executor<'_> {
             }
         }
         (fetched, discarded)
-    }
-
-    /// One download with its progress. The download runs as a task of its
-    /// own, so that downloads (their bodies' hashing, their storage) spread
-    /// over the runtime's threads instead of all running in the sync's one
-    /// task beside its planning and bookkeeping; it is aborted if the sync
-    /// stops waiting for it.
-    async fn tracked_download(&self, item: &RemoteItem) -> (String, Download) {
-        self.report(|p| p.current_file = Some(item.name.clone()));
-        let task = tokio::spawn(download(
-            self.connector.clone(),
-            self.blobs.clone(),
-            item.clone(),
-            self.options.hash_retries,
-        ));
-        let download = match tokio_util::task::AbortOnDropHandle::new(task).await {
-            Ok(download) => download,
-            // A bug, as before downloads were tasks: it reaches the caller.
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            // Only a runtime shutting down cancels the task.
-            Err(_) => Download {
-                result: Err(Failed::Provider(ConnectorError::temporary(format!(
-                    "the download of '{}' was cancelled: the server is shutting down",
-                    item.name
-                )))),
-                discarded: Vec::new(),
-            },
-        };
-        self.report(|p| {
-            p.done += 1;
-            if let Ok((_, size)) = &download.result {
-                p.bytes += size;
-            }
-        });
-        (item.id.clone(), download)
     }
 
     /// Updates the live progress, if anyone watches.
@@ -1046,6 +1144,120 @@ fn provider_failure(fetched: &Fetched) -> Option<ConnectorError> {
         Err(Failed::Provider(err)) => Some(err.clone()),
         _ => None,
     })
+}
+
+/// A page's downloads, each a task of its own, so that downloads (their
+/// bodies' hashing, their storage) spread over the runtime's threads
+/// instead of all running in the sync's one task beside its planning and
+/// bookkeeping. Each waits for a permit of the run's semaphore first, so
+/// a page's downloads start as the previous page's end. Dropped, it aborts
+/// those still running.
+#[derive(Default)]
+struct Downloads {
+    aborts: Vec<tokio::task::AbortHandle>,
+    running: futures::stream::FuturesUnordered<BoxFuture<'static, Joined>>,
+}
+
+/// A download task's item id, name and end.
+type Joined = (String, String, Result<Download, tokio::task::JoinError>);
+
+impl Downloads {
+    fn spawn(
+        &mut self,
+        permits: Arc<tokio::sync::Semaphore>,
+        download: impl Future<Output = Download> + Send + 'static,
+        item: &RemoteItem,
+    ) {
+        let task = tokio::spawn(async move {
+            // The semaphore is never closed: a permit always comes.
+            let _permit = permits.acquire_owned().await;
+            download.await
+        });
+        self.aborts.push(task.abort_handle());
+        let (id, name) = (item.id.clone(), item.name.clone());
+        self.running
+            .push(Box::pin(async move { (id, name, task.await) }));
+    }
+}
+
+impl Drop for Downloads {
+    fn drop(&mut self) {
+        for task in &self.aborts {
+            task.abort();
+        }
+    }
+}
+
+/// Stops downloads that no commit will take, returning the hashes of what
+/// they stored (those that ended before they were stopped): bytes to
+/// release.
+async fn abandon(mut downloads: Downloads) -> Vec<String> {
+    for task in &downloads.aborts {
+        task.abort();
+    }
+    let mut stored = Vec::new();
+    while let Some((_, _, joined)) = downloads.running.next().await {
+        if let Ok(download) = joined {
+            stored.extend(download.result.ok().map(|(hash, _)| hash));
+            stored.extend(download.discarded);
+        }
+    }
+    stored
+}
+
+/// The item rows a planned page writes, as the tree holds them now: the
+/// nodes it changed, those its listing saw (for their mark) and the files
+/// it downloads (a row records when a file was last tried). Marks the
+/// listing's items seen, and forgets the marks of the items removed.
+fn rows_of(
+    state: &mut State,
+    plan: &Plan,
+    changes: &[RemoteChange],
+    listing: Option<Uuid>,
+) -> Vec<(Node, Option<Uuid>)> {
+    let nodes = state.tree.nodes();
+    let mut touched: foldhash::HashSet<&str> = plan.changed.iter().map(|n| n.id.as_str()).collect();
+    if let Some(listing) = listing {
+        for change in changes {
+            if let RemoteChange::Upsert(item) = change
+                && nodes.contains_key(&item.id)
+            {
+                state.seen.insert(item.id.clone(), listing);
+                touched.insert(&item.id);
+            }
+        }
+    }
+    for action in &plan.actions {
+        if let FileAction::Download { item, .. } = action
+            && nodes.contains_key(&item.id)
+        {
+            touched.insert(&item.id);
+        }
+    }
+    for id in &plan.removed_ids {
+        state.seen.remove(id);
+    }
+    touched
+        .into_iter()
+        .filter_map(|id| Some((nodes.get(id)?.clone(), state.seen.get(id).copied())))
+        .collect()
+}
+
+/// Deletions of the items the full listing `listing` did not see, by
+/// remote id. The tree holds every stored item row and `seen` their marks
+/// as the listing's pages set them, committed or not, so nothing needs
+/// reading back from the store.
+fn unseen(state: &State, listing: Uuid) -> Vec<RemoteChange> {
+    let mut ids: Vec<&String> = state
+        .tree
+        .nodes()
+        .keys()
+        .filter(|id| state.seen.get(*id) != Some(&listing))
+        .collect();
+    ids.sort_unstable();
+    ids.into_iter()
+        .map(|id| RemoteChange::Delete { id: id.clone() })
+        .collect()
 }
 
 /// True when every blob is in storage (duplicates checked once).

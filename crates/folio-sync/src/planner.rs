@@ -173,6 +173,16 @@ impl Tree {
         }
     }
 
+    /// Gives a node whose content hash is still `marker` the hash of its
+    /// stored bytes, or none: a node changed since keeps what it has.
+    pub fn settle_content_hash(&mut self, id: &str, marker: &str, stored: Option<String>) {
+        if let Some(node) = self.nodes.get_mut(id)
+            && node.content_hash.as_deref() == Some(marker)
+        {
+            node.content_hash = stored;
+        }
+    }
+
     /// Adds or replaces a node, returning the one it replaced.
     fn insert(&mut self, node: Node) -> Option<Node> {
         let id = node.id.clone();

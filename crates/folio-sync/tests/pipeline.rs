@@ -142,3 +142,124 @@ async fn released_bytes_needed_next(commit_rows: Option<usize>) {
     assert_eq!(a.1, b"new bytes");
     assert_eq!(lib.orphans().await, 0);
 }
+
+/// A page is planned while the page before it still downloads: a folder
+/// renamed in the next page moves the file the page before is downloading
+/// into it, without fetching it again, and the stored rows are those of a
+/// library in step (a reconcile finds nothing to do).
+#[tokio::test]
+async fn a_folder_renamed_while_its_new_file_downloads_takes_the_file_along() {
+    for kind in [ProviderKind::GoogleDrive, ProviderKind::OneDrive] {
+        let mut lib = setup(kind).await;
+        lib.page_size = 1;
+        lib.fx.put("docs/a.txt", b"alpha").await;
+        assert_eq!(lib.sync().await.added_files, 1, "{kind}");
+
+        // The feed: the new file (one page), then its folder renamed.
+        lib.fx.put("docs/new.txt", b"november").await;
+        lib.fx.mv("docs", "papers").await;
+        lib.reset_counts().await;
+        let out = lib.sync().await;
+        assert!(out.errors.is_empty(), "{kind}: {out:?}");
+        assert_eq!(out.added_files, 1, "{kind}: {out:?}");
+        assert_eq!(lib.downloads().await, 1, "{kind}");
+        assert_eq!(
+            lib.files().await,
+            [
+                ("papers/a.txt".to_owned(), b"alpha".to_vec()),
+                ("papers/new.txt".to_owned(), b"november".to_vec()),
+            ],
+            "{kind}"
+        );
+        assert_eq!(lib.orphans().await, 0, "{kind}");
+
+        lib.reset_counts().await;
+        let checked = lib.reconcile().await;
+        assert_eq!(
+            (
+                checked.added_files,
+                checked.updated_files,
+                checked.deleted_files
+            ),
+            (0, 0, 0),
+            "{kind}: {checked:?}"
+        );
+        assert_eq!(lib.downloads().await, 0, "{kind}: nothing fetched again");
+    }
+}
+
+/// The same, when the new file's download fails for good: the move of a
+/// file never stored moves nothing, the file is reported, and a later try
+/// brings it to the folder's new place.
+#[tokio::test]
+async fn a_folder_renamed_while_its_new_file_fails_to_download() {
+    let mut lib = setup(ProviderKind::GoogleDrive).await;
+    lib.page_size = 1;
+    lib.fx.put("docs/a.txt", b"alpha").await;
+    assert_eq!(lib.sync().await.added_files, 1);
+
+    lib.fx.put("docs/new.txt", b"november").await;
+    let new = lib.id_of("docs/new.txt").await;
+    lib.fx.mv("docs", "papers").await;
+    lib.fault(json!({
+        "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
+        "kind": "corrupt",
+        "itemId": new,
+    }))
+    .await;
+    let out = lib.sync().await;
+    assert_eq!(out.errors.len(), 1, "{out:?}");
+    assert_eq!(out.errors[0].path, "docs/new.txt", "{out:?}");
+    assert_eq!(lib.paths().await, ["papers/a.txt"]);
+    assert_eq!(lib.orphans().await, 0);
+
+    lib.clear_faults().await;
+    let retried = lib
+        .sync_with(SyncOptions {
+            retry_failed_after: Some(std::time::Duration::ZERO),
+            ..SyncOptions::default()
+        })
+        .await;
+    assert!(retried.errors.is_empty(), "{retried:?}");
+    assert_eq!(
+        lib.files().await,
+        [
+            ("papers/a.txt".to_owned(), b"alpha".to_vec()),
+            ("papers/new.txt".to_owned(), b"november".to_vec()),
+        ]
+    );
+}
+
+/// A download of a middle page keeps failing at the provider while the
+/// page after it is already downloading: the run fails, what that page
+/// stored goes too, and the next sync fetches exactly what is missing.
+#[tokio::test]
+async fn a_middle_page_failing_drops_the_page_downloading_after_it() {
+    page_failing_in_the_middle(None).await;
+    page_failing_in_the_middle(Some(1)).await;
+}
+
+async fn page_failing_in_the_middle(commit_rows: Option<usize>) {
+    let lib = twelve_files().await;
+    let middle = lib.id_of("f07.txt").await;
+    lib.fault(json!({
+        "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
+        "kind": "server_error",
+        "itemId": middle,
+    }))
+    .await;
+    let err = lib
+        .try_sync_with(committing_every(commit_rows))
+        .await
+        .expect_err("a download that keeps failing stops the sync");
+    assert!(matches!(&err, SyncError::Provider(_)), "{err}");
+    let kept = lib.paths().await;
+    assert_eq!(kept.len(), 5, "the first page alone: {kept:?}");
+    assert_eq!(lib.orphans().await, 0, "nothing of pages two and three");
+
+    lib.clear_faults().await;
+    lib.reset_counts().await;
+    let rest = lib.sync().await;
+    assert_eq!(rest.synced_files, 12, "{rest:?}");
+    assert_eq!(lib.downloads().await, 7);
+}
