@@ -336,8 +336,9 @@ struct Walk<'s> {
     /// The page planned whose downloads run while the page before it
     /// ends; only an error leaves one when the walk stops.
     in_flight: Option<InFlight>,
-    /// Downloads running at once, across pages (`download_concurrency`).
-    permits: Arc<tokio::sync::Semaphore>,
+    /// Downloads running at once, across pages (`download_concurrency`),
+    /// and whose turn it is to launch them.
+    slots: Slots,
     /// The number of the last page launched.
     pages: u64,
 }
@@ -379,9 +380,12 @@ impl Executor<'_> {
             outcome: SyncOutcome::default(),
             pipeline: Pipeline::new(self.options.commit_rows.max(1)),
             in_flight: None,
-            permits: Arc::new(tokio::sync::Semaphore::new(
-                self.options.download_concurrency.max(1),
-            )),
+            slots: Slots {
+                permits: Arc::new(tokio::sync::Semaphore::new(
+                    self.options.download_concurrency.max(1),
+                )),
+                turn: Arc::new(tokio::sync::Mutex::new(())),
+            },
             pages: 0,
         };
         let paged = self.pages(&mut walk).await;
@@ -611,7 +615,7 @@ impl Executor<'_> {
                 plan: Plan::default(),
                 rows: Vec::new(),
                 cursor,
-                downloads: Downloads::default(),
+                downloads: Downloads::none(),
             });
         }
         let state = self.loaded(&mut walk.state).await?;
@@ -633,10 +637,10 @@ impl Executor<'_> {
             plan_ms = started.elapsed().as_millis() as u64,
             "page planned"
         );
-        Ok(self.start_downloads(state, seq, plan, rows, cursor, &walk.permits))
+        Ok(self.start_downloads(state, seq, plan, rows, cursor, &walk.slots))
     }
 
-    /// Marks the plan's downloads pending in the tree and spawns them.
+    /// Marks the plan's downloads pending in the tree and launches them.
     fn start_downloads(
         &self,
         state: &mut State,
@@ -644,14 +648,14 @@ impl Executor<'_> {
         plan: Plan,
         rows: Vec<(Node, Option<Uuid>)>,
         cursor: Option<CursorRow>,
-        permits: &Arc<tokio::sync::Semaphore>,
+        slots: &Slots,
     ) -> InFlight {
         let pending = pending_hash(seq);
-        let items: Vec<&RemoteItem> = plan
+        let items: Vec<RemoteItem> = plan
             .actions
             .iter()
             .filter_map(|a| match a {
-                FileAction::Download { item, .. } => Some(item.as_ref()),
+                FileAction::Download { item, .. } => Some(item.as_ref().clone()),
                 _ => None,
             })
             .collect();
@@ -661,20 +665,16 @@ impl Executor<'_> {
                 p.total += items.len() as i64;
             });
         }
-        let mut downloads = Downloads::default();
-        for item in items {
+        for item in &items {
             state.tree.set_content_hash(&item.id, pending.clone());
-            downloads.spawn(
-                permits.clone(),
-                download(
-                    self.connector.clone(),
-                    self.blobs.clone(),
-                    item.clone(),
-                    self.options.hash_retries,
-                ),
-                item,
-            );
         }
+        let downloads = Downloads::launch(
+            items,
+            slots,
+            self.connector.clone(),
+            self.blobs.clone(),
+            self.options.hash_retries,
+        );
         InFlight {
             seq,
             plan,
@@ -790,7 +790,7 @@ impl Executor<'_> {
         };
         let rows = rows_of(state, &plan, &[], None);
         walk.pages += 1;
-        let page = self.start_downloads(state, walk.pages, plan, rows, None, &walk.permits);
+        let page = self.start_downloads(state, walk.pages, plan, rows, None, &walk.slots);
         self.end(walk, page, async {}).await?;
         walk.pipeline.settle(|b| self.commit(b)).await
     }
@@ -965,22 +965,11 @@ impl Executor<'_> {
     async fn collect(&self, downloads: &mut Downloads) -> (Fetched, Vec<String>) {
         let mut fetched = HashMap::new();
         let mut discarded = Vec::new();
-        while let Some((id, name, joined)) = downloads.running.next().await {
-            let download = match joined {
-                Ok(download) => download,
-                // A bug, as before downloads were tasks: it reaches the caller.
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                // Only a runtime shutting down cancels the task.
-                Err(_) => Download {
-                    result: Err(Failed::Provider(ConnectorError::temporary(format!(
-                        "the download of '{name}' was cancelled: the server is shutting down"
-                    )))),
-                    discarded: Vec::new(),
-                },
-            };
+        while !downloads.waiting.is_empty() {
+            let (id, download) = downloads.next().await;
             self.report(|p| {
                 p.done += 1;
-                p.current_file = Some(name);
+                p.current_file = downloads.names.get(&id).cloned();
                 if let Ok((_, size)) = &download.result {
                     p.bytes += size;
                 }
@@ -1146,44 +1135,131 @@ fn provider_failure(fetched: &Fetched) -> Option<ConnectorError> {
     })
 }
 
-/// A page's downloads, each a task of its own, so that downloads (their
-/// bodies' hashing, their storage) spread over the runtime's threads
-/// instead of all running in the sync's one task beside its planning and
-/// bookkeeping. Each waits for a permit of the run's semaphore first, so
-/// a page's downloads start as the previous page's end. Dropped, it aborts
-/// those still running.
-#[derive(Default)]
-struct Downloads {
-    aborts: Vec<tokio::task::AbortHandle>,
-    running: futures::stream::FuturesUnordered<BoxFuture<'static, Joined>>,
+/// The run's download slots: `download_concurrency` permits, and the turn
+/// to launch downloads, which a page takes after the page before it has
+/// launched all of its own (pages download in order, overlapping only
+/// where one ends and the next begins).
+struct Slots {
+    permits: Arc<tokio::sync::Semaphore>,
+    turn: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// A download task's item id, name and end.
-type Joined = (String, String, Result<Download, tokio::task::JoinError>);
+/// A page's downloads. One task per page launches them, each as a task of
+/// its own once a permit is free (so downloads, their bodies' hashing and
+/// their storage, spread over the runtime's threads instead of all running
+/// in the sync's one task beside its planning and bookkeeping; and only
+/// the downloads running have a task, whatever the page's size). Their
+/// ends come back through a channel. Dropped, it aborts the launcher,
+/// whose tasks go with it.
+struct Downloads {
+    launcher: Option<tokio::task::JoinHandle<()>>,
+    ended: tokio::sync::mpsc::UnboundedReceiver<(String, Download)>,
+    /// Ids of the downloads not yet ended.
+    waiting: foldhash::HashSet<String>,
+    names: HashMap<String, String>,
+}
 
 impl Downloads {
-    fn spawn(
-        &mut self,
-        permits: Arc<tokio::sync::Semaphore>,
-        download: impl Future<Output = Download> + Send + 'static,
-        item: &RemoteItem,
-    ) {
-        let task = tokio::spawn(async move {
-            // The semaphore is never closed: a permit always comes.
-            let _permit = permits.acquire_owned().await;
-            download.await
-        });
-        self.aborts.push(task.abort_handle());
-        let (id, name) = (item.id.clone(), item.name.clone());
-        self.running
-            .push(Box::pin(async move { (id, name, task.await) }));
+    /// A page that downloads nothing.
+    fn none() -> Self {
+        let (_, ended) = tokio::sync::mpsc::unbounded_channel();
+        Self {
+            launcher: None,
+            ended,
+            waiting: foldhash::HashSet::default(),
+            names: HashMap::new(),
+        }
+    }
+
+    fn launch(
+        items: Vec<RemoteItem>,
+        slots: &Slots,
+        connector: Arc<dyn Connector>,
+        blobs: BlobStore,
+        hash_retries: u32,
+    ) -> Self {
+        let mut downloads = Self::none();
+        if items.is_empty() {
+            return downloads;
+        }
+        for item in &items {
+            downloads.waiting.insert(item.id.clone());
+            downloads.names.insert(item.id.clone(), item.name.clone());
+        }
+        let (sender, ended) = tokio::sync::mpsc::unbounded_channel();
+        downloads.ended = ended;
+        let (permits, turn) = (slots.permits.clone(), slots.turn.clone());
+        downloads.launcher = Some(tokio::spawn(async move {
+            let my_turn = turn.lock_owned().await;
+            let mut running = tokio::task::JoinSet::new();
+            for item in items {
+                // The semaphore is never closed: a permit always comes.
+                let permit = permits.clone().acquire_owned().await;
+                let (connector, blobs) = (connector.clone(), blobs.clone());
+                running.spawn(async move {
+                    let _permit = permit;
+                    let id = item.id.clone();
+                    (id, download(connector, blobs, item, hash_retries).await)
+                });
+                while let Some(joined) = running.try_join_next() {
+                    pass_on(joined, &sender);
+                }
+            }
+            drop(my_turn);
+            while let Some(joined) = running.join_next().await {
+                pass_on(joined, &sender);
+            }
+        }));
+        downloads
+    }
+
+    /// The next download to end. A launcher gone before all ended was
+    /// cancelled (the runtime shuts down): each download left fails as
+    /// the provider's, which stops the sync.
+    async fn next(&mut self) -> (String, Download) {
+        if let Some((id, download)) = self.ended.recv().await {
+            self.waiting.remove(&id);
+            return (id, download);
+        }
+        if let Some(launcher) = self.launcher.take()
+            && let Err(e) = launcher.await
+            && e.is_panic()
+        {
+            // A bug, as before downloads were tasks: it reaches the caller.
+            std::panic::resume_unwind(e.into_panic());
+        }
+        let id = self.waiting.iter().next().cloned().unwrap_or_default();
+        self.waiting.remove(&id);
+        let name = self.names.get(&id).cloned().unwrap_or_default();
+        let cancelled = Download {
+            result: Err(Failed::Provider(ConnectorError::temporary(format!(
+                "the download of '{name}' was cancelled: the server is shutting down"
+            )))),
+            discarded: Vec::new(),
+        };
+        (id, cancelled)
+    }
+}
+
+/// Hands a download's end to the page; a download that panicked panics
+/// the launcher, which the page's [`Downloads::next`] passes on.
+fn pass_on(
+    joined: Result<(String, Download), tokio::task::JoinError>,
+    sender: &tokio::sync::mpsc::UnboundedSender<(String, Download)>,
+) {
+    match joined {
+        // The page stopped waiting (it failed): nobody needs the end.
+        Ok(ended) => drop(sender.send(ended)),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only the launcher's abort (or the runtime) cancels a download.
+        Err(_) => {}
     }
 }
 
 impl Drop for Downloads {
     fn drop(&mut self) {
-        for task in &self.aborts {
-            task.abort();
+        if let Some(launcher) = &self.launcher {
+            launcher.abort();
         }
     }
 }
@@ -1192,15 +1268,16 @@ impl Drop for Downloads {
 /// they stored (those that ended before they were stopped): bytes to
 /// release.
 async fn abandon(mut downloads: Downloads) -> Vec<String> {
-    for task in &downloads.aborts {
-        task.abort();
+    if let Some(launcher) = downloads.launcher.take() {
+        launcher.abort();
+        // Its end closes the channel; a panic was a bug of a download
+        // whose page is given up anyway.
+        let _ = launcher.await;
     }
     let mut stored = Vec::new();
-    while let Some((_, _, joined)) = downloads.running.next().await {
-        if let Ok(download) = joined {
-            stored.extend(download.result.ok().map(|(hash, _)| hash));
-            stored.extend(download.discarded);
-        }
+    while let Ok((_, download)) = downloads.ended.try_recv() {
+        stored.extend(download.result.ok().map(|(hash, _)| hash));
+        stored.extend(download.discarded);
     }
     stored
 }
