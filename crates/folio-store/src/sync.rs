@@ -166,6 +166,8 @@ pub struct RunProgress {
     pub done: i64,
     pub total: i64,
     pub bytes: i64,
+    /// The name of the file downloaded last: with several downloads
+    /// running at once, the one that just ended is the one to show.
     pub current_file: Option<String>,
 }
 
