@@ -142,10 +142,9 @@ struct Listing {
     id: Uuid,
 }
 
-/// The tree plus which listing last saw each item.
+/// The library's known tree (with each item's listing mark).
 struct State {
     tree: Tree,
-    seen: HashMap<String, Uuid>,
 }
 
 /// A commit of one or more pages, running while later pages download; it
@@ -350,7 +349,7 @@ struct InFlight {
     /// The item rows the page writes, as the tree held them once the page
     /// was planned (the next page is planned before this one ends), with
     /// the listing's mark; its downloads' hashes are filled in at its end.
-    rows: Vec<(Node, Option<Uuid>)>,
+    rows: Vec<Node>,
     cursor: Option<CursorRow>,
     downloads: Downloads,
 }
@@ -548,10 +547,6 @@ impl Executor<'_> {
 
     async fn load_state(&self, root_id: String) -> Result<State, SyncError> {
         let rows = self.store.list_remote_items(self.library_id).await?;
-        let seen = rows
-            .iter()
-            .filter_map(|r| r.seen_listing.map(|l| (r.remote_id.clone(), l)))
-            .collect();
         let mut nodes: HashMap<String, Node> = rows
             .into_iter()
             .map(|r| (r.remote_id.clone(), node_of(r)))
@@ -561,7 +556,6 @@ impl Executor<'_> {
         }
         Ok(State {
             tree: Tree::new(root_id, nodes),
-            seen,
         })
     }
 
@@ -646,7 +640,7 @@ impl Executor<'_> {
         state: &mut State,
         seq: u64,
         plan: Plan,
-        rows: Vec<(Node, Option<Uuid>)>,
+        rows: Vec<Node>,
         cursor: Option<CursorRow>,
         slots: &Slots,
     ) -> InFlight {
@@ -717,7 +711,7 @@ impl Executor<'_> {
             Some(Err(_)) => Some(None),
             None => None,
         };
-        for (node, _) in &mut rows {
+        for node in &mut rows {
             if let Some(hash) = stored(&node.id) {
                 node.content_hash = hash;
             }
@@ -731,7 +725,7 @@ impl Executor<'_> {
             }
         }
         if let Some(later) = walk.in_flight.as_mut() {
-            for (node, _) in &mut later.rows {
+            for node in &mut later.rows {
                 if node.content_hash.as_deref() == Some(pending.as_str()) {
                     node.content_hash = stored(&node.id).flatten();
                 }
@@ -800,7 +794,7 @@ impl Executor<'_> {
     fn batch_of(
         &self,
         plan: &Plan,
-        rows: Vec<(Node, Option<Uuid>)>,
+        rows: Vec<Node>,
         fetched: &Fetched,
         cursor: Option<CursorRow>,
         outcome: &mut SyncOutcome,
@@ -862,7 +856,7 @@ impl Executor<'_> {
         }
         batch.item_upserts = rows
             .into_iter()
-            .map(|(mut node, seen)| {
+            .map(|mut node| {
                 // The page before settled its markers in these rows when it
                 // ended; a marker stored would pass a missing file for one.
                 let pending = node.content_hash.as_deref().is_some_and(is_pending);
@@ -870,7 +864,7 @@ impl Executor<'_> {
                 if pending {
                     node.content_hash = None;
                 }
-                row_of(self.library_id, node, seen)
+                row_of(self.library_id, node)
             })
             .collect();
         batch
@@ -1283,27 +1277,25 @@ async fn abandon(mut downloads: Downloads) -> Vec<String> {
 }
 
 /// The item rows a planned page writes, as the tree holds them now: the
-/// nodes it changed, those its listing saw (for their mark) and the files
-/// it downloads (a row records when a file was last tried). Marks the
-/// listing's items seen, and forgets the marks of the items removed.
+/// nodes it changed, those its listing saw (marked seen first) and the
+/// files it downloads (a row records when a file was last tried).
 fn rows_of(
     state: &mut State,
     plan: &Plan,
     changes: &[RemoteChange],
     listing: Option<Uuid>,
-) -> Vec<(Node, Option<Uuid>)> {
-    let nodes = state.tree.nodes();
+) -> Vec<Node> {
     let mut touched: foldhash::HashSet<&str> = plan.changed.iter().map(|n| n.id.as_str()).collect();
     if let Some(listing) = listing {
         for change in changes {
             if let RemoteChange::Upsert(item) = change
-                && nodes.contains_key(&item.id)
+                && state.tree.mark_seen(&item.id, listing)
             {
-                state.seen.insert(item.id.clone(), listing);
                 touched.insert(&item.id);
             }
         }
     }
+    let nodes = state.tree.nodes();
     for action in &plan.actions {
         if let FileAction::Download { item, .. } = action
             && nodes.contains_key(&item.id)
@@ -1311,25 +1303,23 @@ fn rows_of(
             touched.insert(&item.id);
         }
     }
-    for id in &plan.removed_ids {
-        state.seen.remove(id);
-    }
     touched
         .into_iter()
-        .filter_map(|id| Some((nodes.get(id)?.clone(), state.seen.get(id).copied())))
+        .filter_map(|id| nodes.get(id).cloned())
         .collect()
 }
 
 /// Deletions of the items the full listing `listing` did not see, by
-/// remote id. The tree holds every stored item row and `seen` their marks
-/// as the listing's pages set them, committed or not, so nothing needs
-/// reading back from the store.
+/// remote id. The tree holds every stored item row, with the marks the
+/// listing's pages set, committed or not, so nothing needs reading back
+/// from the store.
 fn unseen(state: &State, listing: Uuid) -> Vec<RemoteChange> {
     let mut ids: Vec<&String> = state
         .tree
         .nodes()
-        .keys()
-        .filter(|id| state.seen.get(*id) != Some(&listing))
+        .values()
+        .filter(|node| node.seen_listing != Some(listing))
+        .map(|node| &node.id)
         .collect();
     ids.sort_unstable();
     ids.into_iter()
@@ -1398,11 +1388,12 @@ fn node_of(row: RemoteItemRow) -> Node {
         version: row.version,
         content_hash: row.content_hash,
         path: row.path,
+        seen_listing: row.seen_listing,
     }
 }
 
 /// The row stored for a node.
-fn row_of(library_id: Uuid, node: Node, seen: Option<Uuid>) -> RemoteItemRow {
+fn row_of(library_id: Uuid, node: Node) -> RemoteItemRow {
     let content_kind = match (&node.export_extension, node.has_content) {
         (_, false) => "none".to_owned(),
         (Some(ext), true) => format!("export:{ext}"),
@@ -1419,7 +1410,7 @@ fn row_of(library_id: Uuid, node: Node, seen: Option<Uuid>) -> RemoteItemRow {
         remote_hash: node.remote_hash,
         version: node.version,
         content_hash: node.content_hash,
-        seen_listing: seen,
+        seen_listing: node.seen_listing,
         updated_at: chrono::Utc::now(),
         path_lower: node.path_lower,
         content_kind: Some(content_kind),

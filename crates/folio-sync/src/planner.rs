@@ -23,6 +23,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use folio_connectors::{ExportFormats, ExportInfo, HashKind, RemoteChange, RemoteHash, RemoteItem};
 use folio_domain::LibraryPath;
 use folio_domain::sanitize::{child_path, safe_name, sanitize_name, with_stable_suffix};
+use uuid::Uuid;
 
 /// What the engine knows of one remote item (a `remote_items` row).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -47,6 +48,10 @@ pub struct Node {
     pub content_hash: Option<String>,
     /// The library path of its file (or folder); `None` when it has none.
     pub path: Option<String>,
+    /// The full listing that last saw it (the executor's mark and sweep),
+    /// kept here rather than in a map of its own: at 100,000 items such a
+    /// map held another copy of every id.
+    pub seen_listing: Option<Uuid>,
 }
 
 impl Node {
@@ -68,6 +73,7 @@ impl Node {
             version: item.version.clone(),
             content_hash: None,
             path: None,
+            seen_listing: None,
         }
     }
 
@@ -180,6 +186,18 @@ impl Tree {
             && node.content_hash.as_deref() == Some(marker)
         {
             node.content_hash = stored;
+        }
+    }
+
+    /// Marks a node seen by the full listing `listing`; false when the node
+    /// is unknown.
+    pub fn mark_seen(&mut self, id: &str, listing: Uuid) -> bool {
+        match self.nodes.get_mut(id) {
+            Some(node) => {
+                node.seen_listing = Some(listing);
+                true
+            }
+            None => false,
         }
     }
 
@@ -298,6 +316,7 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
         }
         if let Some(old) = tree.nodes.get(&node.id) {
             node.content_hash = old.content_hash.clone();
+            node.seen_listing = old.seen_listing;
             // Kept until placed again from its parent (dirty below), so a
             // path that does not change is not taken for a move.
             node.path = old.path.clone();
