@@ -167,15 +167,11 @@ impl Tree {
         &self.nodes
     }
 
-    /// Records the hash of a node's stored bytes; false when the node is
-    /// unknown.
-    pub fn set_content_hash(&mut self, id: &str, hash: String) -> bool {
-        match self.nodes.get_mut(id) {
-            Some(node) => {
-                node.content_hash = Some(hash);
-                true
-            }
-            None => false,
+    /// Records the hash of a node's stored bytes (or a pending marker);
+    /// nothing when the node is unknown.
+    pub fn set_content_hash(&mut self, id: &str, hash: String) {
+        if let Some(node) = self.nodes.get_mut(id) {
+            node.content_hash = Some(hash);
         }
     }
 
@@ -192,13 +188,8 @@ impl Tree {
     /// Marks a node seen by the full listing `listing`; false when the node
     /// is unknown.
     pub fn mark_seen(&mut self, id: &str, listing: Uuid) -> bool {
-        match self.nodes.get_mut(id) {
-            Some(node) => {
-                node.seen_listing = Some(listing);
-                true
-            }
-            None => false,
-        }
+        let node = self.nodes.get_mut(id);
+        node.map(|node| node.seen_listing = Some(listing)).is_some()
     }
 
     /// Adds or replaces a node, returning the one it replaced.

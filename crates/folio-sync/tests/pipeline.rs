@@ -81,11 +81,28 @@ async fn a_page_failing_its_downloads_keeps_the_pages_before_it() {
 
 async fn page_failing_its_downloads(commit_rows: Option<usize>) {
     let lib = twelve_files().await;
-    let last = lib.id_of("f11.txt").await;
+    let kept = sync_failing_to_download(&lib, "f11.txt", commit_rows).await;
+    assert!(!kept.contains(&"f11.txt".to_owned()), "{kept:?}");
+    assert!(
+        kept.len() >= 5 && kept.len() % 5 == 0,
+        "whole pages: {kept:?}"
+    );
+    assert_eq!(lib.orphans().await, 0, "the failed page's bytes are gone");
+    sync_the_rest(&lib, kept.len()).await;
+}
+
+/// Runs a sync whose download of `path` keeps failing at the provider,
+/// which stops it; returns the paths it kept.
+async fn sync_failing_to_download(
+    lib: &Lib,
+    path: &str,
+    commit_rows: Option<usize>,
+) -> Vec<String> {
+    let id = lib.id_of(path).await;
     lib.fault(json!({
         "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
         "kind": "server_error",
-        "itemId": last,
+        "itemId": id,
     }))
     .await;
     let err = lib
@@ -93,19 +110,17 @@ async fn page_failing_its_downloads(commit_rows: Option<usize>) {
         .await
         .expect_err("a download that keeps failing stops the sync");
     assert!(matches!(&err, SyncError::Provider(_)), "{err}");
-    let kept = lib.paths().await;
-    assert!(!kept.contains(&"f11.txt".to_owned()), "{kept:?}");
-    assert!(
-        kept.len() >= 5 && kept.len() % 5 == 0,
-        "whole pages: {kept:?}"
-    );
-    assert_eq!(lib.orphans().await, 0, "the failed page's bytes are gone");
+    lib.paths().await
+}
 
+/// With the fault gone, the next sync of the twelve files fetches exactly
+/// the ones not `kept`.
+async fn sync_the_rest(lib: &Lib, kept: usize) {
     lib.clear_faults().await;
     lib.reset_counts().await;
     let rest = lib.sync().await;
     assert_eq!(rest.synced_files, 12, "{rest:?}");
-    assert_eq!(lib.downloads().await as usize, 12 - kept.len());
+    assert_eq!(lib.downloads().await as usize, 12 - kept);
 }
 
 /// A page replaces a file's bytes while the next page (downloading as the
@@ -241,25 +256,8 @@ async fn a_middle_page_failing_drops_the_page_downloading_after_it() {
 
 async fn page_failing_in_the_middle(commit_rows: Option<usize>) {
     let lib = twelve_files().await;
-    let middle = lib.id_of("f07.txt").await;
-    lib.fault(json!({
-        "endpoint": "GET /drive/v3/files/{fileId}?alt=media",
-        "kind": "server_error",
-        "itemId": middle,
-    }))
-    .await;
-    let err = lib
-        .try_sync_with(committing_every(commit_rows))
-        .await
-        .expect_err("a download that keeps failing stops the sync");
-    assert!(matches!(&err, SyncError::Provider(_)), "{err}");
-    let kept = lib.paths().await;
+    let kept = sync_failing_to_download(&lib, "f07.txt", commit_rows).await;
     assert_eq!(kept.len(), 5, "the first page alone: {kept:?}");
     assert_eq!(lib.orphans().await, 0, "nothing of pages two and three");
-
-    lib.clear_faults().await;
-    lib.reset_counts().await;
-    let rest = lib.sync().await;
-    assert_eq!(rest.synced_files, 12, "{rest:?}");
-    assert_eq!(lib.downloads().await, 7);
+    sync_the_rest(&lib, kept.len()).await;
 }
