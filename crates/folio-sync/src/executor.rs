@@ -142,11 +142,6 @@ struct Listing {
     id: Uuid,
 }
 
-/// The library's known tree (with each item's listing mark).
-struct State {
-    tree: Tree,
-}
-
 /// A commit of one or more pages, running while later pages download; it
 /// yields the hashes the pages' files stopped using.
 type Commit<'a> = BoxFuture<'a, Result<Vec<String>, SyncError>>;
@@ -329,7 +324,7 @@ struct Walk<'s> {
     /// The library's tree, loaded when a page first has changes: a re-sync
     /// with no remote change reads nothing of the library's (possibly
     /// large) tree.
-    state: Option<State>,
+    tree: Option<Tree>,
     outcome: SyncOutcome,
     pipeline: Pipeline<'s>,
     /// The page planned whose downloads run while the page before it
@@ -339,7 +334,7 @@ struct Walk<'s> {
     /// and whose turn it is to launch them.
     slots: Slots,
     /// The number of the last page launched.
-    pages: u64,
+    launched: u64,
 }
 
 /// A page planned, its downloads running as tasks.
@@ -375,7 +370,7 @@ impl Executor<'_> {
             self.purge().await?;
         }
         let mut walk = Walk {
-            state: None,
+            tree: None,
             outcome: SyncOutcome::default(),
             pipeline: Pipeline::new(self.options.commit_rows.max(1)),
             in_flight: None,
@@ -385,7 +380,7 @@ impl Executor<'_> {
                 )),
                 turn: Arc::new(tokio::sync::Mutex::new(())),
             },
-            pages: 0,
+            launched: 0,
         };
         let paged = self.pages(&mut walk).await;
         if let Some(page) = walk.in_flight.take() {
@@ -534,18 +529,18 @@ impl Executor<'_> {
     }
 
     /// The library's known tree, loaded from the store on first use.
-    async fn loaded<'s>(&self, slot: &'s mut Option<State>) -> Result<&'s mut State, SyncError> {
-        let state = match slot.take() {
-            Some(state) => state,
+    async fn loaded<'s>(&self, slot: &'s mut Option<Tree>) -> Result<&'s mut Tree, SyncError> {
+        let tree = match slot.take() {
+            Some(tree) => tree,
             None => {
                 let root = self.connector.root().await?;
-                self.load_state(root.id).await?
+                self.load_tree(root.id).await?
             }
         };
-        Ok(slot.insert(state))
+        Ok(slot.insert(tree))
     }
 
-    async fn load_state(&self, root_id: String) -> Result<State, SyncError> {
+    async fn load_tree(&self, root_id: String) -> Result<Tree, SyncError> {
         let rows = self.store.list_remote_items(self.library_id).await?;
         let mut nodes: HashMap<String, Node> = rows
             .into_iter()
@@ -554,9 +549,7 @@ impl Executor<'_> {
         if self.options.full_listing {
             self.forget_unstored_content(&mut nodes).await?;
         }
-        Ok(State {
-            tree: Tree::new(root_id, nodes),
-        })
+        Ok(Tree::new(root_id, nodes))
     }
 
     /// For a reconcile: a file node whose library file is missing, or holds
@@ -601,20 +594,19 @@ impl Executor<'_> {
         listing: Option<Uuid>,
         cursor: Option<CursorRow>,
     ) -> Result<InFlight, SyncError> {
-        walk.pages += 1;
-        let seq = walk.pages;
         if changes.is_empty() {
+            walk.launched += 1;
             return Ok(InFlight {
-                seq,
+                seq: walk.launched,
                 plan: Plan::default(),
                 rows: Vec::new(),
                 cursor,
                 downloads: Downloads::none(),
             });
         }
-        let state = self.loaded(&mut walk.state).await?;
+        let tree = self.loaded(&mut walk.tree).await?;
         let started = std::time::Instant::now();
-        let plan = plan_page(&mut state.tree, changes);
+        let plan = plan_page(tree, changes);
         walk.outcome
             .errors
             .extend(plan.errors.iter().map(|e| FileError {
@@ -622,28 +614,33 @@ impl Executor<'_> {
                 remote_id: e.remote_id.clone(),
                 message: e.message.clone(),
             }));
-        let rows = rows_of(state, &plan, changes, listing);
         tracing::debug!(
             library = %self.library_id,
-            page = seq,
+            page = walk.launched + 1,
             changes = changes.len(),
             downloads = plan.downloads(),
             plan_ms = started.elapsed().as_millis() as u64,
             "page planned"
         );
-        Ok(self.start_downloads(state, seq, plan, rows, cursor, &walk.slots))
+        Ok(self.start(walk, plan, changes, listing, cursor))
     }
 
-    /// Marks the plan's downloads pending in the tree and launches them.
-    fn start_downloads(
+    /// Starts a planned page: takes its rows from the tree (marking what
+    /// its listing saw), marks its downloads pending there and launches
+    /// them. The tree is loaded: the page was planned on it.
+    fn start(
         &self,
-        state: &mut State,
-        seq: u64,
+        walk: &mut Walk<'_>,
         plan: Plan,
-        rows: Vec<Node>,
+        changes: &[RemoteChange],
+        listing: Option<Uuid>,
         cursor: Option<CursorRow>,
-        slots: &Slots,
     ) -> InFlight {
+        walk.launched += 1;
+        let seq = walk.launched;
+        debug_assert!(walk.tree.is_some(), "a page is planned on the loaded tree");
+        let tree = walk.tree.get_or_insert_with(Tree::default);
+        let rows = rows_of(tree, &plan, changes, listing);
         let pending = pending_hash(seq);
         let items: Vec<RemoteItem> = plan
             .actions
@@ -660,11 +657,11 @@ impl Executor<'_> {
             });
         }
         for item in &items {
-            state.tree.set_content_hash(&item.id, pending.clone());
+            tree.set_content_hash(&item.id, pending.clone());
         }
         let downloads = Downloads::launch(
             items,
-            slots,
+            &walk.slots,
             self.connector.clone(),
             self.blobs.clone(),
             self.options.hash_retries,
@@ -717,11 +714,9 @@ impl Executor<'_> {
             }
         }
         let pending = pending_hash(seq);
-        if let Some(state) = walk.state.as_mut() {
+        if let Some(tree) = walk.tree.as_mut() {
             for id in fetched.keys() {
-                state
-                    .tree
-                    .settle_content_hash(id, &pending, stored(id).flatten());
+                tree.settle_content_hash(id, &pending, stored(id).flatten());
             }
         }
         if let Some(later) = walk.in_flight.as_mut() {
@@ -767,12 +762,12 @@ impl Executor<'_> {
         if due.is_empty() {
             return Ok(());
         }
-        let state = self.loaded(&mut walk.state).await?;
+        let tree = self.loaded(&mut walk.tree).await?;
         let plan = Plan {
             actions: due
                 .iter()
                 .filter_map(|id| {
-                    let node = state.tree.nodes().get(id)?;
+                    let node = tree.nodes().get(id)?;
                     Some(FileAction::Download {
                         item: Box::new(node.as_remote_item()),
                         path: node.path.clone()?,
@@ -782,9 +777,7 @@ impl Executor<'_> {
                 .collect(),
             ..Plan::default()
         };
-        let rows = rows_of(state, &plan, &[], None);
-        walk.pages += 1;
-        let page = self.start_downloads(state, walk.pages, plan, rows, None, &walk.slots);
+        let page = self.start(walk, plan, &[], None, None);
         self.end(walk, page, async {}).await?;
         walk.pipeline.settle(|b| self.commit(b)).await
     }
@@ -906,7 +899,7 @@ impl Executor<'_> {
         cursor: Cursor,
     ) -> Result<(), SyncError> {
         self.report(|p| p.phase = "deleting".into());
-        let gone = unseen(self.loaded(&mut walk.state).await?, listing.id);
+        let gone = unseen(self.loaded(&mut walk.tree).await?, listing.id);
         let done = cursor_row(&cursor, true, Some(listing.id));
         if gone.is_empty() {
             let batch = SyncBatch {
@@ -919,7 +912,7 @@ impl Executor<'_> {
         // The share deleted is of the files stored, the listing's included.
         walk.pipeline.settle(|b| self.commit(b)).await?;
         let files_before = self.store.count_files(self.library_id).await?;
-        let mut trial = self.loaded(&mut walk.state).await?.tree.clone();
+        let mut trial = self.loaded(&mut walk.tree).await?.clone();
         let would_delete = plan_page(&mut trial, &gone)
             .actions
             .iter()
@@ -1280,7 +1273,7 @@ async fn abandon(mut downloads: Downloads) -> Vec<String> {
 /// nodes it changed, those its listing saw (marked seen first) and the
 /// files it downloads (a row records when a file was last tried).
 fn rows_of(
-    state: &mut State,
+    tree: &mut Tree,
     plan: &Plan,
     changes: &[RemoteChange],
     listing: Option<Uuid>,
@@ -1289,13 +1282,13 @@ fn rows_of(
     if let Some(listing) = listing {
         for change in changes {
             if let RemoteChange::Upsert(item) = change
-                && state.tree.mark_seen(&item.id, listing)
+                && tree.mark_seen(&item.id, listing)
             {
                 touched.insert(&item.id);
             }
         }
     }
-    let nodes = state.tree.nodes();
+    let nodes = tree.nodes();
     for action in &plan.actions {
         if let FileAction::Download { item, .. } = action
             && nodes.contains_key(&item.id)
@@ -1313,9 +1306,8 @@ fn rows_of(
 /// remote id. The tree holds every stored item row, with the marks the
 /// listing's pages set, committed or not, so nothing needs reading back
 /// from the store.
-fn unseen(state: &State, listing: Uuid) -> Vec<RemoteChange> {
-    let mut ids: Vec<&String> = state
-        .tree
+fn unseen(tree: &Tree, listing: Uuid) -> Vec<RemoteChange> {
+    let mut ids: Vec<&String> = tree
         .nodes()
         .values()
         .filter(|node| node.seen_listing != Some(listing))
