@@ -542,23 +542,22 @@ impl Executor<'_> {
 
     async fn load_tree(&self, root_id: String) -> Result<Tree, SyncError> {
         let rows = self.store.list_remote_items(self.library_id).await?;
-        let mut nodes: HashMap<String, Node> = rows
-            .into_iter()
-            .map(|r| (r.remote_id.clone(), node_of(r)))
-            .collect();
-        if self.options.full_listing {
-            self.forget_unstored_content(&mut nodes).await?;
-        }
+        let stored = if self.options.full_listing {
+            Some(self.stored_files().await?)
+        } else {
+            None
+        };
+        let nodes = rows.into_iter().map(node_of).map(|mut node| {
+            if let Some(stored) = &stored {
+                forget_unstored_content(&mut node, stored);
+            }
+            node
+        });
         Ok(Tree::new(root_id, nodes))
     }
 
-    /// For a reconcile: a file node whose library file is missing, or holds
-    /// other bytes than the node records, forgets its content hash, so the
-    /// listing downloads it again (the change feed never would).
-    async fn forget_unstored_content(
-        &self,
-        nodes: &mut HashMap<String, Node>,
-    ) -> Result<(), SyncError> {
+    /// The hash of every file of the library, by path.
+    async fn stored_files(&self) -> Result<HashMap<String, String>, SyncError> {
         let mut stored: HashMap<String, String> = HashMap::new();
         let mut after: Option<String> = None;
         loop {
@@ -569,19 +568,9 @@ impl Executor<'_> {
             stored.extend(page.items.into_iter().map(|f| (f.path, f.hash)));
             match page.next_after {
                 Some(next) => after = Some(next),
-                None => break,
+                None => return Ok(stored),
             }
         }
-        for node in nodes.values_mut() {
-            let is_file = !node.is_folder && node.has_content;
-            if let Some(path) = node.path.as_ref()
-                && is_file
-                && stored.get(path) != node.content_hash.as_ref()
-            {
-                node.content_hash = None;
-            }
-        }
-        Ok(())
     }
 
     /// Plans a page and starts its downloads (they wait for a permit, after
@@ -1381,6 +1370,19 @@ fn node_of(row: RemoteItemRow) -> Node {
         content_hash: row.content_hash,
         path: row.path,
         seen_listing: row.seen_listing,
+    }
+}
+
+/// For a reconcile: a file node whose library file is missing, or holds
+/// other bytes than the node records, forgets its content hash, so the
+/// listing downloads it again (the change feed never would).
+fn forget_unstored_content(node: &mut Node, stored: &HashMap<String, String>) {
+    let is_file = !node.is_folder && node.has_content;
+    if let Some(path) = node.path.as_ref()
+        && is_file
+        && stored.get(path) != node.content_hash.as_ref()
+    {
+        node.content_hash = None;
     }
 }
 

@@ -25,6 +25,8 @@ use folio_domain::LibraryPath;
 use folio_domain::sanitize::{child_path, safe_name, sanitize_name, with_stable_suffix};
 use uuid::Uuid;
 
+use crate::nodes::Nodes;
+
 /// What the engine knows of one remote item (a `remote_items` row).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Node {
@@ -142,7 +144,7 @@ fn parse_remote_hash(stored: &str) -> Option<RemoteHash> {
 pub struct Tree {
     /// The source root's item id (not itself a node).
     pub root_id: String,
-    nodes: HashMap<String, Node>,
+    nodes: Nodes,
     /// The ids of the nodes whose `parent_id` is the key (known or not),
     /// kept by [`Tree::insert`] and [`Tree::remove`], the only ways a node
     /// is added, removed or given another parent.
@@ -150,20 +152,21 @@ pub struct Tree {
 }
 
 impl Tree {
-    pub fn new(root_id: String, nodes: HashMap<String, Node>) -> Self {
+    pub fn new(root_id: String, nodes: impl IntoIterator<Item = Node>) -> Self {
+        let nodes = nodes.into_iter();
         let mut tree = Self {
             root_id,
-            nodes: HashMap::with_capacity(nodes.len()),
+            nodes: Nodes::with_capacity(nodes.size_hint().0),
             children: HashMap::new(),
         };
-        for node in nodes.into_values() {
+        for node in nodes {
             tree.insert(node);
         }
         tree
     }
 
     /// Every known item by id.
-    pub fn nodes(&self) -> &HashMap<String, Node> {
+    pub fn nodes(&self) -> &Nodes {
         &self.nodes
     }
 
@@ -196,7 +199,7 @@ impl Tree {
     fn insert(&mut self, node: Node) -> Option<Node> {
         let id = node.id.clone();
         let parent = node.parent_id.clone();
-        let old = self.nodes.insert(id.clone(), node);
+        let old = self.nodes.insert(node);
         let old_parent = old.as_ref().and_then(|o| o.parent_id.as_deref());
         if old_parent != parent.as_deref() {
             if let Some(old_parent) = old_parent {
@@ -230,7 +233,7 @@ impl Tree {
     /// True when the children index holds exactly the nodes' parent links.
     #[cfg(test)]
     pub(crate) fn children_match_parents(&self) -> bool {
-        Self::new(self.root_id.clone(), self.nodes.clone()).children == self.children
+        Self::new(self.root_id.clone(), self.nodes.values().cloned()).children == self.children
     }
 }
 
@@ -481,7 +484,7 @@ fn remove_subtrees(tree: &mut Tree, deletes: &[String]) -> Vec<Node> {
     }
     let doomed: Vec<String> = reached
         .into_iter()
-        .filter(|id| tree.nodes.contains_key(*id))
+        .filter(|id| tree.nodes.contains_key(id))
         .map(str::to_owned)
         .collect();
     doomed.iter().filter_map(|id| tree.remove(id)).collect()
@@ -543,7 +546,7 @@ fn path_changes<'t>(
     }
     let moved = placed
         .into_iter()
-        .filter(|(id, path)| tree.nodes.get(*id).is_some_and(|n| n.path != *path))
+        .filter(|(id, path)| tree.nodes.get(id).is_some_and(|n| n.path != *path))
         .map(|(id, path)| (id.to_owned(), path))
         .collect();
     (moved, errors.into_values().collect())
@@ -664,7 +667,7 @@ pub(crate) fn full_placement(tree: &Tree) -> HashMap<String, Option<String>> {
         }
     }
     let mut placed: HashMap<String, Option<String>> =
-        tree.nodes.keys().map(|id| (id.clone(), None)).collect();
+        tree.nodes.values().map(|n| (n.id.clone(), None)).collect();
     let mut stack: Vec<(&str, Option<LibraryPath>)> = vec![(&tree.root_id, None)];
     while let Some((folder, folder_path)) = stack.pop() {
         let Some(ids) = children.get(folder) else {

@@ -1,10 +1,9 @@
 //! Planner rules, one test each.
 
-use foldhash::{HashMap, HashMapExt};
 use folio_connectors::hash::{HashKind, RemoteHash};
 use folio_connectors::{ExportInfo, RemoteChange, RemoteItem, ShortcutTarget};
 
-use crate::planner::{FileAction, Tree, plan_page};
+use crate::planner::{FileAction, Node, Tree, plan_page};
 
 const ROOT: &str = "root";
 
@@ -37,8 +36,13 @@ fn delete(id: &str) -> RemoteChange {
     RemoteChange::Delete { id: id.into() }
 }
 
+/// The node `id` of `t`, which must exist.
+fn node<'t>(t: &'t Tree, id: &str) -> &'t Node {
+    t.nodes().get(id).expect("the tree has this node")
+}
+
 fn tree() -> Tree {
-    Tree::new(ROOT.into(), HashMap::new())
+    Tree::new(ROOT.into(), [])
 }
 
 /// Marks every download of the last plan as stored (what the executor does).
@@ -192,8 +196,8 @@ fn duplicate_names_get_stable_suffixes_by_id() {
     );
     let paths = summary(&plan.actions);
     assert!(paths.contains(&"get r.pdf".to_owned()), "{paths:?}");
-    assert_eq!(t.nodes()["a1"].path.as_deref(), Some("r.pdf"));
-    let suffixed = t.nodes()["b2"].path.clone();
+    assert_eq!(node(&t, "a1").path.as_deref(), Some("r.pdf"));
+    let suffixed = node(&t, "b2").path.clone();
     assert!(
         suffixed
             .as_deref()
@@ -202,7 +206,7 @@ fn duplicate_names_get_stable_suffixes_by_id() {
     store_all(&mut t);
     let plan = plan_page(&mut t, &[file("b2", ROOT, "r.pdf", "2")]);
     assert!(plan.actions.is_empty());
-    assert_eq!(t.nodes()["b2"].path, suffixed);
+    assert_eq!(node(&t, "b2").path, suffixed);
 }
 
 #[test]
@@ -219,7 +223,7 @@ fn hostile_names_stay_inside_the_library() {
     );
     let paths: Vec<&str> = ["x", "c", "n"]
         .iter()
-        .filter_map(|id| t.nodes()[*id].path.as_deref())
+        .filter_map(|id| node(&t, id).path.as_deref())
         .collect();
     assert_eq!(paths, ["_../.._.._etc_passwd", "a_b_c", "caf\u{e9}.txt"]);
     for path in paths {
@@ -244,7 +248,7 @@ fn too_long_paths_are_reported_not_written() {
         FileAction::Download { path, .. } => path.len() <= 1024,
         _ => true,
     }));
-    assert!(t.nodes()["deep"].path.is_none());
+    assert!(node(&t, "deep").path.is_none());
 }
 
 #[test]
@@ -391,7 +395,7 @@ fn page_by_page_paths_equal_a_placement_of_the_whole_tree() {
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         let mut t = tree();
         for page in 0..12 {
-            let ids: Vec<String> = t.nodes().keys().cloned().collect();
+            let ids: Vec<String> = t.nodes().values().map(|n| n.id.clone()).collect();
             let changes: Vec<RemoteChange> = (0..1 + rng.below(12))
                 .map(|_| random_change(&mut rng, &ids))
                 .collect();
@@ -402,7 +406,8 @@ fn page_by_page_paths_equal_a_placement_of_the_whole_tree() {
                 "seed {seed}, page {page}: children index after {changes:?}"
             );
             let expected = crate::planner::full_placement(&t);
-            for (id, node) in t.nodes() {
+            for node in t.nodes().values() {
+                let id = &node.id;
                 assert_eq!(
                     node.path, expected[id],
                     "seed {seed}, page {page}: path of {id} after {changes:?}"
