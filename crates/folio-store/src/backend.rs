@@ -123,7 +123,13 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // A multi-row upsert inside a transaction keeps a statement
+            // journal (the pages it changed, to undo it alone); by default
+            // SQLite writes it to a temporary file on disk. It holds one
+            // statement's pages (a few MiB at most for a sync's 500-row
+            // statements) and is gone when the statement ends.
+            .pragma("temp_store", "MEMORY");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
