@@ -129,7 +129,16 @@ impl Store {
             // SQLite writes it to a temporary file on disk. It holds one
             // statement's pages (a few MiB at most for a sync's 500-row
             // statements) and is gone when the statement ends.
-            .pragma("temp_store", "MEMORY");
+            .pragma("temp_store", "MEMORY")
+            // Checkpoint (copy the WAL into the database file, then fsync
+            // it) once the WAL holds 10,000 pages (40 MiB) instead of
+            // SQLite's 1,000: a sync's commits rewrite the same index
+            // pages again and again, and each checkpoint copied them anew
+            // and waited for the disk inside a commit. A WAL file grown
+            // past 64 MiB (one huge transaction) is cut back after its
+            // checkpoint.
+            .pragma("wal_autocheckpoint", "10000")
+            .pragma("journal_size_limit", "67108864");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
