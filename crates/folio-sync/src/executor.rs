@@ -942,10 +942,10 @@ impl Executor<'_> {
         let mut fetched = HashMap::new();
         let mut discarded = Vec::new();
         while !downloads.waiting.is_empty() {
-            let (id, download) = downloads.next().await;
+            let (id, name, download) = downloads.next().await;
             self.report(|p| {
                 p.done += 1;
-                p.current_file = downloads.names.get(&id).cloned();
+                p.current_file = Some(name);
                 if let Ok((_, size)) = &download.result {
                     p.bytes += size;
                 }
@@ -1130,9 +1130,8 @@ struct Slots {
 struct Downloads {
     launcher: Option<tokio::task::JoinHandle<()>>,
     ended: tokio::sync::mpsc::UnboundedReceiver<(String, Download)>,
-    /// Ids of the downloads not yet ended.
-    waiting: foldhash::HashSet<String>,
-    names: HashMap<String, String>,
+    /// The downloads not yet ended: file names by id.
+    waiting: HashMap<String, String>,
 }
 
 impl Downloads {
@@ -1142,8 +1141,7 @@ impl Downloads {
         Self {
             launcher: None,
             ended,
-            waiting: foldhash::HashSet::default(),
-            names: HashMap::new(),
+            waiting: HashMap::new(),
         }
     }
 
@@ -1159,8 +1157,7 @@ impl Downloads {
             return downloads;
         }
         for item in &items {
-            downloads.waiting.insert(item.id.clone());
-            downloads.names.insert(item.id.clone(), item.name.clone());
+            downloads.waiting.insert(item.id.clone(), item.name.clone());
         }
         let (sender, ended) = tokio::sync::mpsc::unbounded_channel();
         downloads.ended = ended;
@@ -1189,13 +1186,14 @@ impl Downloads {
         downloads
     }
 
-    /// The next download to end. A launcher gone before all ended was
-    /// cancelled (the runtime shuts down): each download left fails as
-    /// the provider's, which stops the sync.
-    async fn next(&mut self) -> (String, Download) {
+    /// The next download to end: its id, its file's name and its end. A
+    /// launcher gone before all ended was cancelled (the runtime shuts
+    /// down): each download left fails as the provider's, which stops the
+    /// sync.
+    async fn next(&mut self) -> (String, String, Download) {
         if let Some((id, download)) = self.ended.recv().await {
-            self.waiting.remove(&id);
-            return (id, download);
+            let name = self.waiting.remove(&id).unwrap_or_default();
+            return (id, name, download);
         }
         if let Some(launcher) = self.launcher.take()
             && let Err(e) = launcher.await
@@ -1204,16 +1202,15 @@ impl Downloads {
             // A bug, as before downloads were tasks: it reaches the caller.
             std::panic::resume_unwind(e.into_panic());
         }
-        let id = self.waiting.iter().next().cloned().unwrap_or_default();
-        self.waiting.remove(&id);
-        let name = self.names.get(&id).cloned().unwrap_or_default();
+        let id = self.waiting.keys().next().cloned().unwrap_or_default();
+        let name = self.waiting.remove(&id).unwrap_or_default();
         let cancelled = Download {
             result: Err(Failed::Provider(ConnectorError::temporary(format!(
                 "the download of '{name}' was cancelled: the server is shutting down"
             )))),
             discarded: Vec::new(),
         };
-        (id, cancelled)
+        (id, name, cancelled)
     }
 }
 
