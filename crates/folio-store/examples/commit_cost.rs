@@ -29,7 +29,7 @@ use uuid::Uuid;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
-    let files = args.next().transpose()?.unwrap_or(12_000);
+    let files = args.next().transpose()?.unwrap_or(12_000).max(1);
     let per_commit = args.next().transpose()?.unwrap_or(4_000).max(1);
     let runs = args.next().transpose()?.unwrap_or(7).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
