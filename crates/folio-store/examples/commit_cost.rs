@@ -83,7 +83,7 @@ async fn one_run(files: usize, per_commit: usize) -> anyhow::Result<(f64, f64)> 
         .map(|chunk| batch(library, listing, chunk))
         .collect();
     let (started, cpu_before) = (Instant::now(), process_cpu());
-    for batch in &batches {
+    for batch in batches {
         store
             .apply_sync_batch(batch, |_| async { Ok(true) })
             .await?;

@@ -1,12 +1,14 @@
 //! Connecting to SQLite or PostgreSQL and running the migrations.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool, Transaction};
 
+use crate::sqlite_writer::{BUSY_TIMEOUT, PRAGMAS, SqliteWriter};
 use crate::{Result, StoreError};
 
 /// Which database a [`Store`] talks to.
@@ -22,10 +24,12 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
-/// The metadata store. Cheap to clone: it holds a connection pool.
+/// The metadata store. Cheap to clone: it holds a connection pool (and on
+/// SQLite the writer of sync batches, see [`SqliteWriter`]).
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: Db,
+    pub(crate) sqlite_writer: Option<Arc<SqliteWriter>>,
 }
 
 /// Runs the same body on whichever pool the store holds. The body is
@@ -122,29 +126,21 @@ impl Store {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true)
-            // A multi-row upsert inside a transaction keeps a statement
-            // journal (the pages it changed, to undo it alone); by default
-            // SQLite writes it to a temporary file on disk. It holds one
-            // statement's pages (a few MiB at most for a sync's 500-row
-            // statements) and is gone when the statement ends.
-            .pragma("temp_store", "MEMORY")
-            // Checkpoint (copy the WAL into the database file, then fsync
-            // it) once the WAL holds 10,000 pages (40 MiB) instead of
-            // SQLite's 1,000: a sync's commits rewrite the same index
-            // pages again and again, and each checkpoint copied them anew
-            // and waited for the disk inside a commit. A WAL file grown
-            // past 64 MiB (one huge transaction) is cut back after its
-            // checkpoint.
-            .pragma("wal_autocheckpoint", "10000")
-            .pragma("journal_size_limit", "67108864");
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // The same settings as the writer of sync batches (why each: see
+        // `PRAGMAS`).
+        let options = PRAGMAS.into_iter().fold(options, |options, (name, value)| {
+            options.pragma(name, value)
+        });
+        let sqlite_writer = Arc::new(SqliteWriter::new(options.get_filename().to_path_buf()));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
         Ok(Self {
             db: Db::Sqlite(pool),
+            sqlite_writer: Some(sqlite_writer),
         })
     }
 
@@ -156,6 +152,7 @@ impl Store {
             .await?;
         Ok(Self {
             db: Db::Postgres(pool),
+            sqlite_writer: None,
         })
     }
 

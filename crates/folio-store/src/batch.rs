@@ -16,6 +16,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use sqlx::{Database, Pool, QueryBuilder};
 
 use crate::backend::{BeginWrite, on_db};
+use crate::sqlite_writer::Writes;
 use crate::sync::{RemoteItemRow, SyncBatch};
 use crate::{FileRecord, Result, Store, StoreError};
 
@@ -64,18 +65,37 @@ impl Store {
     /// names, so swaps and chains are fine.
     pub async fn apply_sync_batch<F, Fut>(
         &self,
-        batch: &SyncBatch,
+        batch: SyncBatch,
         blobs_still_stored: F,
     ) -> Result<Vec<String>>
     where
         F: FnOnce(Vec<String>) -> Fut,
         Fut: Future<Output = std::result::Result<bool, String>>,
     {
-        let now = Utc::now();
-        let lib = batch.library_id;
-        let (puts, mut released) = last_put_per_path(&batch.file_puts);
+        let (puts, released) = last_put_per_path(&batch.file_puts);
         let moves = first_move_per_source(&batch.file_moves);
         let items = last_upsert_per_item(&batch.item_upserts);
+        if let Some(writer) = &self.sqlite_writer {
+            let writes = Writes {
+                batch,
+                puts,
+                moves,
+                items,
+            };
+            return writer.apply(writes, released, blobs_still_stored).await;
+        }
+        let puts: Vec<&FileRecord> = puts.iter().map(|&i| &batch.file_puts[i]).collect();
+        let moves: Vec<(&str, &str)> = moves
+            .iter()
+            .map(|&i| {
+                let (from, to) = &batch.file_moves[i];
+                (from.as_str(), to.as_str())
+            })
+            .collect();
+        let items: Vec<&RemoteItemRow> = items.iter().map(|&i| &batch.item_upserts[i]).collect();
+        let mut released = released;
+        let now = Utc::now();
+        let lib = batch.library_id;
         let released = on_db!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             for paths in batch.file_deletes.chunks(ROWS_PER_STATEMENT) {
@@ -229,11 +249,11 @@ impl Store {
     }
 }
 
-/// The puts to write, the last one per path (in the order of those last
-/// ones), and the hashes of the earlier puts they override: their bytes
-/// were stored for nothing, so they are release candidates like replaced
-/// bytes.
-fn last_put_per_path(puts: &[FileRecord]) -> (Vec<&FileRecord>, Vec<String>) {
+/// The puts to write, the last one per path (their indexes, in the order
+/// of those last ones), and the hashes of the earlier puts they override:
+/// their bytes were stored for nothing, so they are release candidates
+/// like replaced bytes.
+fn last_put_per_path(puts: &[FileRecord]) -> (Vec<usize>, Vec<String>) {
     let mut last: HashMap<&str, usize> = HashMap::with_capacity(puts.len());
     for (index, put) in puts.iter().enumerate() {
         last.insert(put.path.as_str(), index);
@@ -243,7 +263,7 @@ fn last_put_per_path(puts: &[FileRecord]) -> (Vec<&FileRecord>, Vec<String>) {
     for (index, put) in puts.iter().enumerate() {
         let winner = &puts[last[put.path.as_str()]];
         if last[put.path.as_str()] == index {
-            kept.push(put);
+            kept.push(index);
         } else if put.hash != winner.hash {
             overridden.push(put.hash.clone());
         }
@@ -251,28 +271,24 @@ fn last_put_per_path(puts: &[FileRecord]) -> (Vec<&FileRecord>, Vec<String>) {
     (kept, overridden)
 }
 
-/// The moves to make, the first one per source path (one at a time, a
-/// second move of the same source finds nothing left to move).
-fn first_move_per_source(moves: &[(String, String)]) -> Vec<(&str, &str)> {
+/// The moves to make (their indexes), the first one per source path (one
+/// at a time, a second move of the same source finds nothing left to
+/// move).
+fn first_move_per_source(moves: &[(String, String)]) -> Vec<usize> {
     let mut seen = HashSet::with_capacity(moves.len());
-    moves
-        .iter()
-        .filter(|(from, _)| seen.insert(from.as_str()))
-        .map(|(from, to)| (from.as_str(), to.as_str()))
+    (0..moves.len())
+        .filter(|&index| seen.insert(moves[index].0.as_str()))
         .collect()
 }
 
-/// The item rows to write, the last one per remote id.
-fn last_upsert_per_item(items: &[RemoteItemRow]) -> Vec<&RemoteItemRow> {
+/// The item rows to write (their indexes), the last one per remote id.
+fn last_upsert_per_item(items: &[RemoteItemRow]) -> Vec<usize> {
     let mut last: HashMap<&str, usize> = HashMap::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         last.insert(item.remote_id.as_str(), index);
     }
-    items
-        .iter()
-        .enumerate()
-        .filter(|(index, item)| last[item.remote_id.as_str()] == *index)
-        .map(|(_, item)| item)
+    (0..items.len())
+        .filter(|&index| last[items[index].remote_id.as_str()] == index)
         .collect()
 }
 
@@ -302,7 +318,7 @@ mod tests {
         let (kept, overridden) = last_put_per_path(&puts);
         let kept: Vec<(&str, &str)> = kept
             .iter()
-            .map(|p| (p.path.as_str(), p.hash.as_str()))
+            .map(|&i| (puts[i].path.as_str(), puts[i].hash.as_str()))
             .collect();
         assert_eq!(kept, [("b", "2"), ("a", "3")]);
         assert_eq!(overridden, ["1"]);
@@ -315,6 +331,6 @@ mod tests {
             ("a".to_owned(), "c".to_owned()),
             ("b".to_owned(), "a".to_owned()),
         ];
-        assert_eq!(first_move_per_source(&moves), [("a", "b"), ("b", "a")]);
+        assert_eq!(first_move_per_source(&moves), [0, 2]);
     }
 }

@@ -22,6 +22,9 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("blob storage error during a store transaction: {0}")]
     Blob(String),
+    /// The SQLite writer of sync batches failed (see `sqlite_writer`).
+    #[error("database error: {0}")]
+    Writer(String),
 }
 
 impl From<sqlx::Error> for StoreError {

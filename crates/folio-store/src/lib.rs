@@ -16,6 +16,7 @@ pub mod files;
 pub mod integrations;
 pub mod libraries;
 pub mod models;
+mod sqlite_writer;
 pub mod sync;
 pub mod users;
 

@@ -140,7 +140,7 @@ async fn a_batch_commits_files_items_and_cursor_together() {
         ..SyncBatch::default()
     };
     let released = store
-        .apply_sync_batch(&first, |hashes| async move {
+        .apply_sync_batch(first.clone(), |hashes| async move {
             assert_eq!(hashes.len(), 2);
             Ok(true)
         })
@@ -169,7 +169,7 @@ async fn a_batch_commits_files_items_and_cursor_together() {
         ..SyncBatch::default()
     };
     let released = store
-        .apply_sync_batch(&second, |_| async { Ok(true) })
+        .apply_sync_batch(second.clone(), |_| async { Ok(true) })
         .await
         .unwrap();
     assert_eq!(released, [h(2)]);
@@ -182,7 +182,7 @@ async fn a_batch_commits_files_items_and_cursor_together() {
         ..SyncBatch::default()
     };
     let released = store
-        .apply_sync_batch(&third, |_| async { Ok(true) })
+        .apply_sync_batch(third.clone(), |_| async { Ok(true) })
         .await
         .unwrap();
     assert_eq!(released, [h(1)]);
@@ -217,7 +217,7 @@ async fn a_large_batch_spans_several_statements_in_order() {
         ..SyncBatch::default()
     };
     let released = store
-        .apply_sync_batch(&first, |hashes| async move {
+        .apply_sync_batch(first.clone(), |hashes| async move {
             assert_eq!(hashes.len(), n);
             Ok(true)
         })
@@ -238,7 +238,7 @@ async fn a_large_batch_spans_several_statements_in_order() {
         ..SyncBatch::default()
     };
     store
-        .apply_sync_batch(&second, |_| async { Ok(true) })
+        .apply_sync_batch(second.clone(), |_| async { Ok(true) })
         .await
         .unwrap();
     let third = SyncBatch {
@@ -249,7 +249,7 @@ async fn a_large_batch_spans_several_statements_in_order() {
         ..SyncBatch::default()
     };
     let mut released = store
-        .apply_sync_batch(&third, |_| async { Ok(true) })
+        .apply_sync_batch(third.clone(), |_| async { Ok(true) })
         .await
         .unwrap();
     released.sort();
@@ -289,7 +289,7 @@ async fn a_batch_whose_blob_vanished_writes_nothing() {
         ..SyncBatch::default()
     };
     let result = store
-        .apply_sync_batch(&batch, |_| async { Ok(false) })
+        .apply_sync_batch(batch.clone(), |_| async { Ok(false) })
         .await;
     assert!(matches!(result, Err(StoreError::BlobVanished(_))));
     assert!(paths(&store, lib).await.is_empty());
@@ -311,7 +311,7 @@ async fn a_listings_marks_are_stored_and_cleared_with_the_sync_state() {
         ..SyncBatch::default()
     };
     store
-        .apply_sync_batch(&batch, |_| async { Ok(true) })
+        .apply_sync_batch(batch.clone(), |_| async { Ok(true) })
         .await
         .unwrap();
     let mut marks: Vec<(String, Option<Uuid>)> = store
@@ -635,16 +635,21 @@ async fn a_batch_absorbing_the_next_commits_what_the_two_would_in_turn() {
     let mut released_in_turn = Vec::new();
     let mut released_merged = Vec::new();
     for lib in [in_turn, merged] {
-        store.apply_sync_batch(&base(lib), stored).await.unwrap();
+        store.apply_sync_batch(base(lib), stored).await.unwrap();
     }
     for batch in [first(in_turn), second(in_turn)] {
-        released_in_turn.extend(store.apply_sync_batch(&batch, stored).await.unwrap());
+        released_in_turn.extend(store.apply_sync_batch(batch.clone(), stored).await.unwrap());
     }
     let mut gathered = first(merged);
     assert!(gathered.can_absorb(&second(merged)));
     gathered.absorb(second(merged));
     assert_eq!(gathered.rows(), 13);
-    released_merged.extend(store.apply_sync_batch(&gathered, stored).await.unwrap());
+    released_merged.extend(
+        store
+            .apply_sync_batch(gathered.clone(), stored)
+            .await
+            .unwrap(),
+    );
 
     released_in_turn.sort();
     released_merged.sort();

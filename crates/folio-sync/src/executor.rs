@@ -862,14 +862,15 @@ impl Executor<'_> {
             }
             let flushed = started.elapsed();
             let blobs = self.blobs;
+            let (files, items) = (batch.file_puts.len(), batch.item_upserts.len());
             let released = self
                 .store
-                .apply_sync_batch(&batch, |hashes| all_stored(blobs, hashes))
+                .apply_sync_batch(batch, |hashes| all_stored(blobs, hashes))
                 .await?;
             tracing::debug!(
                 library = %self.library_id,
-                files = batch.file_puts.len(),
-                items = batch.item_upserts.len(),
+                files,
+                items,
                 flush_ms = flushed.as_millis() as u64,
                 commit_ms = (started.elapsed() - flushed).as_millis() as u64,
                 "page committed"

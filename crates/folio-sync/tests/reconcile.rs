@@ -138,7 +138,7 @@ async fn diverge(lib: &Lib) {
         ..SyncBatch::default()
     };
     lib.store
-        .apply_sync_batch(&batch, |_| async { Ok(true) })
+        .apply_sync_batch(batch.clone(), |_| async { Ok(true) })
         .await
         .expect("write the divergence");
 }

@@ -444,7 +444,7 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
         ..SyncBatch::default()
     };
     store
-        .apply_sync_batch(&tamper, |_| async { Ok::<bool, String>(true) })
+        .apply_sync_batch(tamper.clone(), |_| async { Ok::<bool, String>(true) })
         .await
         .expect("tamper");
 
