@@ -285,51 +285,32 @@ fn put(
         .prepare_cached("SELECT hash FROM files WHERE library_id = ?1 AND path = ?2")?
         .query_row(params![lib, record.path], |row| row.get(0))
         .optional()?;
-    let modified = time(record.modified_at);
-    let synced = record.synced_at.map(time);
-    match previous {
-        None => {
-            connection
-                .prepare_cached(
-                    "INSERT INTO files (library_id, path, size, content_type, hash, \
-                     modified_at, remote_id, synced_at, created_at, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                )?
-                .execute(params![
-                    lib,
-                    record.path,
-                    record.size,
-                    record.content_type,
-                    record.hash,
-                    modified,
-                    record.remote_id,
-                    synced,
-                    time(record.created_at),
-                    time(record.updated_at)
-                ])?;
-        }
-        Some(old) => {
-            connection
-                .prepare_cached(
-                    "UPDATE files SET size = ?1, content_type = ?2, hash = ?3, modified_at = ?4, \
-                     remote_id = ?5, synced_at = ?6, updated_at = ?7 \
-                     WHERE library_id = ?8 AND path = ?9",
-                )?
-                .execute(params![
-                    record.size,
-                    record.content_type,
-                    record.hash,
-                    modified,
-                    record.remote_id,
-                    synced,
-                    time(record.updated_at),
-                    lib,
-                    record.path
-                ])?;
-            if old != record.hash {
-                released.push(old);
-            }
-        }
+    // One parameter list for both statements; the update leaves
+    // `created_at` as it was (?9 is bound and unused: SQLite numbers
+    // parameters up to the highest, ?10).
+    let sql = if previous.is_some() {
+        "UPDATE files SET size = ?3, content_type = ?4, hash = ?5, modified_at = ?6, \
+         remote_id = ?7, synced_at = ?8, updated_at = ?10 \
+         WHERE library_id = ?1 AND path = ?2"
+    } else {
+        "INSERT INTO files (library_id, path, size, content_type, hash, modified_at, \
+         remote_id, synced_at, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    };
+    connection.prepare_cached(sql)?.execute(params![
+        lib,
+        record.path,
+        record.size,
+        record.content_type,
+        record.hash,
+        time(record.modified_at),
+        record.remote_id,
+        record.synced_at.map(time),
+        time(record.created_at),
+        time(record.updated_at)
+    ])?;
+    if let Some(old) = previous.filter(|old| *old != record.hash) {
+        released.push(old);
     }
     Ok(())
 }
