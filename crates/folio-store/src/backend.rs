@@ -25,7 +25,7 @@ pub(crate) enum Db {
 }
 
 /// The metadata store. Cheap to clone: it holds a connection pool (and on
-/// SQLite the writer of sync batches, see [`SqliteWriter`]).
+/// SQLite the writer of sync batches, `sqlite_writer::SqliteWriter`).
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: Db,

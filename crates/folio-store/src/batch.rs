@@ -1,13 +1,16 @@
 //! [`Store::apply_sync_batch`]: one page of sync changes and its cursor in
 //! one transaction.
 //!
-//! Each kind of change is written with a few multi-row statements
-//! ([`ROWS_PER_STATEMENT`] rows each) instead of one statement per row: a
-//! page of a thousand files used to cost some five thousand round trips to
-//! SQLite's worker thread, most of a page's commit time. The SQL is the
-//! subset both backends accept (`IN (...)` lists, multi-row `VALUES`,
-//! `UPDATE ... FROM (VALUES ...)`, whose columns both name `column1`,
-//! `column2`).
+//! On SQLite the batch goes to the store's [`SqliteWriter`] (rusqlite,
+//! statements prepared once and run once per row: see its module for
+//! why). On PostgreSQL each kind of change is written here with a few
+//! multi-row sqlx statements ([`ROWS_PER_STATEMENT`] rows each) instead of
+//! one statement per row. Their SQL is the subset both backends accept
+//! (`IN (...)` lists, multi-row `VALUES`, `UPDATE ... FROM (VALUES ...)`,
+//! whose columns both name `column1`, `column2`), so it also serves a
+//! SQLite store without a writer (none is built that way today).
+//!
+//! [`SqliteWriter`]: crate::sqlite_writer::SqliteWriter
 
 use std::future::Future;
 
