@@ -29,7 +29,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// Prefix of the temporary names file moves pass through (a control
 /// character, so no library path can have it).
-const MOVING_PREFIX: &str = "\u{1}moving/";
+pub(crate) const MOVING_PREFIX: &str = "\u{1}moving/";
 
 /// A query builder for `pool`'s database (the pool only names the type).
 fn builder<DB: Database>(_pool: &Pool<DB>, sql: &str) -> QueryBuilder<DB>

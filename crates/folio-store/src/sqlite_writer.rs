@@ -28,6 +28,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::batch::MOVING_PREFIX;
 use crate::sync::{RemoteItemRow, SyncBatch};
 use crate::{FileRecord, Result, StoreError};
 
@@ -53,10 +54,6 @@ pub(crate) const PRAGMAS: [(&str, &str); 3] = [
     ("wal_autocheckpoint", "10000"),
     ("journal_size_limit", "67108864"),
 ];
-
-/// Prefix of the temporary names file moves pass through (a control
-/// character, so no library path can have it).
-const MOVING_PREFIX: &str = "\u{1}moving/";
 
 /// The writer of sync batches for one SQLite database file.
 pub(crate) struct SqliteWriter {
@@ -356,4 +353,29 @@ fn upsert_item(
         item.content_kind
     ])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection as _;
+
+    /// The pool compares and orders these columns as stored text and
+    /// blobs, so the writer must store exactly what sqlx binds.
+    #[tokio::test]
+    async fn times_and_ids_are_stored_as_sqlx_stores_them() {
+        let mut sqlx = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .expect("connect");
+        let at = Utc::now();
+        let id = uuid::Uuid::now_v7();
+        let (text, blob): (String, Vec<u8>) = sqlx::query_as("SELECT ?1, ?2")
+            .bind(at)
+            .bind(id)
+            .fetch_one(&mut sqlx)
+            .await
+            .expect("select");
+        assert_eq!(time(at), text);
+        assert_eq!(id.as_bytes().as_slice(), blob.as_slice());
+    }
 }
