@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use crate::batch::MOVING_PREFIX;
 use crate::sync::{RemoteItemRow, SyncBatch};
@@ -230,8 +230,9 @@ fn write(
         let (from, to) = &batch.file_moves[i];
         place.execute(params![to, lib, format!("{MOVING_PREFIX}{from}")])?;
     }
+    let mut rows = PerFile::prepare(connection)?;
     for &i in &writes.puts {
-        put(connection, lib, &batch.file_puts[i], &now, released)?;
+        rows.put(lib, &batch.file_puts[i], &now, released)?;
     }
     let mut delete_item = connection
         .prepare_cached("DELETE FROM remote_items WHERE library_id = ?1 AND remote_id = ?2")?;
@@ -239,7 +240,7 @@ fn write(
         delete_item.execute(params![lib, id])?;
     }
     for &i in &writes.items {
-        upsert_item(connection, lib, &batch.item_upserts[i], &now)?;
+        rows.upsert_item(lib, &batch.item_upserts[i], &now)?;
     }
     if let Some(cursor) = &batch.cursor {
         connection
@@ -263,96 +264,161 @@ fn write(
     Ok(())
 }
 
-/// One file: its blob row, then an insert, or an update that releases the
-/// bytes the path held before.
-fn put(
-    connection: &Connection,
-    lib: &[u8],
-    record: &FileRecord,
-    now: &str,
-    released: &mut Vec<String>,
-) -> rusqlite::Result<()> {
-    connection
-        .prepare_cached(
-            "INSERT INTO blobs (hash, size, created_at) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (hash) DO NOTHING",
-        )?
-        .execute(params![record.hash, record.size, now])?;
-    let previous: Option<String> = connection
-        .prepare_cached("SELECT hash FROM files WHERE library_id = ?1 AND path = ?2")?
-        .query_row(params![lib, record.path], |row| row.get(0))
-        .optional()?;
-    // One parameter list for both statements; the update leaves
-    // `created_at` as it was (?9 is bound and unused: SQLite numbers
-    // parameters up to the highest, ?10).
-    let sql = if previous.is_some() {
-        "UPDATE files SET size = ?3, content_type = ?4, hash = ?5, modified_at = ?6, \
-         remote_id = ?7, synced_at = ?8, updated_at = ?10 \
-         WHERE library_id = ?1 AND path = ?2"
-    } else {
-        "INSERT INTO files (library_id, path, size, content_type, hash, modified_at, \
-         remote_id, synced_at, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    };
-    connection.prepare_cached(sql)?.execute(params![
-        lib,
-        record.path,
-        record.size,
-        record.content_type,
-        record.hash,
-        time(record.modified_at),
-        record.remote_id,
-        record.synced_at.map(time),
-        time(record.created_at),
-        time(record.updated_at)
-    ])?;
-    if let Some(old) = previous.filter(|old| *old != record.hash) {
-        released.push(old);
-    }
-    Ok(())
+const INSERT_BLOB: &str = "INSERT INTO blobs (hash, size, created_at) VALUES (?1, ?2, ?3) \
+     ON CONFLICT (hash) DO NOTHING";
+
+/// A file's insert and update share one parameter list; the update leaves
+/// `created_at` as it was (?9 is bound and unused: SQLite numbers
+/// parameters up to the highest, ?10).
+const INSERT_FILE: &str = "INSERT INTO files (library_id, path, size, content_type, hash, \
+     modified_at, remote_id, synced_at, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+const UPDATE_FILE: &str = "UPDATE files SET size = ?3, content_type = ?4, hash = ?5, \
+     modified_at = ?6, remote_id = ?7, synced_at = ?8, updated_at = ?10 \
+     WHERE library_id = ?1 AND path = ?2";
+
+const INSERT_ITEM: &str = "INSERT INTO remote_items (library_id, remote_id, parent_id, name, \
+     is_folder, path, size, remote_hash, version, content_hash, seen_listing, updated_at, \
+     path_lower, content_kind) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+const UPDATE_ITEM: &str = "UPDATE remote_items SET parent_id = ?3, name = ?4, is_folder = ?5, \
+     path = ?6, size = ?7, remote_hash = ?8, version = ?9, content_hash = ?10, \
+     seen_listing = ?11, updated_at = ?12, path_lower = ?13, content_kind = ?14 \
+     WHERE library_id = ?1 AND remote_id = ?2";
+
+/// The statements run for every file, taken from the connection's cache
+/// once per batch rather than once per row.
+///
+/// A file or an item is inserted first, and updated only when the insert
+/// hits a taken key and a row with its key exists: a first sync, where
+/// every row is new, spares a lookup per row (a failed insert is undone by
+/// SQLite alone; the transaction goes on). Without such a row, the
+/// insert's error stands, and the update checks the unique indexes anew.
+struct PerFile<'c> {
+    connection: &'c Connection,
+    insert_blob: CachedStatement<'c>,
+    insert_file: CachedStatement<'c>,
+    insert_item: CachedStatement<'c>,
+    times: TimeTexts,
 }
 
-/// One item row: an insert, or an update when the item has a row.
-fn upsert_item(
-    connection: &Connection,
-    lib: &[u8],
-    item: &RemoteItemRow,
-    now: &str,
-) -> rusqlite::Result<()> {
-    let exists = connection
-        .prepare_cached("SELECT 1 FROM remote_items WHERE library_id = ?1 AND remote_id = ?2")?
-        .exists(params![lib, item.remote_id])?;
-    let listing = item
-        .seen_listing
-        .as_ref()
-        .map(|id| id.as_bytes().as_slice());
-    let sql = if exists {
-        "UPDATE remote_items SET parent_id = ?3, name = ?4, is_folder = ?5, path = ?6, \
-         size = ?7, remote_hash = ?8, version = ?9, content_hash = ?10, seen_listing = ?11, \
-         updated_at = ?12, path_lower = ?13, content_kind = ?14 \
-         WHERE library_id = ?1 AND remote_id = ?2"
-    } else {
-        "INSERT INTO remote_items (library_id, remote_id, parent_id, name, is_folder, path, \
-         size, remote_hash, version, content_hash, seen_listing, updated_at, path_lower, \
-         content_kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-    };
-    connection.prepare_cached(sql)?.execute(params![
-        lib,
-        item.remote_id,
-        item.parent_id,
-        item.name,
-        item.is_folder,
-        item.path,
-        item.size,
-        item.remote_hash,
-        item.version,
-        item.content_hash,
-        listing,
-        now,
-        item.path_lower,
-        item.content_kind
-    ])?;
-    Ok(())
+impl<'c> PerFile<'c> {
+    fn prepare(connection: &'c Connection) -> rusqlite::Result<Self> {
+        Ok(Self {
+            connection,
+            insert_blob: connection.prepare_cached(INSERT_BLOB)?,
+            insert_file: connection.prepare_cached(INSERT_FILE)?,
+            insert_item: connection.prepare_cached(INSERT_ITEM)?,
+            times: TimeTexts::default(),
+        })
+    }
+
+    /// One file: its blob row, then its file row; an update releases the
+    /// bytes the path held before.
+    fn put(
+        &mut self,
+        lib: &[u8],
+        record: &FileRecord,
+        now: &str,
+        released: &mut Vec<String>,
+    ) -> rusqlite::Result<()> {
+        self.insert_blob
+            .execute(params![record.hash, record.size, now])?;
+        let values = params![
+            lib,
+            record.path,
+            record.size,
+            record.content_type,
+            record.hash,
+            self.times.text(record.modified_at),
+            record.remote_id,
+            record.synced_at.map(|at| self.times.text(at)),
+            self.times.text(record.created_at),
+            self.times.text(record.updated_at)
+        ];
+        let taken = match self.insert_file.execute(values) {
+            Err(err) if is_unique_conflict(&err) => err,
+            inserted => return inserted.map(drop),
+        };
+        let previous: String = self
+            .connection
+            .prepare_cached("SELECT hash FROM files WHERE library_id = ?1 AND path = ?2")?
+            .query_row(params![lib, record.path], |row| row.get(0))
+            .optional()?
+            .ok_or(taken)?;
+        self.connection
+            .prepare_cached(UPDATE_FILE)?
+            .execute(values)?;
+        if previous != record.hash {
+            released.push(previous);
+        }
+        Ok(())
+    }
+
+    /// One item row: an insert, or an update when the item has a row.
+    fn upsert_item(&mut self, lib: &[u8], item: &RemoteItemRow, now: &str) -> rusqlite::Result<()> {
+        let listing = item
+            .seen_listing
+            .as_ref()
+            .map(|id| id.as_bytes().as_slice());
+        let values = params![
+            lib,
+            item.remote_id,
+            item.parent_id,
+            item.name,
+            item.is_folder,
+            item.path,
+            item.size,
+            item.remote_hash,
+            item.version,
+            item.content_hash,
+            listing,
+            now,
+            item.path_lower,
+            item.content_kind
+        ];
+        let taken = match self.insert_item.execute(values) {
+            Err(err) if is_unique_conflict(&err) => err,
+            inserted => return inserted.map(drop),
+        };
+        match self
+            .connection
+            .prepare_cached(UPDATE_ITEM)?
+            .execute(values)?
+        {
+            0 => Err(taken),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A primary key or unique index refused the row. SQLite names the first
+/// index it checks, and it checks the unique indexes created last first:
+/// a file already at its path is reported by `files_remote_id`.
+fn is_unique_conflict(err: &rusqlite::Error) -> bool {
+    matches!(err, rusqlite::Error::SqliteFailure(code, _)
+        if code.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            || code.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+/// Times as text, the last one kept: a record's synced, created and
+/// updated times are one instant, and a page's records often share it.
+#[derive(Default)]
+struct TimeTexts {
+    last: Option<(DateTime<Utc>, String)>,
+}
+
+impl TimeTexts {
+    fn text(&mut self, at: DateTime<Utc>) -> String {
+        match &self.last {
+            Some((last, text)) if *last == at => text.clone(),
+            _ => {
+                let text = time(at);
+                self.last = Some((at, text.clone()));
+                text
+            }
+        }
+    }
 }
 
 #[cfg(test)]

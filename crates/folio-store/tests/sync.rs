@@ -297,6 +297,58 @@ async fn a_batch_whose_blob_vanished_writes_nothing() {
     assert!(store.get_remote_item(lib, "x").await.unwrap().is_none());
 }
 
+/// Rows that exist are updated in place (SQLite inserts first and updates
+/// when the key is taken); a put whose remote id another path holds is a
+/// conflict, not an update of that path, and its batch writes nothing.
+#[tokio::test]
+async fn existing_rows_are_updated_and_a_clashing_remote_id_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let lib = library(&store).await;
+    let ok = |_| async { Ok(true) };
+    let first = SyncBatch {
+        library_id: lib,
+        file_puts: vec![file(lib, "x.txt", &h(1), "x")],
+        item_upserts: vec![item(lib, "x", None, Some("x.txt"), false)],
+        ..SyncBatch::default()
+    };
+    store.apply_sync_batch(first, ok).await.unwrap();
+
+    let mut renamed = item(lib, "x", Some("d"), Some("x.txt"), false);
+    renamed.name = "x, renamed".into();
+    let second = SyncBatch {
+        library_id: lib,
+        file_puts: vec![file(lib, "x.txt", &h(2), "x")],
+        item_upserts: vec![renamed],
+        ..SyncBatch::default()
+    };
+    let released = store.apply_sync_batch(second, ok).await.unwrap();
+    assert_eq!(released, [h(1)]);
+    assert_eq!(store.count_files(lib).await.unwrap(), 1);
+    let stored = store.get_file(lib, "x.txt").await.unwrap().unwrap();
+    assert_eq!(stored.hash, h(2));
+    let row = store.get_remote_item(lib, "x").await.unwrap().unwrap();
+    assert_eq!(
+        (row.name.as_str(), row.parent_id.as_deref()),
+        ("x, renamed", Some("d"))
+    );
+
+    let clash = SyncBatch {
+        library_id: lib,
+        file_puts: vec![file(lib, "y.txt", &h(3), "x")],
+        item_upserts: vec![item(lib, "y", None, Some("y.txt"), false)],
+        cursor: Some(cursor("c1", true)),
+        ..SyncBatch::default()
+    };
+    let result = store.apply_sync_batch(clash, ok).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    assert_eq!(paths(&store, lib).await, ["x.txt"]);
+    assert!(store.get_remote_item(lib, "y").await.unwrap().is_none());
+    assert!(store.get_sync_cursor(lib).await.unwrap().is_none());
+    let kept = store.get_file(lib, "x.txt").await.unwrap().unwrap();
+    assert_eq!(kept.hash, h(2));
+}
+
 #[tokio::test]
 async fn a_listings_marks_are_stored_and_cleared_with_the_sync_state() {
     let dir = TempDir::new().unwrap();
