@@ -583,10 +583,11 @@ impl Executor<'_> {
         listing: Option<Uuid>,
         cursor: Option<CursorRow>,
     ) -> Result<InFlight, SyncError> {
+        walk.launched += 1;
+        let seq = walk.launched;
         if changes.is_empty() {
-            walk.launched += 1;
             return Ok(InFlight {
-                seq: walk.launched,
+                seq,
                 plan: Plan::default(),
                 rows: Vec::new(),
                 cursor,
@@ -605,31 +606,45 @@ impl Executor<'_> {
             }));
         tracing::debug!(
             library = %self.library_id,
-            page = walk.launched + 1,
+            page = seq,
             changes = changes.len(),
             downloads = plan.downloads(),
             plan_ms = started.elapsed().as_millis() as u64,
             "page planned"
         );
-        Ok(self.start(walk, plan, changes, listing, cursor))
+        let (rows, items) = self.start(tree, seq, &plan, changes, listing);
+        Ok(InFlight {
+            seq,
+            plan,
+            rows,
+            cursor,
+            downloads: self.download(items, &walk.slots),
+        })
     }
 
-    /// Starts a planned page: takes its rows from the tree (marking what
-    /// its listing saw), marks its downloads pending there and launches
-    /// them. The tree is loaded: the page was planned on it.
+    /// Launches the downloads of a page, each once a slot is free.
+    fn download(&self, items: Vec<RemoteItem>, slots: &Slots) -> Downloads {
+        Downloads::launch(
+            items,
+            slots,
+            self.connector.clone(),
+            self.blobs.clone(),
+            self.options.hash_retries,
+        )
+    }
+
+    /// Starts a planned page on the tree it was planned on: takes its rows
+    /// (marking what its listing saw) and marks its downloads pending.
+    /// Returns the rows and the items to download.
     fn start(
         &self,
-        walk: &mut Walk<'_>,
-        plan: Plan,
+        tree: &mut Tree,
+        seq: u64,
+        plan: &Plan,
         changes: &[RemoteChange],
         listing: Option<Uuid>,
-        cursor: Option<CursorRow>,
-    ) -> InFlight {
-        walk.launched += 1;
-        let seq = walk.launched;
-        debug_assert!(walk.tree.is_some(), "a page is planned on the loaded tree");
-        let tree = walk.tree.get_or_insert_with(Tree::default);
-        let rows = rows_of(tree, &plan, changes, listing);
+    ) -> (Vec<Node>, Vec<RemoteItem>) {
+        let rows = rows_of(tree, plan, changes, listing);
         let pending = pending_hash(seq);
         let items: Vec<RemoteItem> = plan
             .actions
@@ -648,20 +663,7 @@ impl Executor<'_> {
         for item in &items {
             tree.set_content_hash(&item.id, pending.clone());
         }
-        let downloads = Downloads::launch(
-            items,
-            &walk.slots,
-            self.connector.clone(),
-            self.blobs.clone(),
-            self.options.hash_retries,
-        );
-        InFlight {
-            seq,
-            plan,
-            rows,
-            cursor,
-            downloads,
-        }
+        (rows, items)
     }
 
     /// Ends a page: waits for its downloads while the commit in flight and
@@ -751,6 +753,8 @@ impl Executor<'_> {
         if due.is_empty() {
             return Ok(());
         }
+        walk.launched += 1;
+        let seq = walk.launched;
         let tree = self.loaded(&mut walk.tree).await?;
         let plan = Plan {
             actions: due
@@ -766,7 +770,14 @@ impl Executor<'_> {
                 .collect(),
             ..Plan::default()
         };
-        let page = self.start(walk, plan, &[], None, None);
+        let (rows, items) = self.start(tree, seq, &plan, &[], None);
+        let page = InFlight {
+            seq,
+            plan,
+            rows,
+            cursor: None,
+            downloads: self.download(items, &walk.slots),
+        };
         self.end(walk, page, async {}).await?;
         walk.pipeline.settle(|b| self.commit(b)).await
     }
