@@ -161,6 +161,7 @@ fn open(path: &std::path::Path) -> Result<Connection> {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(writer_error)?;
+    connection.pragma_update(None, "cache_size", "-8192").map_err(writer_error)?;
     for (name, value) in PRAGMAS {
         connection
             .pragma_update(None, name, value)
