@@ -8,7 +8,8 @@
 //! SQLite's 54 k (callgrind, `examples/commit_cost.rs`). Here each row is
 //! one execution of a statement prepared once per connection, with its
 //! values bound in place; a file that is new is a plain `INSERT` (no
-//! upsert, so SQLite keeps no statement journal for it).
+//! upsert, so SQLite keeps no statement journal for it), tried before any
+//! lookup.
 //!
 //! The writer has one connection of its own to the same database file,
 //! opened on first use with the pool's settings. Values are stored as sqlx
@@ -54,6 +55,9 @@ pub(crate) const PRAGMAS: [(&str, &str); 3] = [
     ("wal_autocheckpoint", "10000"),
     ("journal_size_limit", "67108864"),
 ];
+
+/// The writer's page cache, in KiB (SQLite's negative `cache_size`).
+const WRITER_CACHE_SIZE: &str = "-8192";
 
 /// The writer of sync batches for one SQLite database file.
 pub(crate) struct SqliteWriter {
@@ -161,7 +165,14 @@ fn open(path: &std::path::Path) -> Result<Connection> {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(writer_error)?;
-    connection.pragma_update(None, "cache_size", "-8192").map_err(writer_error)?;
+    // 8 MiB instead of SQLite's 2: a first sync inserts at random places
+    // in the hash- and id-keyed indexes, and a smaller cache spilled pages
+    // to the WAL mid-transaction and read them back (a third of the
+    // writes and most reads, `examples/commit_cost.rs` under strace). One
+    // connection only: the pool's keep the default, for memory.
+    connection
+        .pragma_update(None, "cache_size", WRITER_CACHE_SIZE)
+        .map_err(writer_error)?;
     for (name, value) in PRAGMAS {
         connection
             .pragma_update(None, name, value)
