@@ -133,14 +133,18 @@ impl Store {
         let options = PRAGMAS.into_iter().fold(options, |options, (name, value)| {
             options.pragma(name, value)
         });
-        let sqlite_writer = Arc::new(SqliteWriter::new(options.get_filename().to_path_buf()));
+        // The writer opens the database by its file name, so an in-memory
+        // database (the pool's own, shared between its connections) has
+        // none: its sync batches go through sqlx like PostgreSQL's.
+        let sqlite_writer = (!is_in_memory(url))
+            .then(|| Arc::new(SqliteWriter::new(options.get_filename().to_path_buf())));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
         Ok(Self {
             db: Db::Sqlite(pool),
-            sqlite_writer: Some(sqlite_writer),
+            sqlite_writer,
         })
     }
 
@@ -209,5 +213,39 @@ impl Store {
 
     pub async fn close(&self) {
         on_db!(self, |pool| pool.close().await)
+    }
+}
+
+/// Whether a SQLite URL names an in-memory database, as sqlx reads it:
+/// the database `:memory:`, or the parameter `mode=memory`.
+fn is_in_memory(url: &str) -> bool {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || params.split('&').any(|param| param == "mode=memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_in_memory;
+
+    #[test]
+    fn in_memory_urls_are_told_from_files() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite://?mode=memory",
+            "sqlite://folio.db?cache=shared&mode=memory",
+        ] {
+            assert!(is_in_memory(url), "{url}");
+        }
+        for url in [
+            "sqlite://data/folio.db",
+            "sqlite:memory.db",
+            "sqlite://data/folio.db?mode=rwc",
+        ] {
+            assert!(!is_in_memory(url), "{url}");
+        }
     }
 }

@@ -8,7 +8,8 @@
 //! one statement per row. Their SQL is the subset both backends accept
 //! (`IN (...)` lists, multi-row `VALUES`, `UPDATE ... FROM (VALUES ...)`,
 //! whose columns both name `column1`, `column2`), so it also serves a
-//! SQLite store without a writer (none is built that way today).
+//! SQLite store without a writer: an in-memory database, which the writer
+//! cannot open by name.
 //!
 //! [`SqliteWriter`]: crate::sqlite_writer::SqliteWriter
 

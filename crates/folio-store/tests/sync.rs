@@ -741,3 +741,32 @@ async fn a_batch_absorbing_the_next_commits_what_the_two_would_in_turn() {
         "another library"
     );
 }
+
+/// An in-memory SQLite database (`sqlite::memory:`) lives in the pool's
+/// connections only: sync batches must land in it, not in another database
+/// of the same name.
+#[tokio::test]
+async fn an_in_memory_sqlite_store_commits_sync_batches() {
+    let store = Store::connect("sqlite::memory:")
+        .await
+        .expect("connect to SQLite in memory");
+    store.migrate().await.expect("migrate");
+    let lib = library(&store).await;
+    let batch = SyncBatch {
+        library_id: lib,
+        file_puts: vec![file(lib, "x.txt", &h(1), "x")],
+        item_upserts: vec![item(lib, "x", None, Some("x.txt"), false)],
+        cursor: Some(cursor("c1", true)),
+        ..SyncBatch::default()
+    };
+    store
+        .apply_sync_batch(batch, |_| async { Ok(true) })
+        .await
+        .expect("commit");
+    assert_eq!(paths(&store, lib).await, ["x.txt"]);
+    assert!(store.get_remote_item(lib, "x").await.unwrap().is_some());
+    assert_eq!(
+        store.get_sync_cursor(lib).await.unwrap().unwrap().cursor,
+        "c1"
+    );
+}
