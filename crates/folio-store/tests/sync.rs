@@ -109,6 +109,17 @@ fn cursor(value: &str, complete: bool) -> CursorRow {
     }
 }
 
+/// A page putting the file `x.txt` (remote item `x`) with the cursor `c1`.
+fn one_file_batch(lib: Uuid) -> SyncBatch {
+    SyncBatch {
+        library_id: lib,
+        file_puts: vec![file(lib, "x.txt", &h(1), "x")],
+        item_upserts: vec![item(lib, "x", None, Some("x.txt"), false)],
+        cursor: Some(cursor("c1", true)),
+        ..SyncBatch::default()
+    }
+}
+
 async fn paths(store: &Store, lib: Uuid) -> Vec<String> {
     store
         .list_files(lib, "", None, 100)
@@ -281,13 +292,7 @@ async fn a_batch_whose_blob_vanished_writes_nothing() {
     let dir = TempDir::new().unwrap();
     let store = fresh_store(&dir).await;
     let lib = library(&store).await;
-    let batch = SyncBatch {
-        library_id: lib,
-        file_puts: vec![file(lib, "x.txt", &h(1), "x")],
-        item_upserts: vec![item(lib, "x", None, Some("x.txt"), false)],
-        cursor: Some(cursor("c1", true)),
-        ..SyncBatch::default()
-    };
+    let batch = one_file_batch(lib);
     let result = store
         .apply_sync_batch(batch.clone(), |_| async { Ok(false) })
         .await;
@@ -752,13 +757,7 @@ async fn an_in_memory_sqlite_store_commits_sync_batches() {
         .expect("connect to SQLite in memory");
     store.migrate().await.expect("migrate");
     let lib = library(&store).await;
-    let batch = SyncBatch {
-        library_id: lib,
-        file_puts: vec![file(lib, "x.txt", &h(1), "x")],
-        item_upserts: vec![item(lib, "x", None, Some("x.txt"), false)],
-        cursor: Some(cursor("c1", true)),
-        ..SyncBatch::default()
-    };
+    let batch = one_file_batch(lib);
     store
         .apply_sync_batch(batch, |_| async { Ok(true) })
         .await
