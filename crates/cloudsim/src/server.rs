@@ -16,6 +16,8 @@ use axum::Router;
 use axum::extract::Request;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
+use axum_server::accept::NoDelayAcceptor;
+use axum_server::tls_rustls::RustlsAcceptor;
 use http::StatusCode;
 
 use crate::faults::{self, Track, json_body};
@@ -167,6 +169,7 @@ impl Sim {
             None => {
                 let server = axum_server::from_tcp(listener)
                     .context("serving the listener")?
+                    .acceptor(NoDelayAcceptor::new())
                     .handle(axum_server::Handle::with_control(control.clone()));
                 tokio::spawn(server.serve(app))
             }
@@ -176,8 +179,11 @@ impl Sim {
                     axum_server::tls_rustls::RustlsConfig::from_pem_file(&files.cert, &files.key)
                         .await
                         .with_context(|| format!("loading {:?} and {:?}", files.cert, files.key))?;
-                let server = axum_server::from_tcp_rustls(listener, config)
+                // Without TCP_NODELAY, Nagle holds the second TLS record of a
+                // response until the client's delayed ACK (about 40 ms).
+                let server = axum_server::from_tcp(listener)
                     .context("serving the listener")?
+                    .acceptor(RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new()))
                     .handle(axum_server::Handle::with_control(control.clone()));
                 tokio::spawn(server.serve(app))
             }

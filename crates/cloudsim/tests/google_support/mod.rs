@@ -4,7 +4,7 @@
 
 use base64::Engine;
 use cloudsim::{Sim, SimHandle, SimOptions};
-use reqwest::{Client, Response, redirect};
+use reqwest::{Certificate, Client, Response, redirect};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -31,10 +31,12 @@ impl Sim2 {
 
     pub async fn with(options: SimOptions) -> Sim2 {
         let sim = Sim::start(options).await.expect("cloudsim starts");
-        let http = Client::builder()
-            .redirect(redirect::Policy::none())
-            .build()
-            .expect("client");
+        let mut http = Client::builder().redirect(redirect::Policy::none());
+        if let Some(ca) = sim.ca_file() {
+            let pem = std::fs::read(ca).expect("read the generated CA");
+            http = http.tls_certs_only([Certificate::from_pem(&pem).expect("CA pem")]);
+        }
+        let http = http.build().expect("client");
         Sim2 { sim, http }
     }
 
