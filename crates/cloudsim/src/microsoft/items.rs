@@ -387,12 +387,16 @@ pub fn content(
     Ok(response)
 }
 
-/// Path-based addressing: `root:/Docs/a.txt:` and its `:/children` and
-/// `:/content` (axum has already percent-decoded `rest`).
+/// Path-based addressing below `base` (`"root"` or an item id):
+/// `root:/Docs/a.txt:` and `items/{id}:/Docs/a.txt:`, with their
+/// `:/children` and `:/content` forms (axum has already percent-decoded
+/// `rest`). The closing colon may be left out when nothing follows it. An
+/// unknown base or path is 404 `itemNotFound`.
 pub async fn by_path(
     state: &AppState,
     caller: &Caller,
     drive: DriveRef<'_>,
+    base: &str,
     rest: &str,
     query: &ListQuery,
     headers: &HeaderMap,
@@ -400,8 +404,8 @@ pub async fn by_path(
     let (path, tail) = rest.split_once(':').unwrap_or((rest, ""));
     let id = state.read(|w| {
         let drive_id = resolve_drive(w, caller, drive)?;
-        w.resolve_path(&drive_id, path)
-            .filter(|i| i.is_live())
+        let start = find_item(w, &drive_id, base)?;
+        walk(w, start, path)
             .map(|i| i.id.clone())
             .ok_or_else(GraphError::item_not_found)
     })?;
@@ -418,6 +422,18 @@ pub async fn by_path(
             ),
         )),
     }
+}
+
+/// The live item at the `/`-separated `path` below `start` (names compare
+/// case-insensitively on OneDrive).
+fn walk<'w>(world: &'w World, start: &'w Item, path: &str) -> Option<&'w Item> {
+    let mut current = start;
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        current = world
+            .child_named(&current.id, segment)
+            .filter(|i| i.is_live())?;
+    }
+    Some(current)
 }
 
 /// Handlers for `/drives/{driveId}/items/{itemId}` and friends.
@@ -539,7 +555,16 @@ pub mod routes {
         headers: HeaderMap,
     ) -> Result<Response, GraphError> {
         let caller = caller(&state, &headers)?;
-        by_path(&state, &caller, DriveRef::Me, &rest, &query, &headers).await
+        by_path(
+            &state,
+            &caller,
+            DriveRef::Me,
+            "root",
+            &rest,
+            &query,
+            &headers,
+        )
+        .await
     }
 
     pub async fn drive_path(
@@ -553,6 +578,7 @@ pub mod routes {
             &state,
             &caller,
             DriveRef::Id(&drive),
+            "root",
             &rest,
             &query,
             &headers,
@@ -571,6 +597,7 @@ pub mod routes {
             &state,
             &caller,
             DriveRef::Site(&site),
+            "root",
             &rest,
             &query,
             &headers,
