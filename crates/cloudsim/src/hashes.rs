@@ -249,6 +249,15 @@ pub fn sha256_of(source: &ContentSource) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// Lowercase hex SHA-1 of a content source, streamed (OneDrive Personal's
+/// `sha1Hash`).
+pub fn sha1_of(source: &ContentSource) -> String {
+    use sha1::Digest as _;
+    let mut hasher = sha1::Sha1::new();
+    source.for_each_chunk(|c| hasher.update(c));
+    hex::encode(hasher.finalize())
+}
+
 /// Hash `algo` (cache key in `Item::hashes`) of every file among `ids`,
 /// from the items' caches, computing the missing ones in one blocking task
 /// and caching them. Folders, tombstones and unknown ids are left out.

@@ -793,3 +793,61 @@ async fn downloads_of_odd_names_have_valid_headers() {
         assert_eq!(resp.bytes().await.unwrap().as_ref(), name.as_bytes());
     }
 }
+
+#[tokio::test]
+async fn personal_onedrive_says_so_and_publishes_sha1() {
+    let env = Env::start().await;
+    env.control(
+        "/clients",
+        json!({"provider": "microsoft", "clientId": CLIENT, "clientSecret": "secret",
+               "redirectUris": [REDIRECT_URI]}),
+    )
+    .await;
+    let v = env
+        .control(
+            "/accounts",
+            json!({"provider": "microsoft", "email": "pat@outlook.test", "driveType": "personal"}),
+        )
+        .await;
+    let drive = v["driveId"].as_str().unwrap().to_string();
+    let token = connect(&env, "pat@outlook.test").await;
+    let id = env.put("microsoft", &drive, "p.txt", b"personal").await;
+    let (_, _, d) = get(&env, &token, "/v1.0/me/drive").await;
+    assert_eq!(d["driveType"], "personal", "{d}");
+    let (_, _, item) = get(&env, &token, &format!("/v1.0/me/drive/items/{id}")).await;
+    let sha1 = hex::encode(<sha1::Sha1 as sha1::Digest>::digest(b"personal")).to_uppercase();
+    assert_eq!(item["file"]["hashes"]["sha1Hash"], sha1.as_str(), "{item}");
+    assert!(item["file"]["hashes"]["quickXorHash"].is_string());
+    assert!(item["file"]["hashes"].get("sha256Hash").is_none());
+    assert_eq!(item["parentReference"]["driveType"], "personal");
+
+    // Business stays the default, and nonsense is refused.
+    let v = env
+        .control(
+            "/accounts",
+            json!({"provider": "microsoft", "email": "biz@contoso.test"}),
+        )
+        .await;
+    let business = v["driveId"].as_str().unwrap().to_string();
+    let business_token = connect(&env, "biz@contoso.test").await;
+    let id = env.put("microsoft", &business, "b.txt", b"b").await;
+    let (_, _, item) = get(&env, &business_token, &format!("/v1.0/me/drive/items/{id}")).await;
+    assert!(item["file"]["hashes"]["sha256Hash"].is_string(), "{item}");
+    assert!(item["file"]["hashes"].get("sha1Hash").is_none());
+    let resp = env
+        .http
+        .post(env.url("/_sim/accounts"))
+        .json(&json!({"provider": "microsoft", "email": "x@y.test", "driveType": "team"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = env
+        .http
+        .post(env.url("/_sim/accounts"))
+        .json(&json!({"provider": "dropbox", "email": "x@y.test", "driveType": "personal"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}

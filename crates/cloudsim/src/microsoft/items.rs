@@ -25,6 +25,7 @@ use crate::world::{Drive, DriveKind, Item, ItemId, World};
 /// Cache keys of the hashes Graph publishes, in `Item::hashes`.
 pub const QUICK_XOR: &str = "quickXor";
 pub const SHA256: &str = "sha256";
+pub const SHA1: &str = "sha1";
 
 /// Largest `$top` of a listing.
 const MAX_TOP: usize = 1000;
@@ -53,6 +54,7 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
 pub fn drive_type(drive: &Drive) -> &'static str {
     match drive.kind {
         DriveKind::SharePoint { .. } => "documentLibrary",
+        _ if drive.onedrive_personal => "personal",
         _ => "business",
     }
 }
@@ -69,19 +71,30 @@ pub fn drive_owner(world: &World, drive: &Drive) -> IdentitySet {
     }
 }
 
-/// The quickXorHash and sha256 of files, by item id.
+/// The hashes Graph publishes for files, by item id: quickXorHash on
+/// every drive, with sha256Hash on business drives and SharePoint, and
+/// sha1Hash on personal ones.
 #[derive(Debug, Default)]
 pub struct ItemHashes {
     quick_xor: HashMap<ItemId, String>,
     sha256: HashMap<ItemId, String>,
+    sha1: HashMap<ItemId, String>,
 }
 
 impl ItemHashes {
     /// Hashes of `ids` (files only), computed over the bytes once and cached.
     pub async fn of(state: &AppState, ids: &[ItemId]) -> Self {
+        let (personal, other): (Vec<ItemId>, Vec<ItemId>) = state.read(|w| {
+            ids.iter().cloned().partition(|id| {
+                w.item(id)
+                    .and_then(|i| w.drive(&i.drive_id))
+                    .is_some_and(|d| d.onedrive_personal)
+            })
+        });
         ItemHashes {
             quick_xor: hashes::cached(state, ids, QUICK_XOR, hashes::quick_xor_of).await,
-            sha256: hashes::cached(state, ids, SHA256, hashes::sha256_of).await,
+            sha256: hashes::cached(state, &other, SHA256, hashes::sha256_of).await,
+            sha1: hashes::cached(state, &personal, SHA1, hashes::sha1_of).await,
         }
     }
 
@@ -89,6 +102,7 @@ impl ItemHashes {
         Hashes {
             quick_xor_hash: self.quick_xor.get(id).cloned(),
             sha256_hash: self.sha256.get(id).map(|h| h.to_ascii_uppercase()),
+            sha1_hash: self.sha1.get(id).map(|h| h.to_ascii_uppercase()),
         }
     }
 }
