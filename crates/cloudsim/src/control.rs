@@ -1,5 +1,5 @@
-//! The control API under `/_sim/` (DESIGN section 7; the shapes there are
-//! fixed, extra routes and fields are ours). Errors answer
+//! The control API under `/_sim/` (documented in the README; Folio's tests
+//! and benchmarks rely on its routes and shapes). Errors answer
 //! `{"error": "<what to fix>"}` with 400, 404 or 409.
 
 use std::collections::BTreeMap;

@@ -2,9 +2,9 @@
 //! streamed or generated content never has to sit in memory whole.
 //!
 //! - [`QuickXorHasher`]: OneDrive / SharePoint `file.hashes.quickXorHash`
-//!   (base64 of 20 bytes), PROVIDERS.md section 4.
+//!   (base64 of 20 bytes), see `WIRE.md`.
 //! - [`DropboxContentHasher`]: Dropbox `content_hash` (SHA-256 over the
-//!   SHA-256 digests of 4 MiB blocks, lowercase hex), PROVIDERS.md 3.7.
+//!   SHA-256 digests of 4 MiB blocks, lowercase hex), see `WIRE.md`.
 //! - [`ContentHasher`]: all of the above plus md5 and sha256 in one pass.
 
 use std::collections::HashMap;

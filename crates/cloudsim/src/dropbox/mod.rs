@@ -1,4 +1,4 @@
-//! Dropbox API v2 (PROVIDERS.md section 3): every route is `POST /2/...`
+//! Dropbox API v2 (`WIRE.md`, Dropbox): every route is `POST /2/...`
 //! on one host standing in for `api`, `content` and `notify`.
 //!
 //! Reading order: [`model`] (wire structs), [`error`] (the 400/401/409

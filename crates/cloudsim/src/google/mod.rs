@@ -1,4 +1,4 @@
-//! Google Drive v3 at `/drive/v3/...` (PROVIDERS.md section 1).
+//! Google Drive v3 at `/drive/v3/...` (`WIRE.md`, Drive).
 //!
 //! Reading order: [`error`] (Google's error body), [`fields`] (partial
 //! responses), [`model`] (File/Change/Drive JSON), [`query`] (the `q`

@@ -1,4 +1,4 @@
-//! `driveItem: delta` (PROVIDERS.md 2.3).
+//! `driveItem: delta` (`WIRE.md`, Graph).
 //!
 //! Accepted forms: `.../root/delta`, `delta()`, `delta(token='X')`,
 //! `delta?token=X`, on `/me/drive/root`, `/drives/{id}/root`,

@@ -1,4 +1,4 @@
-//! Microsoft Graph v1.0 for OneDrive and SharePoint (PROVIDERS.md section 2),
+//! Microsoft Graph v1.0 for OneDrive and SharePoint (`WIRE.md`, Graph),
 //! at `/v1.0/...`, plus the pre-authenticated `/download/{token}` URLs.
 //!
 //! Reading order: [`model`] (wire structs), [`error`] (Graph error bodies),
