@@ -1007,3 +1007,38 @@ async fn download_with_an_unusable_mime_type() {
     assert_eq!(resp.headers()["content-type"], "application/octet-stream");
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"bytes");
 }
+
+/// A registered redirect URI holding what a header cannot (a space, a
+/// control, non-ASCII) still redirects: the Location is percent-encoded.
+#[tokio::test]
+async fn authorize_redirect_to_an_unusual_uri_is_a_valid_header() {
+    let s = Sim2::start().await;
+    s.google_account("odd@example.test").await;
+    let odd = "http://127.0.0.1:9/call back/\u{e9}\u{7f}";
+    s.post(
+        "/clients",
+        json!({"provider": "google", "clientId": "odd-client", "clientSecret": "x",
+               "redirectUris": [odd]}),
+    )
+    .await;
+    let resp = s
+        .http
+        .get(s.url("/o/oauth2/v2/auth"))
+        .query(&[
+            ("client_id", "odd-client"),
+            ("redirect_uri", odd),
+            ("response_type", "code"),
+            ("scope", "https://www.googleapis.com/auth/drive"),
+            ("state", "s"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("http://127.0.0.1:9/call%20back/%C3%A9%7F?"),
+        "{location}"
+    );
+    assert!(location.contains("code=") && location.contains("state=s"));
+}
