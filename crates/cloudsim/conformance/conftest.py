@@ -23,7 +23,7 @@ REDIRECT_URI = "https://app.example.test/callback"
 
 
 class Sim:
-    """The cloudsim control API (DESIGN section 7)."""
+    """The cloudsim control API (see the cloudsim README)."""
 
     def __init__(self):
         self.http = requests.Session()
@@ -94,7 +94,7 @@ def token(url, form, auth=None):
 
 
 def quick_xor_base64(data: bytes) -> str:
-    """QuickXorHash, written from the published description (PROVIDERS.md 4)."""
+    """QuickXorHash, written from the published description (see WIRE.md)."""
     state = 0
     for i, byte in enumerate(data):
         bit = (11 * i) % 160

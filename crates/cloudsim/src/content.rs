@@ -239,6 +239,15 @@ pub fn parse_range(headers: &HeaderMap, len: u64) -> RangeRequest {
     }
 }
 
+/// The `Content-Type` of a file's bytes: its MIME type, which comes from
+/// user data and may hold what a header cannot (controls, DEL, non-ASCII);
+/// then `application/octet-stream`, as a provider serves bytes of an
+/// unusable type.
+pub fn content_type(mime_type: &str) -> http::HeaderValue {
+    http::HeaderValue::from_str(mime_type)
+        .unwrap_or_else(|_| http::HeaderValue::from_static("application/octet-stream"))
+}
+
 /// Builds a 200/206/416 response streaming `source` according to the
 /// request's Range header. `headers` are added to every answer.
 pub fn ranged_response(

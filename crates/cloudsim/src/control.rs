@@ -1,5 +1,5 @@
-//! The control API under `/_sim/` (DESIGN section 7; the shapes there are
-//! fixed, extra routes and fields are ours). Errors answer
+//! The control API under `/_sim/` (documented in the README; Folio's tests
+//! and benchmarks rely on its routes and shapes). Errors answer
 //! `{"error": "<what to fix>"}` with 400, 404 or 409.
 
 use std::collections::BTreeMap;
@@ -154,6 +154,9 @@ struct NewAccount {
     email: String,
     #[serde(default)]
     display_name: Option<String>,
+    /// Microsoft only: `business` (default) or `personal`.
+    #[serde(default)]
+    drive_type: Option<String>,
 }
 
 async fn add_account(State(state): State<AppState>, Body(a): Body<NewAccount>) -> Result<Response> {
@@ -163,8 +166,23 @@ async fn add_account(State(state): State<AppState>, Body(a): Body<NewAccount>) -
     let display_name = a
         .display_name
         .unwrap_or_else(|| a.email.split('@').next().unwrap_or_default().to_string());
-    let (account_id, drive_id) =
-        state.write(|w| w.add_account(a.provider, &a.email, &display_name))?;
+    let personal = match (a.provider, a.drive_type.as_deref()) {
+        (_, None) | (Provider::Microsoft, Some("business")) => false,
+        (Provider::Microsoft, Some("personal")) => true,
+        (Provider::Microsoft, Some(other)) => {
+            return Err(bad(format!(
+                "driveType must be business or personal, not '{other}'"
+            )));
+        }
+        (_, Some(_)) => return Err(bad("driveType is for microsoft accounts only")),
+    };
+    let (account_id, drive_id) = state.write(|w| {
+        let (account, drive) = w.add_account(a.provider, &a.email, &display_name)?;
+        if personal {
+            w.make_onedrive_personal(&drive)?;
+        }
+        Ok::<_, crate::world::WorldError>((account, drive))
+    })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"accountId": account_id, "driveId": drive_id})),

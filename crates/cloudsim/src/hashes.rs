@@ -2,9 +2,9 @@
 //! streamed or generated content never has to sit in memory whole.
 //!
 //! - [`QuickXorHasher`]: OneDrive / SharePoint `file.hashes.quickXorHash`
-//!   (base64 of 20 bytes), PROVIDERS.md section 4.
+//!   (base64 of 20 bytes), see `WIRE.md`.
 //! - [`DropboxContentHasher`]: Dropbox `content_hash` (SHA-256 over the
-//!   SHA-256 digests of 4 MiB blocks, lowercase hex), PROVIDERS.md 3.7.
+//!   SHA-256 digests of 4 MiB blocks, lowercase hex), see `WIRE.md`.
 //! - [`ContentHasher`]: all of the above plus md5 and sha256 in one pass.
 
 use std::collections::HashMap;
@@ -245,6 +245,15 @@ pub fn quick_xor_of(source: &ContentSource) -> String {
 /// Lowercase hex SHA-256 of a content source, streamed.
 pub fn sha256_of(source: &ContentSource) -> String {
     let mut hasher = Sha256::new();
+    source.for_each_chunk(|c| hasher.update(c));
+    hex::encode(hasher.finalize())
+}
+
+/// Lowercase hex SHA-1 of a content source, streamed (OneDrive Personal's
+/// `sha1Hash`).
+pub fn sha1_of(source: &ContentSource) -> String {
+    use sha1::Digest as _;
+    let mut hasher = sha1::Sha1::new();
     source.for_each_chunk(|c| hasher.update(c));
     hex::encode(hasher.finalize())
 }

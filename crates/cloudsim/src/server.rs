@@ -79,10 +79,14 @@ fn tracked(state: &AppState, provider: Provider, routes: Router<AppState>) -> Ro
     ))
 }
 
-/// Unknown paths answer like the provider they look like: Graph under
-/// `/v1.0`, Dropbox under `/2/`, Google otherwise.
+/// Unknown paths answer like the provider they belong to: Dropbox's 404
+/// for any path asked of a Dropbox host name; else by the path: Graph
+/// under `/v1.0`, Dropbox under `/2/`, Google otherwise.
 async fn unknown_path(req: Request) -> Response {
     let path = req.uri().path().to_string();
+    if dropbox::is_dropbox_host(req.headers()) {
+        return dropbox::not_found(&path);
+    }
     if path.starts_with("/v1.0/") || path == "/v1.0" {
         let segment = path
             .trim_start_matches("/v1.0/")
@@ -98,12 +102,7 @@ async fn unknown_path(req: Request) -> Response {
         return r;
     }
     if let Some(function) = path.strip_prefix("/2/") {
-        return (
-            StatusCode::NOT_FOUND,
-            [(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("Unknown API function: \"{function}\""),
-        )
-            .into_response();
+        return dropbox::not_found(&format!("\"{function}\""));
     }
     crate::google::error::GoogleError::unknown_path(&path).into_response()
 }

@@ -150,6 +150,10 @@ pub struct Drive {
     pub cursor_floor: u64,
     /// Change log, in increasing `seq` order.
     pub changes: Vec<ChangeEntry>,
+    /// A Microsoft account's OneDrive is a personal (consumer) one: Graph
+    /// `driveType` `personal`, `sha1Hash` instead of `sha256Hash`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub onedrive_personal: bool,
 }
 
 /// A SharePoint site with its default document library.
@@ -738,9 +742,27 @@ impl World {
                 created: now,
                 cursor_floor: 0,
                 changes: Vec::new(),
+                onedrive_personal: false,
             },
         );
         drive_id
+    }
+
+    /// Makes a Microsoft account's own drive a personal (consumer)
+    /// OneDrive. Only at creation: the control API's `driveType`.
+    pub fn make_onedrive_personal(&mut self, drive: &str) -> Result<(), WorldError> {
+        match self.drives.get_mut(drive) {
+            Some(d)
+                if d.provider == Provider::Microsoft
+                    && matches!(d.kind, DriveKind::Personal { .. }) =>
+            {
+                d.onedrive_personal = true;
+                Ok(())
+            }
+            _ => Err(WorldError::BadRequest(format!(
+                "'{drive}' is not a Microsoft account's own drive"
+            ))),
+        }
     }
 
     fn check_members(&self, provider: Provider, members: &[AccountId]) -> Result<(), WorldError> {

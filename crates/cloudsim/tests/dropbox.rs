@@ -690,3 +690,233 @@ async fn include_deleted_and_folder_ids() {
     let (by_id, _, _) = list_all(&env, &token, json!({"path": folder_id})).await;
     assert_eq!(by_id[0]["path_lower"], "/d/keep.txt");
 }
+
+/// Names a header cannot hold raw: DEL, other controls, non-ASCII, emoji,
+/// a bidi override. Each downloads with a `Dropbox-API-Result` that is
+/// visible ASCII and decodes back to the name.
+#[tokio::test]
+async fn download_result_header_escapes_any_name() {
+    let (env, drive, token) = setup().await;
+    let names = [
+        "del\u{7f}.txt",
+        "tab\tand\u{1}ctl.txt",
+        "new\nline.txt",
+        "Résumé.txt",
+        "emoji 😀🎉.txt",
+        "evil\u{202e}txt.exe",
+    ];
+    for name in names {
+        let encoded: String = url_path_segment(name);
+        env.put(
+            "dropbox",
+            &drive,
+            &format!("odd/{encoded}"),
+            name.as_bytes(),
+        )
+        .await;
+        let arg = ascii_arg(&json!({"path": format!("/odd/{name}")}));
+        let resp = env
+            .http
+            .post(env.url("/2/files/download"))
+            .bearer_auth(&token)
+            .header("Dropbox-API-Arg", arg)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{name:?}");
+        let raw = resp.headers()["dropbox-api-result"].as_bytes().to_vec();
+        assert!(
+            raw.iter().all(|b| (0x20..0x7f).contains(b)),
+            "{name:?}: {}",
+            String::from_utf8_lossy(&raw)
+        );
+        let result: Value = serde_json::from_slice(&raw).unwrap();
+        assert_eq!(result["name"], name);
+        assert_eq!(result["path_display"], format!("/odd/{name}"));
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), name.as_bytes());
+    }
+}
+
+/// Percent-encodes every byte but unreserved ASCII (for control paths).
+fn url_path_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// JSON fit for a request header, as the SDKs send `Dropbox-API-Arg`.
+fn ascii_arg(value: &Value) -> String {
+    let mut out = String::new();
+    for c in value.to_string().chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn get_metadata_by_path_id_and_rev() {
+    let (env, drive, token) = setup().await;
+    env.put("dropbox", &drive, "Docs/Report.txt", b"hello")
+        .await;
+    let file = rpc_ok(
+        &env,
+        &token,
+        "files/get_metadata",
+        json!({"path": "/docs/report.TXT", "include_media_info": false}),
+    )
+    .await;
+    assert_eq!(file[".tag"], "file");
+    assert_eq!(file["name"], "Report.txt");
+    assert_eq!(file["path_display"], "/Docs/Report.txt");
+    assert_eq!(file["size"], 5);
+    assert_eq!(file["content_hash"], hashes::dropbox_content_hash(b"hello"));
+    let by_id = rpc_ok(
+        &env,
+        &token,
+        "files/get_metadata",
+        json!({"path": file["id"]}),
+    )
+    .await;
+    assert_eq!(by_id, file);
+    let rev = format!("rev:{}", file["rev"].as_str().unwrap());
+    let by_rev = rpc_ok(&env, &token, "files/get_metadata", json!({"path": rev})).await;
+    assert_eq!(by_rev["id"], file["id"]);
+
+    let folder = rpc_ok(&env, &token, "files/get_metadata", json!({"path": "/Docs"})).await;
+    assert_eq!(folder[".tag"], "folder");
+    assert_eq!(folder["path_lower"], "/docs");
+    assert!(folder.get("size").is_none());
+
+    let (status, _, body) = rpc(
+        &env,
+        &token,
+        "files/get_metadata",
+        &json!({"path": "/nope"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"][".tag"], "path");
+    assert_eq!(body["error"]["path"][".tag"], "not_found");
+    assert!(
+        body["error_summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("path/not_found/")
+    );
+
+    // The root has no metadata: "" does not match the path pattern.
+    let (status, ct, body) = rpc(&env, &token, "files/get_metadata", &json!({"path": ""})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(ct.starts_with("text/plain"), "{ct}");
+    assert!(
+        body.starts_with(
+            "Error in call to API function \"files/get_metadata\": request body: path:"
+        ),
+        "{body}"
+    );
+    let (status, _, _) = rpc(&env, &token, "files/get_metadata", &json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = rpc(
+        &env,
+        "bogus",
+        "files/get_metadata",
+        &json!({"path": "/Docs"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn space_usage_counts_live_files() {
+    let (env, drive, token) = setup().await;
+    env.put("dropbox", &drive, "a.bin", &[0u8; 1000]).await;
+    env.put("dropbox", &drive, "d/b.bin", &[0u8; 24]).await;
+    env.put("dropbox", &drive, "gone.bin", &[0u8; 500]).await;
+    env.remove("dropbox", &drive, "gone.bin").await;
+    let usage = rpc_ok(&env, &token, "users/get_space_usage", Value::Null).await;
+    assert_eq!(usage["used"], 1024);
+    assert_eq!(usage["allocation"][".tag"], "individual");
+    assert!(usage["allocation"]["allocated"].as_u64().unwrap() > 1024);
+    // A Void route: a JSON body other than null is refused.
+    let (status, _, _) = rpc(&env, &token, "users/get_space_usage", &json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn token_endpoint_also_under_v1_path() {
+    let env = Env::start().await;
+    env.account("dropbox", APP, "v1@example.test", "Vee One")
+        .await;
+    let (token, refresh) = connect(&env, "v1@example.test").await;
+    env.control("/dropbox/tokens/expire", json!({})).await;
+    let (status, _, _) = rpc(&env, &token, "users/get_current_account", &Value::Null).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, fresh) = env
+        .token(
+            "/1/oauth2/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh),
+                ("client_id", APP),
+                ("client_secret", "secret"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{fresh}");
+    assert_eq!(fresh["token_type"], "bearer");
+    let new_token = fresh["access_token"].as_str().unwrap();
+    rpc_ok(&env, new_token, "users/get_current_account", Value::Null).await;
+    let counts = env.counts().await;
+    assert_eq!(counts["dropbox POST /1/oauth2/token"], 1, "{counts}");
+}
+
+#[tokio::test]
+async fn unknown_paths_on_dropbox_hosts_answer_dropbox_404() {
+    let env = Env::start().await;
+    for host in [
+        "api.dropboxapi.com",
+        "content.dropboxapi.com:443",
+        "www.dropbox.com",
+    ] {
+        let resp = env
+            .http
+            .get(env.url("/no/such/thing"))
+            .header("Host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{host}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "text/plain; charset=utf-8",
+            "{host}"
+        );
+        assert!(resp.headers().contains_key("x-dropbox-request-id"));
+        let text = resp.text().await.unwrap();
+        assert!(text.starts_with("Unknown API function"), "{text}");
+    }
+    // Elsewhere the path decides: Google's JSON 404 for an unknown path.
+    let resp = env
+        .http
+        .get(env.url("/no/such/thing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 404);
+}

@@ -842,3 +842,203 @@ async fn unknown_path_and_wrong_token_answer_like_google() {
     assert_eq!(status, 400, "about needs fields");
     assert_eq!(v["error"]["errors"][0]["reason"], "required");
 }
+
+/// The query language over HTTP: `or`, `not`, parentheses, dates,
+/// `starred`, rclone's own queries, paging across several parents, and
+/// Drive's 400 for what it refuses.
+#[tokio::test]
+async fn files_list_query_language() {
+    let s = Sim2::start().await;
+    let (token, drive) = s.connect().await;
+    s.put(&drive, "a/one.txt", "1").await;
+    s.put(&drive, "a/two.md", "2").await;
+    s.put(&drive, "b/three.txt", "3").await;
+    s.put_with(
+        &drive,
+        "b/sub",
+        Vec::new(),
+        "mimeType=application/vnd.google-apps.folder",
+    )
+    .await;
+    s.put(&drive, "c/four.txt", "4").await;
+    s.put(&drive, "c/it's.txt", "5").await;
+    let id = |path: &str| {
+        s.sim
+            .state()
+            .read(|w| w.resolve_path(&drive, path).unwrap().id.clone())
+    };
+    let (a, b, c) = (id("a"), id("b"), id("c"));
+    let list = |q: String| {
+        let s = &s;
+        let token = token.clone();
+        async move {
+            let (status, v) = s
+                .get_json(
+                    &token,
+                    &format!("/drive/v3/files?q={}&pageSize=1000", enc(&q)),
+                )
+                .await;
+            assert_eq!(status, 200, "{q}: {v}");
+            let mut names: Vec<String> = v["files"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["name"].as_str().unwrap().to_string())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    // rclone's listing of several folders at once.
+    assert_eq!(
+        list(format!(
+            "('{a}' in parents or '{b}' in parents) and trashed=false"
+        ))
+        .await,
+        ["one.txt", "sub", "three.txt", "two.md"]
+    );
+    // rclone's folder lookup by name.
+    assert_eq!(
+        list(format!(
+            "trashed=false and ('{b}' in parents) and (name='sub') and \
+             (mimeType='application/vnd.google-apps.folder' or mimeType='application/vnd.google-apps.shortcut')"
+        ))
+        .await,
+        ["sub"]
+    );
+    assert_eq!(
+        list(format!("'{a}' in parents and not name contains '.txt'")).await,
+        ["two.md"]
+    );
+    assert_eq!(
+        list(r"name = 'it\'s.txt' or name = 'three.txt'".to_string()).await,
+        ["it's.txt", "three.txt"]
+    );
+    assert_eq!(
+        list(format!("'{c}' in parents and starred = false")).await,
+        ["four.txt", "it's.txt"]
+    );
+    assert!(list("starred = true".to_string()).await.is_empty());
+    assert_eq!(
+        list(format!(
+            "'{c}' in parents and modifiedTime > '2000-01-01T00:00:00Z' and createdTime <= '2999-12-31'"
+        ))
+        .await,
+        ["four.txt", "it's.txt"]
+    );
+    assert!(
+        list(format!(
+            "'{c}' in parents and modifiedTime < '2000-01-01T00:00:00Z'"
+        ))
+        .await
+        .is_empty()
+    );
+    assert_eq!(
+        list("mimeType contains 'folder' and not name = 'sub'".to_string()).await,
+        ["a", "b", "c"]
+    );
+
+    // Pages over several parents follow the order the query names them.
+    let q = format!("'{c}' in parents or '{a}' in parents");
+    let (_, first) = s
+        .get_json(&token, &format!("/drive/v3/files?q={}&pageSize=3", enc(&q)))
+        .await;
+    let page_token = first["nextPageToken"].as_str().expect("a second page");
+    let (_, second) = s
+        .get_json(
+            &token,
+            &format!(
+                "/drive/v3/files?q={}&pageSize=3&pageToken={page_token}",
+                enc(&q)
+            ),
+        )
+        .await;
+    let names: Vec<&str> = first["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["files"].as_array().unwrap())
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["four.txt", "it's.txt", "one.txt", "two.md"]);
+
+    for bad in [
+        "name = 'a' or",
+        "(name = 'a'",
+        "trashed = 'yes'",
+        "name > 'a'",
+        "modifiedTime > 'yesterday'",
+        "parents in 'x'",
+    ] {
+        let (status, v) = s
+            .get_json(&token, &format!("/drive/v3/files?q={}", enc(bad)))
+            .await;
+        assert_eq!(status, 400, "{bad}: {v}");
+        assert_eq!(v["error"]["errors"][0]["reason"], "invalid", "{bad}");
+        assert_eq!(v["error"]["errors"][0]["location"], "q", "{bad}");
+        assert_eq!(v["error"]["message"], "Invalid Value", "{bad}");
+    }
+    let (status, v) = s
+        .get_json(
+            &token,
+            &format!("/drive/v3/files?q={}", enc("fullText contains 'x'")),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("fullText"),
+        "{v}"
+    );
+}
+
+/// A MIME type a header cannot hold (set through the control API) serves
+/// the bytes as application/octet-stream instead of failing.
+#[tokio::test]
+async fn download_with_an_unusable_mime_type() {
+    let s = Sim2::start().await;
+    let (token, drive) = s.connect().await;
+    let id = s
+        .put_with(&drive, "odd.bin", "bytes", "mimeType=text/x-odd%7F%01")
+        .await;
+    let resp = s
+        .get(&token, &format!("/drive/v3/files/{id}?alt=media"))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/octet-stream");
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), b"bytes");
+}
+
+/// A registered redirect URI holding what a header cannot (a space, a
+/// control, non-ASCII) still redirects: the Location is percent-encoded.
+#[tokio::test]
+async fn authorize_redirect_to_an_unusual_uri_is_a_valid_header() {
+    let s = Sim2::start().await;
+    s.google_account("odd@example.test").await;
+    let odd = "http://127.0.0.1:9/call back/\u{e9}\u{7f}";
+    s.post(
+        "/clients",
+        json!({"provider": "google", "clientId": "odd-client", "clientSecret": "x",
+               "redirectUris": [odd]}),
+    )
+    .await;
+    let resp = s
+        .http
+        .get(s.url("/o/oauth2/v2/auth"))
+        .query(&[
+            ("client_id", "odd-client"),
+            ("redirect_uri", odd),
+            ("response_type", "code"),
+            ("scope", "https://www.googleapis.com/auth/drive"),
+            ("state", "s"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("http://127.0.0.1:9/call%20back/%C3%A9%7F?"),
+        "{location}"
+    );
+    assert!(location.contains("code=") && location.contains("state=s"));
+}

@@ -662,3 +662,192 @@ async fn folder_scoped_delta_sees_only_its_subtree() {
     let names: Vec<&str> = changed.iter().filter_map(|i| i["name"].as_str()).collect();
     assert_eq!(names, ["d.txt"]);
 }
+
+#[tokio::test]
+async fn item_relative_path_addressing() {
+    let (env, drive, token) = setup().await;
+    let file = env
+        .put("microsoft", &drive, "Top/Mid/Deep File.txt", b"deep")
+        .await;
+    let (_, _, top) = get(&env, &token, "/v1.0/me/drive/root:/Top:").await;
+    let top = top["id"].as_str().unwrap().to_string();
+
+    // Each addressing form of the item names the same file.
+    for path in [
+        format!("/v1.0/drives/{drive}/items/{top}:/Mid/Deep%20File.txt:"),
+        format!("/v1.0/drives/{drive}/items/{top}:/mid/deep%20file.txt"),
+        format!("/v1.0/me/drive/items/{top}:/Mid/Deep%20File.txt:"),
+        format!("/v1.0/drives/{drive}/items/{top}:/Mid:/children"),
+    ] {
+        let (status, _, body) = get(&env, &token, &path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        let id = body.get("value").map_or(&body["id"], |v| &v[0]["id"]);
+        assert_eq!(id, file.as_str(), "{path}");
+    }
+    // The drive root's id works as a base too (what rclone does for a
+    // drive it was given by id).
+    let (_, _, root) = get(&env, &token, &format!("/v1.0/drives/{drive}/root")).await;
+    let root = root["id"].as_str().unwrap().to_string();
+    let (status, _, body) = get(
+        &env,
+        &token,
+        &format!("/v1.0/drives/{drive}/items/{root}:/Top/Mid:"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "Mid");
+    assert!(body["folder"]["childCount"] == 1, "{body}");
+
+    let resp = env
+        .http
+        .get(env.url(&format!(
+            "/v1.0/drives/{drive}/items/{top}:/Mid/Deep%20File.txt:/content"
+        )))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let bytes = env.http.get(location).send().await.unwrap().bytes().await;
+    assert_eq!(bytes.unwrap().as_ref(), b"deep");
+
+    // Unknown items and paths: Graph's 404 itemNotFound.
+    for path in [
+        format!("/v1.0/drives/{drive}/items/{top}:/Mid/nope.txt:"),
+        format!("/v1.0/drives/{drive}/items/NOPE:/Mid:"),
+        format!("/v1.0/drives/{drive}/items/NOPE"),
+        format!("/v1.0/drives/{drive}/items/NOPE/children"),
+        format!("/v1.0/drives/{drive}/items/NOPE/content"),
+        "/v1.0/me/drive/items/NOPE".to_string(),
+        "/v1.0/me/drive/items/NOPE:/a/b:/children".to_string(),
+        "/v1.0/drives/NODRIVE/items/NOPE:/a:".to_string(),
+    ] {
+        let (status, _, body) = get(&env, &token, &path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "itemNotFound", "{path}");
+    }
+    // An unknown function of a known item stays Graph's 400.
+    let (status, _, body) = get(
+        &env,
+        &token,
+        &format!("/v1.0/drives/{drive}/items/{top}/bogus"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "BadRequest");
+    // The item's delta still answers through the same route.
+    let (status, _, body) = get(
+        &env,
+        &token,
+        &format!("/v1.0/drives/{drive}/items/{top}/delta"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["@odata.deltaLink"].is_string(), "{body}");
+}
+
+/// Names with DEL, controls, non-ASCII and emoji download with headers a
+/// client can read (the file name only in an encoded Content-Disposition).
+#[tokio::test]
+async fn downloads_of_odd_names_have_valid_headers() {
+    let (env, drive, token) = setup().await;
+    for (i, name) in ["del\u{7f}x", "ctl\u{1}x", "Résumé", "emoji 😀"]
+        .iter()
+        .enumerate()
+    {
+        let encoded: String = name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let id = env
+            .put(
+                "microsoft",
+                &drive,
+                &format!("odd{i}/{encoded}"),
+                name.as_bytes(),
+            )
+            .await;
+        let resp = env
+            .http
+            .get(env.url(&format!("/v1.0/me/drive/items/{id}/content")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FOUND, "{name:?}");
+        let location = resp.headers()["location"].to_str().unwrap().to_string();
+        let resp = env.http.get(location).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{name:?}");
+        let disposition = resp.headers()["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.starts_with("attachment; filename*=UTF-8''"),
+            "{disposition}"
+        );
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), name.as_bytes());
+    }
+}
+
+#[tokio::test]
+async fn personal_onedrive_says_so_and_publishes_sha1() {
+    let env = Env::start().await;
+    env.control(
+        "/clients",
+        json!({"provider": "microsoft", "clientId": CLIENT, "clientSecret": "secret",
+               "redirectUris": [REDIRECT_URI]}),
+    )
+    .await;
+    let v = env
+        .control(
+            "/accounts",
+            json!({"provider": "microsoft", "email": "pat@outlook.test", "driveType": "personal"}),
+        )
+        .await;
+    let drive = v["driveId"].as_str().unwrap().to_string();
+    let token = connect(&env, "pat@outlook.test").await;
+    let id = env.put("microsoft", &drive, "p.txt", b"personal").await;
+    let (_, _, d) = get(&env, &token, "/v1.0/me/drive").await;
+    assert_eq!(d["driveType"], "personal", "{d}");
+    let (_, _, item) = get(&env, &token, &format!("/v1.0/me/drive/items/{id}")).await;
+    let sha1 = hex::encode(<sha1::Sha1 as sha1::Digest>::digest(b"personal")).to_uppercase();
+    assert_eq!(item["file"]["hashes"]["sha1Hash"], sha1.as_str(), "{item}");
+    assert!(item["file"]["hashes"]["quickXorHash"].is_string());
+    assert!(item["file"]["hashes"].get("sha256Hash").is_none());
+    assert_eq!(item["parentReference"]["driveType"], "personal");
+
+    // Business stays the default, and nonsense is refused.
+    let v = env
+        .control(
+            "/accounts",
+            json!({"provider": "microsoft", "email": "biz@contoso.test"}),
+        )
+        .await;
+    let business = v["driveId"].as_str().unwrap().to_string();
+    let business_token = connect(&env, "biz@contoso.test").await;
+    let id = env.put("microsoft", &business, "b.txt", b"b").await;
+    let (_, _, item) = get(&env, &business_token, &format!("/v1.0/me/drive/items/{id}")).await;
+    assert!(item["file"]["hashes"]["sha256Hash"].is_string(), "{item}");
+    assert!(item["file"]["hashes"].get("sha1Hash").is_none());
+    let resp = env
+        .http
+        .post(env.url("/_sim/accounts"))
+        .json(&json!({"provider": "microsoft", "email": "x@y.test", "driveType": "team"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = env
+        .http
+        .post(env.url("/_sim/accounts"))
+        .json(&json!({"provider": "dropbox", "email": "x@y.test", "driveType": "personal"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}

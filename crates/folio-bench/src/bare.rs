@@ -33,7 +33,7 @@ pub async fn download_everything(
     into: Option<&Path>,
 ) -> anyhow::Result<BareReport> {
     let token = token.to_owned();
-    let http = reqwest::Client::new();
+    let http = sim.new_client()?;
     let base = sim.base_url().to_owned();
     let started = Instant::now();
     let ids = list_file_ids(&http, &base, &token).await?;

@@ -32,8 +32,15 @@ pub struct SyncReport {
 impl Folio {
     /// Starts `folio serve` on an empty data directory and connects the
     /// library `bench` to `sim`'s account.
+    /// Over HTTPS, Folio trusts cloudsim's CA through `SSL_CERT_FILE`, as
+    /// an operator adds a CA.
     pub async fn start_connected(sim: &Sim) -> anyhow::Result<Folio> {
-        let process = process::start(Target::Folio).await?;
+        let env: Vec<(&str, &std::ffi::OsStr)> = sim
+            .ca()
+            .map(|ca| ("SSL_CERT_FILE", ca.as_os_str()))
+            .into_iter()
+            .collect();
+        let process = process::start_with_env(Target::Folio, &env).await?;
         let token = std::fs::read_to_string(process.data_dir.path().join("admin.token"))
             .context("reading admin.token")?
             .trim()
@@ -86,7 +93,8 @@ impl Folio {
             .send()
             .await
             .context("connection/authorize")?;
-        let approved = self
+        // The provider's page is cloudsim's: its client trusts cloudsim's CA.
+        let approved = sim
             .http
             .get(location(&authorize)?)
             .send()

@@ -9,11 +9,14 @@
 //!   latency counts from when the request was due, so a stalled server
 //!   cannot hide queueing), against the same load on the bare server.
 //!
-//! `folio-bench sync` measures the sync targets (section 6 of DESIGN.md)
-//! against cloudsim: full sync of 10,000 small files against a bare
+//! `folio-bench sync` measures the sync targets against cloudsim, over
+//! HTTPS and plain HTTP: full sync of 10,000 small files against a bare
 //! concurrent HTTP client, full sync and no-change re-sync of 100,000
 //! files (time, provider requests, Folio's peak RSS), and one 2 GiB file;
 //! see `sync.rs` and the crate README.
+//!
+//! `folio-bench rclone` puts Folio beside rclone on the same HTTPS cloudsim
+//! (see `rclone.rs`).
 //!
 //! Build the binaries first:
 //! `cargo build --release -p folio -p folio-bench -p cloudsim`.
@@ -22,6 +25,7 @@ mod bare;
 mod folio;
 mod load;
 mod process;
+mod rclone;
 mod sim;
 mod sync;
 
@@ -75,6 +79,26 @@ enum Command {
         /// fresh Folio); its figures are the medians.
         #[arg(long, default_value_t = 5)]
         rounds: u32,
+        /// How cloudsim is reached (comma-separated); each scenario runs
+        /// once per transport, and the HTTPS/HTTP ratio is printed.
+        #[arg(long, value_delimiter = ',', default_values = ["https", "http"])]
+        transports: Vec<sim::Transport>,
+    },
+    /// Folio against rclone on the same HTTPS cloudsim (Drive, real host
+    /// names, in namespaces of its own; needs root and rclone).
+    Rclone {
+        /// Files of the full sync and its no-change re-sync.
+        #[arg(long, default_value_t = 10_000)]
+        small_files: u64,
+        /// Files of the large no-change re-sync.
+        #[arg(long, default_value_t = 100_000)]
+        files: u64,
+        /// Bytes of each generated file.
+        #[arg(long, default_value_t = 4096)]
+        file_bytes: u64,
+        /// Full syncs per client of the small tree (median shown).
+        #[arg(long, default_value_t = 3)]
+        rounds: u32,
     },
     /// A bare axum server answering a fixed JSON body: the baseline.
     BaselineServer,
@@ -85,7 +109,7 @@ fn main() -> anyhow::Result<()> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // The load generator keeps to one thread; the sync baseline (a bare
     // concurrent client) gets the default, as Folio's server does.
-    if !matches!(cli.command, Command::Sync { .. }) {
+    if !matches!(cli.command, Command::Sync { .. } | Command::Rclone { .. }) {
         builder.worker_threads(1);
     }
     let runtime = builder
@@ -106,6 +130,7 @@ fn main() -> anyhow::Result<()> {
             big_mib,
             concurrency,
             rounds,
+            transports,
         } => runtime.block_on(sync::run(sync::SyncArgs {
             scenarios,
             small_files,
@@ -113,6 +138,18 @@ fn main() -> anyhow::Result<()> {
             file_bytes,
             big_mib,
             concurrency,
+            rounds,
+            transports,
+        })),
+        Command::Rclone {
+            small_files,
+            files,
+            file_bytes,
+            rounds,
+        } => runtime.block_on(rclone::run(rclone::RcloneArgs {
+            small_files,
+            files,
+            file_bytes,
             rounds,
         })),
         Command::BaselineServer => runtime.block_on(process::baseline_server()),

@@ -11,8 +11,12 @@ use tokio::process::{Child, Command};
 pub enum Target {
     Folio,
     Baseline,
-    /// The provider emulator (`cloudsim serve --port 0`).
-    Cloudsim,
+    /// The provider emulator (`cloudsim serve`), on `port` (0: any free
+    /// one), over HTTPS with a CA of its own (`--tls-generate`) when `tls`.
+    Cloudsim {
+        tls: bool,
+        port: u16,
+    },
 }
 
 /// A running server; killed when dropped.
@@ -20,6 +24,13 @@ pub struct Running {
     child: Child,
     pub base_url: String,
     pub data_dir: tempfile::TempDir,
+    /// The CA a TLS cloudsim generated (its `ca.pem`).
+    pub ca: Option<std::path::PathBuf>,
+}
+
+/// Where a TLS cloudsim writes its CA and certificate.
+fn tls_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("tls")
 }
 
 /// The binary `name` next to this one; `FOLIO_BENCH_FOLIO` may name
@@ -63,9 +74,13 @@ fn command(target: Target, data_dir: &std::path::Path) -> anyhow::Result<Command
             c.arg("baseline-server");
             c
         }
-        Target::Cloudsim => {
+        Target::Cloudsim { tls, port } => {
             let mut c = Command::new(sibling_binary("cloudsim")?);
-            c.args(["serve", "--port", "0"]).env("RUST_LOG", "error");
+            c.args(["serve", "--port", &port.to_string()])
+                .env("RUST_LOG", "error");
+            if tls {
+                c.arg("--tls-generate").arg(tls_dir(data_dir));
+            }
             c
         }
     };
@@ -83,10 +98,18 @@ fn command(target: Target, data_dir: &std::path::Path) -> anyhow::Result<Command
 
 /// Spawns the target and waits for its `listening on URL` line.
 pub async fn start(target: Target) -> anyhow::Result<Running> {
+    start_with_env(target, &[]).await
+}
+
+/// [`start`] with extra environment variables (e.g. `SSL_CERT_FILE`).
+pub async fn start_with_env(
+    target: Target,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> anyhow::Result<Running> {
     let data_dir = tempfile::tempdir()?;
-    let mut child = command(target, data_dir.path())?
-        .spawn()
-        .context("spawning the server")?;
+    let mut command = command(target, data_dir.path())?;
+    command.envs(env.iter().copied());
+    let mut child = command.spawn().context("spawning the server")?;
     let stdout = child.stdout.take().context("no stdout")?;
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).await?;
@@ -95,14 +118,25 @@ pub async fn start(target: Target) -> anyhow::Result<Running> {
         .strip_prefix("listening on ")
         .with_context(|| format!("unexpected first line {line:?}"))?
         .to_owned();
+    let ca = match target {
+        Target::Cloudsim { tls: true, .. } => Some(tls_dir(data_dir.path()).join("ca.pem")),
+        _ => None,
+    };
     Ok(Running {
         child,
         base_url,
         data_dir,
+        ca,
     })
 }
 
 impl Running {
+    /// Kills the process and waits until it has exited (so its port is
+    /// free for the next one).
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+
     /// The process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()
@@ -140,7 +174,7 @@ pub async fn time_cold_starts(target: Target, count: u32) -> anyhow::Result<Vec<
     let client = reqwest::Client::new();
     let probe = match target {
         Target::Folio => "/api/health",
-        Target::Baseline | Target::Cloudsim => "/",
+        Target::Baseline | Target::Cloudsim { .. } => "/",
     };
     let mut samples = Vec::new();
     for _ in 0..count {

@@ -1,7 +1,8 @@
-//! cloudsim as the sync benchmark's provider: a `cloudsim serve` child, its
-//! control API (`/_sim/...`: clients, accounts, generated trees, request
-//! counters) and, for the bare-client baseline, an access token taken
-//! through Google's own authorize and token endpoints.
+//! cloudsim as the sync benchmark's provider: a `cloudsim serve` child
+//! (over HTTPS with a CA of its own, as providers are reached in
+//! production, or over plain HTTP), its control API (`/_sim/...`: clients,
+//! accounts, generated trees, request counters) and, for the baselines, a
+//! grant taken through Google's own authorize and token endpoints.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +18,25 @@ const BASELINE_SECRET: &str = "bench-baseline-secret";
 /// it, and the code is read from that redirect.
 const BASELINE_REDIRECT: &str = "http://127.0.0.1:9/callback";
 
+/// How the benchmark reaches cloudsim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Transport {
+    /// HTTPS with cloudsim's generated CA (`--tls-generate`), trusted by
+    /// Folio through `SSL_CERT_FILE`: how providers are reached in production.
+    Https,
+    /// Plain HTTP.
+    Http,
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::Https => "https",
+            Transport::Http => "http",
+        })
+    }
+}
+
 /// A running cloudsim with one Google account.
 pub struct Sim {
     pub process: Running,
@@ -26,13 +46,17 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Starts cloudsim and creates the account every scenario syncs from.
-    pub async fn start() -> anyhow::Result<Sim> {
-        let process = process::start(Target::Cloudsim).await?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .context("building the HTTP client")?;
+    /// Starts cloudsim on a free port and creates the account every
+    /// scenario syncs from.
+    pub async fn start(transport: Transport) -> anyhow::Result<Sim> {
+        Sim::start_on(transport, 0).await
+    }
+
+    /// [`Sim::start`] on `port`.
+    pub async fn start_on(transport: Transport, port: u16) -> anyhow::Result<Sim> {
+        let tls = transport == Transport::Https;
+        let process = process::start(Target::Cloudsim { tls, port }).await?;
+        let http = client_trusting(process.ca.as_deref())?;
         let mut sim = Sim {
             process,
             http,
@@ -54,6 +78,16 @@ impl Sim {
 
     pub fn base_url(&self) -> &str {
         &self.process.base_url
+    }
+
+    /// The CA to trust when cloudsim serves HTTPS.
+    pub fn ca(&self) -> Option<&std::path::Path> {
+        self.process.ca.as_deref()
+    }
+
+    /// A new client (its own connection pool) that trusts cloudsim.
+    pub fn new_client(&self) -> anyhow::Result<reqwest::Client> {
+        client_trusting(self.ca())
     }
 
     /// One control API call; its JSON answer (`null` when empty).
@@ -152,16 +186,34 @@ impl Sim {
     /// An access token for the account, through the authorization code
     /// flow of a client of the baseline's own.
     pub async fn baseline_access_token(&self) -> anyhow::Result<String> {
-        self.register_client(BASELINE_CLIENT, BASELINE_SECRET, BASELINE_REDIRECT)
+        let grant = self
+            .grant(BASELINE_CLIENT, BASELINE_SECRET, BASELINE_REDIRECT)
+            .await?;
+        Ok(grant["access_token"]
+            .as_str()
+            .context("token answer without access_token")?
+            .to_owned())
+    }
+
+    /// The token endpoint's answer to an offline authorization-code grant
+    /// for a client registered here (access and refresh tokens).
+    pub async fn grant(
+        &self,
+        client_id: &str,
+        secret: &str,
+        redirect_uri: &str,
+    ) -> anyhow::Result<Value> {
+        self.register_client(client_id, secret, redirect_uri)
             .await?;
         let authorize = self
             .http
             .get(format!("{}/o/oauth2/v2/auth", self.base_url()))
             .query(&[
-                ("client_id", BASELINE_CLIENT),
-                ("redirect_uri", BASELINE_REDIRECT),
+                ("client_id", client_id),
+                ("redirect_uri", redirect_uri),
                 ("response_type", "code"),
-                ("scope", "https://www.googleapis.com/auth/drive.readonly"),
+                ("scope", "https://www.googleapis.com/auth/drive"),
+                ("access_type", "offline"),
                 ("state", "bench"),
             ])
             .send()
@@ -189,9 +241,9 @@ impl Sim {
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("code", code.as_str()),
-                ("redirect_uri", BASELINE_REDIRECT),
-                ("client_id", BASELINE_CLIENT),
-                ("client_secret", BASELINE_SECRET),
+                ("redirect_uri", redirect_uri),
+                ("client_id", client_id),
+                ("client_secret", secret),
             ])
             .send()
             .await
@@ -200,11 +252,20 @@ impl Sim {
             .context("cloudsim token")?
             .json()
             .await?;
-        Ok(token["access_token"]
-            .as_str()
-            .context("token answer without access_token")?
-            .to_owned())
+        Ok(token)
     }
+}
+
+/// A client that follows no redirect and trusts `ca` when given (only it:
+/// the benchmark must not depend on the machine's roots).
+fn client_trusting(ca: Option<&std::path::Path>) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    if let Some(ca) = ca {
+        let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem).context("cloudsim's CA")?;
+        builder = builder.tls_certs_only([cert]);
+    }
+    builder.build().context("building the HTTP client")
 }
 
 /// The sum of the counters, all endpoints together.

@@ -1,6 +1,9 @@
-//! `folio-bench sync`: the sync targets of DESIGN section 6, measured end to
-//! end over loopback against cloudsim (Google Drive), each figure printed
-//! next to its target or its same-run baseline.
+//! `folio-bench sync`: Folio's sync targets (speed against a bare client,
+//! memory, re-sync cost; see the crate README), measured end to end over
+//! loopback against cloudsim (Google Drive), each figure printed next to
+//! its target or its same-run baseline. Each scenario runs over HTTPS, as
+//! providers are reached in production, and over plain HTTP (`--transports`),
+//! and the HTTPS/HTTP ratio of its times is printed (target: within 1.1x).
 //!
 //! Scenarios (each with a fresh cloudsim and a fresh `folio serve`, so one
 //! scenario's memory or data cannot colour the next):
@@ -21,11 +24,11 @@ use anyhow::{Context, bail};
 use crate::bare;
 use crate::folio::{Folio, SyncReport};
 use crate::process::cpu_seconds;
-use crate::sim::{self, Sim};
+use crate::sim::{self, Sim, Transport};
 
 /// Folio's default download concurrency (`SyncOptions::download_concurrency`).
 pub const FOLIO_CONCURRENCY: usize = 8;
-/// Peak memory target of DESIGN section 6.
+/// Folio's peak memory target during a sync.
 const MEMORY_TARGET_MIB: f64 = 150.0;
 
 /// A benchmark scenario.
@@ -55,6 +58,15 @@ pub struct SyncArgs {
     pub concurrency: usize,
     /// Interleaved rounds of the `small` scenario (bare client, then Folio).
     pub rounds: u32,
+    /// How each scenario reaches cloudsim; each runs once per transport.
+    pub transports: Vec<Transport>,
+}
+
+/// A scenario's figures, and its times to compare between transports.
+struct Outcome {
+    rows: Vec<Row>,
+    /// (what, seconds): the times the HTTPS/HTTP ratio is shown for.
+    times: Vec<(String, f64)>,
 }
 
 /// One printed figure.
@@ -80,15 +92,24 @@ impl Row {
         }
     }
 
+    /// The same row, its work prefixed with the transport.
+    fn labelled(self, transport: Transport) -> Row {
+        Row {
+            work: format!("[{transport}] {}", self.work),
+            ..self
+        }
+    }
+
     fn print(&self) {
         println!(
-            "{:<52} {:>20}   {:<40} {}",
+            "{:<60} {:>20}   {:<40} {}",
             self.work, self.measured, self.reference, self.verdict
         );
     }
 }
 
-/// Runs the chosen scenarios and prints their figures.
+/// Runs the chosen scenarios, once per transport, and prints their
+/// figures, then the HTTPS/HTTP ratio of each scenario's times.
 pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     println!(
         "# folio-bench sync: provider google (cloudsim, loopback); load average {}",
@@ -96,21 +117,37 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     );
     let mut rows = Vec::new();
     for scenario in &args.scenarios {
-        let found = match scenario {
-            Scenario::Small => small(&args).await,
-            Scenario::Many => many(&args).await,
-            Scenario::Big => big(&args).await,
+        let mut times_by_transport = Vec::new();
+        for &transport in &args.transports {
+            let outcome = match scenario {
+                Scenario::Small => small(&args, transport).await,
+                Scenario::Many => many(&args, transport).await,
+                Scenario::Big => big(&args, transport).await,
+            }
+            .with_context(|| format!("scenario {scenario:?} over {transport}"))?;
+            let found: Vec<Row> = outcome
+                .rows
+                .into_iter()
+                .map(|row| row.labelled(transport))
+                .collect();
+            for row in &found {
+                row.print();
+            }
+            println!(
+                "#   after {scenario:?} over {transport}: load average {}",
+                load_average()
+            );
+            rows.extend(found);
+            times_by_transport.push((transport, outcome.times));
         }
-        .with_context(|| format!("scenario {scenario:?}"))?;
-        for row in &found {
+        for row in transport_ratios(&times_by_transport) {
             row.print();
+            rows.push(row);
         }
-        println!("#   after {scenario:?}: load average {}", load_average());
-        rows.extend(found);
     }
     println!();
     println!(
-        "{:<52} {:>20}   {:<40} verdict",
+        "{:<60} {:>20}   {:<40} verdict",
         "work", "measured", "target / baseline"
     );
     for row in &rows {
@@ -119,15 +156,37 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How much slower HTTPS is than plain HTTP, per time a scenario reports
+/// (target: within 1.1x).
+fn transport_ratios(measured: &[(Transport, Vec<(String, f64)>)]) -> Vec<Row> {
+    let of = |t: Transport| measured.iter().find(|(m, _)| *m == t).map(|(_, v)| v);
+    let (Some(https), Some(http)) = (of(Transport::Https), of(Transport::Http)) else {
+        return Vec::new();
+    };
+    https
+        .iter()
+        .zip(http)
+        .map(|((what, secure), (_, plain))| {
+            let ratio = secure / plain;
+            Row::new(
+                format!("ratio https / http: {what}"),
+                format!("{ratio:.2}x"),
+                format!("<= 1.10x ({secure:.3} s against {plain:.3} s)"),
+                Some(ratio <= 1.1),
+            )
+        })
+        .collect()
+}
+
 /// Full sync of many small files against the bare client, in `rounds`
 /// interleaved rounds: each runs the bare client (discarding the bytes,
 /// then writing files), then a fresh Folio's full sync. Each figure is the
 /// median of its rounds, so Folio and its baseline are judged by the same
 /// statistic; the range of the per-round ratios is shown too (on a shared
 /// machine one run of either can be a third slower than the next).
-async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
+async fn small(args: &SyncArgs, transport: Transport) -> anyhow::Result<Outcome> {
     let n = args.small_files;
-    let sim = Sim::start().await?;
+    let sim = Sim::start(transport).await?;
     sim.generate("bench", n, args.file_bytes, 2).await?;
     let token = sim.baseline_access_token().await?;
     sim.warm_md5s(&token).await?;
@@ -157,7 +216,7 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
     let peak = rounds.iter().map(|r| r.folio.peak_mib).fold(0.0, f64::max);
     let c = args.concurrency;
     let k = rounds.len();
-    Ok(vec![
+    let rows = vec![
         Row::new(
             format!(
                 "full sync, {n} files of {} B (x{}), median of {k}",
@@ -198,7 +257,14 @@ async fn small(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
             None,
         ),
         memory_row(format!("  folio peak RSS, full sync of {n} files"), peak),
-    ])
+    ];
+    Ok(Outcome {
+        rows,
+        times: vec![
+            (format!("folio full sync of {n} files"), folio_secs),
+            (format!("bare client writing {n} files"), writing_secs),
+        ],
+    })
 }
 
 /// One round of the `small` scenario.
@@ -288,9 +354,9 @@ async fn bare_run(
 }
 
 /// Full sync of a large library, then a no-change re-sync.
-async fn many(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
+async fn many(args: &SyncArgs, transport: Transport) -> anyhow::Result<Outcome> {
     let n = args.files;
-    let sim = Sim::start().await?;
+    let sim = Sim::start(transport).await?;
     sim.generate("bench", n, args.file_bytes, 2).await?;
     sim.warm_md5s(&sim.baseline_access_token().await?).await?;
     let folio = Folio::start_connected(&sim).await?;
@@ -311,7 +377,7 @@ async fn many(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
     let total = sim::total(&requests);
     let detail: Vec<String> = requests.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     println!("#   re-sync provider requests: {}", detail.join(", "));
-    Ok(vec![
+    let rows = vec![
         Row::new(
             format!("full sync, {n} files of {} B", args.file_bytes),
             secs(full.elapsed),
@@ -335,13 +401,26 @@ async fn many(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
             Some(total <= 3),
         ),
         memory_row("  folio peak RSS, that re-sync".to_owned(), resync_peak),
-    ])
+    ];
+    Ok(Outcome {
+        rows,
+        times: vec![
+            (
+                format!("full sync of {n} files"),
+                full.elapsed.as_secs_f64(),
+            ),
+            (
+                format!("no-change re-sync of {n} files"),
+                again.elapsed.as_secs_f64(),
+            ),
+        ],
+    })
 }
 
 /// Full sync of one large file.
-async fn big(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
+async fn big(args: &SyncArgs, transport: Transport) -> anyhow::Result<Outcome> {
     let bytes = args.big_mib * 1024 * 1024;
-    let sim = Sim::start().await?;
+    let sim = Sim::start(transport).await?;
     sim.generate("big", 1, bytes, 0).await?;
     let token = sim.baseline_access_token().await?;
     sim.warm_md5s(&token).await?;
@@ -355,7 +434,7 @@ async fn big(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
         bail!("the bare client read {} of {bytes} bytes", baseline.bytes);
     }
     let mib_per_s = |d: Duration| args.big_mib as f64 / d.as_secs_f64();
-    Ok(vec![
+    let rows = vec![
         Row::new(
             format!("full sync, one file of {} MiB", args.big_mib),
             format!(
@@ -374,7 +453,14 @@ async fn big(args: &SyncArgs) -> anyhow::Result<Vec<Row>> {
             format!("  folio peak RSS, full sync of {} MiB", args.big_mib),
             peak,
         ),
-    ])
+    ];
+    Ok(Outcome {
+        rows,
+        times: vec![(
+            format!("full sync of one {} MiB file", args.big_mib),
+            sync.elapsed.as_secs_f64(),
+        )],
+    })
 }
 
 fn expect_synced(report: &SyncReport, files: u64) -> anyhow::Result<()> {

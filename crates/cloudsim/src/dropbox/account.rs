@@ -1,4 +1,5 @@
-//! `users/get_current_account` and `auth/token/revoke`.
+//! `users/get_current_account`, `users/get_space_usage` and
+//! `auth/token/revoke`.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -6,7 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 use super::error::{DbxError, json_response};
-use super::model::{FullAccount, Name, RootInfo, Tag};
+use super::model::{FullAccount, Name, RootInfo, SpaceAllocation, SpaceUsage, Tag};
 use super::rpc;
 use crate::AppState;
 use crate::oauth;
@@ -14,6 +15,11 @@ use crate::world::{Account, Provider};
 
 const ACCOUNT: &str = "users/get_current_account";
 const REVOKE: &str = "auth/token/revoke";
+const SPACE: &str = "users/get_space_usage";
+
+/// The quota of every account: Dropbox Basic's 2 GiB (generated trees may
+/// exceed it; cloudsim never refuses a write for space).
+const ALLOCATED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// `POST /2/users/get_current_account` (Void argument).
 pub async fn get_current_account(
@@ -27,6 +33,31 @@ pub async fn get_current_account(
         .read(|w| w.account(&caller.account).cloned())
         .ok_or(DbxError::Auth(oauth::AuthFailure::Invalid))?;
     rpc::ok_json(&full_account(&account))
+}
+
+/// `POST /2/users/get_space_usage` (Void argument): the bytes of the
+/// account's live files, and its allocation.
+pub async fn get_space_usage(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, DbxError> {
+    let caller = rpc::caller(&state, &headers, SPACE)?;
+    rpc::void_arg(SPACE, &headers, &body)?;
+    let used = state.read(|w| {
+        w.items
+            .values()
+            .filter(|i| i.drive_id == caller.drive && i.is_live() && i.is_file())
+            .map(|i| i.size())
+            .sum()
+    });
+    rpc::ok_json(&SpaceUsage {
+        used,
+        allocation: SpaceAllocation {
+            tag: "individual",
+            allocated: ALLOCATED_BYTES,
+        },
+    })
 }
 
 /// `POST /2/auth/token/revoke`: the token (and, when it came from a

@@ -1,4 +1,4 @@
-//! Dropbox's error answers (PROVIDERS.md 3.3): 400 plain text, 401 JSON
+//! Dropbox's error answers (`WIRE.md`, Dropbox): 400 plain text, 401 JSON
 //! AuthError, 409 JSON route error, all JSON with `Content-Type` exactly
 //! `application/json`.
 

@@ -143,3 +143,25 @@ pub struct DownloadArg {
     #[serde(default)]
     pub rev: Option<String>,
 }
+
+/// `files.GetMetadataArg` (the `include_*` flags are accepted; cloudsim
+/// has no media info, sharing or property groups to add).
+#[derive(Debug, Clone, Deserialize)]
+pub struct GetMetadataArg {
+    pub path: String,
+}
+
+/// `users.SpaceUsage`.
+#[derive(Debug, Serialize)]
+pub struct SpaceUsage {
+    pub used: u64,
+    pub allocation: SpaceAllocation,
+}
+
+/// `users.SpaceAllocation` subtype `individual`.
+#[derive(Debug, Serialize)]
+pub struct SpaceAllocation {
+    #[serde(rename = ".tag")]
+    pub tag: &'static str,
+    pub allocated: u64,
+}

@@ -148,13 +148,15 @@ pub fn ok_json(value: &impl Serialize) -> Result<Response, DbxError> {
     Ok(json_response(StatusCode::OK, body))
 }
 
-/// JSON with every non-ASCII character escaped as `\uXXXX`, fit for an
-/// HTTP header (what Dropbox sends in `Dropbox-API-Result`).
+/// JSON with every non-ASCII and control character escaped as `\uXXXX`,
+/// fit for an HTTP header (what Dropbox sends in `Dropbox-API-Result`).
+/// serde_json already escapes the controls below 0x20; DEL (0x7f) is the
+/// one ASCII character JSON may leave raw that a header cannot hold.
 pub fn ascii_json(value: &impl Serialize) -> Result<String, DbxError> {
     let json = serde_json::to_string(value).map_err(anyhow::Error::from)?;
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if c.is_ascii() {
+        if c.is_ascii() && !c.is_ascii_control() {
             out.push(c);
         } else {
             let mut units = [0u16; 2];
@@ -169,6 +171,20 @@ pub fn ascii_json(value: &impl Serialize) -> Result<String, DbxError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_json_fits_a_header_whatever_the_name() {
+        let name = "del\u{7f} tab\t nl\n nul\0 bell\u{7} é 😀 \u{202e}";
+        let s = ascii_json(&serde_json::json!({ "name": name })).unwrap();
+        assert!(
+            s.bytes().all(|b| (0x20..0x7f).contains(&b)),
+            "only visible ASCII and spaces: {s}"
+        );
+        assert!(http::HeaderValue::from_str(&s).is_ok());
+        assert!(s.contains(r"\u007f"), "{s}");
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back["name"], name);
+    }
 
     #[test]
     fn ascii_json_escapes_non_ascii() {

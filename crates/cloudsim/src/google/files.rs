@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use super::error::GoogleError;
 use super::fields::Fields;
 use super::model::{self, Extras};
+use super::query::{self, Query as SearchQuery};
 use super::{
     Params, caller, flag, my_drive, page_size, resolve_file_id, shared_drives, visible_drive,
 };
@@ -80,159 +81,6 @@ pub async fn about(
     Ok(ok_json(&fields.apply(value)))
 }
 
-// ----- q -----------------------------------------------------------------------
-
-/// One supported search term of `q`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Term {
-    InParents(String),
-    Trashed(bool),
-    MimeType { equal: bool, value: String },
-    Name { op: NameOp, value: String },
-}
-
-/// Name comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NameOp {
-    Equal,
-    NotEqual,
-    Contains,
-}
-
-/// Parses the supported subset of Drive's query language: terms joined by
-/// `and`: `'ID' in parents`, `trashed = true|false`, `mimeType = '...'`,
-/// `mimeType != '...'`, `name = '...'`, `name != '...'`, `name contains '...'`.
-pub fn parse_q(q: &str) -> Result<Vec<Term>> {
-    let invalid = || GoogleError::invalid_parameter("q", "Invalid Value");
-    let mut terms = Vec::new();
-    for raw in split_and(q) {
-        let t = raw
-            .trim()
-            .trim_start_matches('(')
-            .trim_end_matches(')')
-            .trim();
-        if t.is_empty() {
-            return Err(invalid());
-        }
-        if let Some(id) = t.strip_suffix("in parents").map(str::trim) {
-            terms.push(Term::InParents(unquote(id).ok_or_else(invalid)?));
-            continue;
-        }
-        let (field, op, value) = split_comparison(t).ok_or_else(invalid)?;
-        let term = match (field, op) {
-            ("trashed", "=") => Term::Trashed(parse_bool(value).ok_or_else(invalid)?),
-            ("trashed", "!=") => Term::Trashed(!parse_bool(value).ok_or_else(invalid)?),
-            ("mimeType", "=" | "!=") => Term::MimeType {
-                equal: op == "=",
-                value: unquote(value).ok_or_else(invalid)?,
-            },
-            ("name", "=" | "!=" | "contains") => Term::Name {
-                op: match op {
-                    "=" => NameOp::Equal,
-                    "!=" => NameOp::NotEqual,
-                    _ => NameOp::Contains,
-                },
-                value: unquote(value).ok_or_else(invalid)?,
-            },
-            _ => return Err(invalid()),
-        };
-        terms.push(term);
-    }
-    Ok(terms)
-}
-
-fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim() {
-        "true" => Some(true),
-        "false" => Some(false),
-        _ => None,
-    }
-}
-
-fn split_comparison(t: &str) -> Option<(&str, &str, &str)> {
-    let (field, rest) = t.split_once(char::is_whitespace).unwrap_or((t, ""));
-    let (field, rest) = match field.find(['=', '!']) {
-        Some(i) => (&field[..i], format!("{}{}", &field[i..], rest)),
-        None => (field, rest.to_string()),
-    };
-    let rest = rest.trim_start();
-    for op in ["!=", "=", "contains"] {
-        if let Some(value) = rest.strip_prefix(op) {
-            let end = t.len() - value.len();
-            return Some((field, op, t[end..].trim()));
-        }
-    }
-    None
-}
-
-/// `'text'` with `\'` and `\\` escapes.
-fn unquote(s: &str) -> Option<String> {
-    let inner = s.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-    let mut out = String::new();
-    let mut chars = inner.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            out.push(chars.next()?);
-        } else if c == '\'' {
-            return None;
-        } else {
-            out.push(c);
-        }
-    }
-    Some(out)
-}
-
-/// Splits on ` and ` outside quotes (case-insensitive).
-fn split_and(q: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut in_quote = false;
-    let mut escaped = false;
-    let chars: Vec<char> = q.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if in_quote {
-            current.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '\'' {
-                in_quote = false;
-            }
-            i += 1;
-            continue;
-        }
-        if c == '\'' {
-            in_quote = true;
-        }
-        let rest: String = chars[i..chars.len().min(i + 5)].iter().collect();
-        if rest.eq_ignore_ascii_case(" and ") {
-            parts.push(std::mem::take(&mut current));
-            i += 5;
-            continue;
-        }
-        current.push(c);
-        i += 1;
-    }
-    parts.push(current);
-    parts
-}
-
-fn matches(item: &Item, terms: &[Term]) -> bool {
-    terms.iter().all(|t| match t {
-        Term::InParents(p) => item.parent_id.as_deref() == Some(p.as_str()),
-        Term::Trashed(v) => item.trashed == *v,
-        Term::MimeType { equal, value } => (item.mime_type == *value) == *equal,
-        Term::Name { op, value } => match op {
-            NameOp::Equal => item.name == *value,
-            NameOp::NotEqual => item.name != *value,
-            NameOp::Contains => item.name.to_lowercase().contains(&value.to_lowercase()),
-        },
-    })
-}
-
 // ----- files.list ----------------------------------------------------------------
 
 /// The drives a files.list call searches, from `corpora`, `driveId` and the flags.
@@ -290,34 +138,29 @@ fn corpus(w: &World, account: &str, p: &Params) -> Result<Vec<DriveId>> {
     }
 }
 
-/// The page `offset..offset+limit` of the ids matching `terms` in
-/// `drives` (stable order: folder children in creation order, drives
-/// breadth first), and whether more follow. Stops walking once the page is full.
+/// The page `offset..offset+limit` of the ids matching `query` in
+/// `drives` (stable order: the children of the folders the query names in
+/// the order it names them, otherwise drives breadth first, folder
+/// children in creation order), and whether more follow. Stops walking
+/// once the page is full.
 fn search(
     w: &World,
     account: &str,
     drives: &[DriveId],
-    terms: &[Term],
+    query: Option<&SearchQuery>,
     offset: usize,
     limit: usize,
 ) -> (Vec<ItemId>, bool) {
-    let terms: Vec<Term> = terms
-        .iter()
-        .map(|t| match t {
-            Term::InParents(p) => Term::InParents(resolve_file_id(w, account, p)),
-            other => other.clone(),
-        })
-        .collect();
-    let parent = terms.iter().find_map(|t| match t {
-        Term::InParents(p) => Some(p.as_str()),
-        _ => None,
+    let query = query.map(|q| {
+        q.clone()
+            .map_parents(&|id: &str| resolve_file_id(w, account, id))
     });
     let mut page = Vec::new();
     let mut matched = 0usize;
     let mut more = false;
     // Returns false once the page is full and one more match was seen.
     let mut visit = |item: &Item| -> bool {
-        if item.deleted || !matches(item, &terms) {
+        if item.deleted || query.as_ref().is_some_and(|q| !q.matches(item)) {
             return true;
         }
         if matched >= offset {
@@ -330,14 +173,17 @@ fn search(
         matched += 1;
         true
     };
-    match parent {
-        Some(parent) => {
-            if w.item(parent).is_some_and(|p| drives.contains(&p.drive_id)) {
+    match query.as_ref().and_then(SearchQuery::parent_scope) {
+        Some(parents) => {
+            'parents: for parent in &parents {
+                if !w.item(parent).is_some_and(|p| drives.contains(&p.drive_id)) {
+                    continue;
+                }
                 for id in w.children(parent) {
                     if let Some(item) = w.item(id)
                         && !visit(item)
                     {
-                        break;
+                        break 'parents;
                     }
                 }
             }
@@ -479,9 +325,9 @@ pub async fn list(
         &p,
         "kind,nextPageToken,incompleteSearch,files(kind,id,name,mimeType)",
     )?;
-    let terms = match p.get("q") {
-        Some(q) if !q.trim().is_empty() => parse_q(q)?,
-        _ => Vec::new(),
+    let query = match p.get("q") {
+        Some(q) if !q.trim().is_empty() => Some(query::parse(q)?),
+        _ => None,
     };
     let size = page_size(&p, 100, state.settings().google_max_page_size)?;
     let offset = match p.get("pageToken") {
@@ -498,9 +344,16 @@ pub async fn list(
             return Ok((Vec::new(), false));
         }
         if order.is_empty() {
-            return Ok::<_, GoogleError>(search(w, &account, &drives, &terms, offset, size));
+            return Ok::<_, GoogleError>(search(
+                w,
+                &account,
+                &drives,
+                query.as_ref(),
+                offset,
+                size,
+            ));
         }
-        let (mut all, _) = search(w, &account, &drives, &terms, 0, usize::MAX);
+        let (mut all, _) = search(w, &account, &drives, query.as_ref(), 0, usize::MAX);
         sort_items(w, &mut all, &order);
         let more = all.len() > offset + size;
         Ok((all.into_iter().skip(offset).take(size).collect(), more))
@@ -580,9 +433,10 @@ fn download(state: &AppState, headers: &HeaderMap, item: &Item) -> Result<Respon
     }
     let source = state.read(|w| w.source(item));
     let mut out = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&item.mime_type) {
-        out.insert(http::header::CONTENT_TYPE, v);
-    }
+    out.insert(
+        http::header::CONTENT_TYPE,
+        crate::content::content_type(&item.mime_type),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", item.content_version)) {
         out.insert(http::header::ETAG, v);
     }
@@ -691,27 +545,4 @@ pub async fn export_link(
         .ok_or_else(|| GoogleError::bad_request("The requested conversion is not supported."))?;
     let source = state.read(|w| w.source(&item));
     export_response(&item, &source, &target, None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn q_subset() {
-        let t = parse_q("'abc' in parents and trashed = false and mimeType != 'application/vnd.google-apps.folder'").unwrap();
-        assert_eq!(t.len(), 3);
-        assert_eq!(t[0], Term::InParents("abc".into()));
-        assert_eq!(t[1], Term::Trashed(false));
-        let t = parse_q("name = 'rock and roll' and trashed=true").unwrap();
-        assert_eq!(
-            t[0],
-            Term::Name {
-                op: NameOp::Equal,
-                value: "rock and roll".into()
-            }
-        );
-        assert_eq!(t[1], Term::Trashed(true));
-        assert!(parse_q("modifiedTime > '2020'").is_err());
-    }
 }

@@ -1,7 +1,8 @@
-//! Google Drive v3 at `/drive/v3/...` (PROVIDERS.md section 1).
+//! Google Drive v3 at `/drive/v3/...` (`WIRE.md`, Drive).
 //!
 //! Reading order: [`error`] (Google's error body), [`fields`] (partial
-//! responses), [`model`] (File/Change/Drive JSON), this file (the caller
+//! responses), [`model`] (File/Change/Drive JSON), [`query`] (the `q`
+//! search language), this file (the caller
 //! and which drives a request may see), [`files`] (about, files.list,
 //! files.get, alt=media, export), [`changes`] (start page token,
 //! changes.list, drives.list).
@@ -11,6 +12,7 @@ pub mod error;
 pub mod fields;
 pub mod files;
 pub mod model;
+pub mod query;
 
 use std::collections::HashMap;
 

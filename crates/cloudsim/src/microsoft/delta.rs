@@ -1,4 +1,4 @@
-//! `driveItem: delta` (PROVIDERS.md 2.3).
+//! `driveItem: delta` (`WIRE.md`, Graph).
 //!
 //! Accepted forms: `.../root/delta`, `delta()`, `delta(token='X')`,
 //! `delta?token=X`, on `/me/drive/root`, `/drives/{id}/root`,
@@ -21,11 +21,11 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use base64::Engine as _;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, StatusCode, Uri};
 use serde::{Deserialize, Serialize};
 
 use super::error::{GraphError, json_response};
-use super::items::{ItemHashes, Render, drive_item, find_item};
+use super::items::{self, ItemHashes, ListQuery, Render, drive_item, find_item};
 use super::model::DeltaPage;
 use super::{Caller, DriveRef, caller, resolve_drive};
 use crate::AppState;
@@ -373,25 +373,61 @@ pub mod routes {
         .await
     }
 
-    /// `/drives/{driveId}/items/{itemId}/{function}`.
+    /// `.../items/{itemId}/{*rest}`: an item-relative path
+    /// (`items/{id}:/a/b.txt:`, `:/children`, `:/content`), or a function
+    /// of the item (`delta`).
+    async fn item_subpath(
+        state: &AppState,
+        headers: &HeaderMap,
+        drive: DriveRef<'_>,
+        item: &str,
+        rest: &str,
+        raw_query: Option<&str>,
+    ) -> Result<Response, GraphError> {
+        let caller = caller(state, headers)?;
+        let parse = |what: &str| GraphError::invalid_request(format!("Invalid {what} query."));
+        if let Some(base) = item.strip_suffix(':') {
+            let list: ListQuery = serde_urlencoded::from_str(raw_query.unwrap_or(""))
+                .map_err(|_| parse("listing"))?;
+            let rest = rest.strip_prefix('/').unwrap_or(rest);
+            return items::by_path(state, &caller, drive, base, rest, &list, headers).await;
+        }
+        let query: DeltaQuery =
+            serde_urlencoded::from_str(raw_query.unwrap_or("")).map_err(|_| parse("delta"))?;
+        let f = function(rest)?;
+        delta(state, &caller, drive, item, f, query, headers).await
+    }
+
+    /// `/drives/{driveId}/items/{itemId}/{*rest}`.
     pub async fn drive_item(
         State(state): State<AppState>,
-        Path((drive, item, segment)): Path<(String, String, String)>,
-        Query(query): Query<DeltaQuery>,
+        Path((drive, item, rest)): Path<(String, String, String)>,
+        uri: Uri,
         headers: HeaderMap,
     ) -> Result<Response, GraphError> {
-        let caller = caller(&state, &headers)?;
-        let f = function(&segment)?;
-        delta(
-            &state,
-            &caller,
-            DriveRef::Id(&drive),
-            &item,
-            f,
-            query,
-            &headers,
-        )
-        .await
+        let drive = DriveRef::Id(&drive);
+        item_subpath(&state, &headers, drive, &item, &rest, uri.query()).await
+    }
+
+    /// `/me/drive/items/{itemId}/{*rest}`.
+    pub async fn me_item(
+        State(state): State<AppState>,
+        Path((item, rest)): Path<(String, String)>,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> Result<Response, GraphError> {
+        item_subpath(&state, &headers, DriveRef::Me, &item, &rest, uri.query()).await
+    }
+
+    /// `/sites/{siteId}/drive/items/{itemId}/{*rest}`.
+    pub async fn site_item(
+        State(state): State<AppState>,
+        Path((site, item, rest)): Path<(String, String, String)>,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> Result<Response, GraphError> {
+        let drive = DriveRef::Site(&site);
+        item_subpath(&state, &headers, drive, &item, &rest, uri.query()).await
     }
 
     /// `/sites/{siteId}/drive/root/{function}`.

@@ -103,9 +103,7 @@ pub async fn serve(
         })
         .ok_or_else(GraphError::item_not_found)?;
     let mut out = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&mime) {
-        out.insert(header::CONTENT_TYPE, v);
-    }
+    out.insert(header::CONTENT_TYPE, content::content_type(&mime));
     if let Ok(v) = HeaderValue::from_str(&ctag) {
         out.insert(header::ETAG, v);
     }

@@ -1,4 +1,4 @@
-//! Graph error answers (PROVIDERS.md 2.6):
+//! Graph error answers (`WIRE.md`, Graph):
 //! `{"error":{"code","message","innerError":{"code"?,"date","request-id","client-request-id"}}}`.
 
 use axum::response::{IntoResponse, Response};

@@ -25,6 +25,7 @@ use crate::world::{Drive, DriveKind, Item, ItemId, World};
 /// Cache keys of the hashes Graph publishes, in `Item::hashes`.
 pub const QUICK_XOR: &str = "quickXor";
 pub const SHA256: &str = "sha256";
+pub const SHA1: &str = "sha1";
 
 /// Largest `$top` of a listing.
 const MAX_TOP: usize = 1000;
@@ -53,6 +54,7 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
 pub fn drive_type(drive: &Drive) -> &'static str {
     match drive.kind {
         DriveKind::SharePoint { .. } => "documentLibrary",
+        _ if drive.onedrive_personal => "personal",
         _ => "business",
     }
 }
@@ -69,19 +71,30 @@ pub fn drive_owner(world: &World, drive: &Drive) -> IdentitySet {
     }
 }
 
-/// The quickXorHash and sha256 of files, by item id.
+/// The hashes Graph publishes for files, by item id: quickXorHash on
+/// every drive, with sha256Hash on business drives and SharePoint, and
+/// sha1Hash on personal ones.
 #[derive(Debug, Default)]
 pub struct ItemHashes {
     quick_xor: HashMap<ItemId, String>,
     sha256: HashMap<ItemId, String>,
+    sha1: HashMap<ItemId, String>,
 }
 
 impl ItemHashes {
     /// Hashes of `ids` (files only), computed over the bytes once and cached.
     pub async fn of(state: &AppState, ids: &[ItemId]) -> Self {
+        let (personal, other): (Vec<ItemId>, Vec<ItemId>) = state.read(|w| {
+            ids.iter().cloned().partition(|id| {
+                w.item(id)
+                    .and_then(|i| w.drive(&i.drive_id))
+                    .is_some_and(|d| d.onedrive_personal)
+            })
+        });
         ItemHashes {
             quick_xor: hashes::cached(state, ids, QUICK_XOR, hashes::quick_xor_of).await,
-            sha256: hashes::cached(state, ids, SHA256, hashes::sha256_of).await,
+            sha256: hashes::cached(state, &other, SHA256, hashes::sha256_of).await,
+            sha1: hashes::cached(state, &personal, SHA1, hashes::sha1_of).await,
         }
     }
 
@@ -89,6 +102,7 @@ impl ItemHashes {
         Hashes {
             quick_xor_hash: self.quick_xor.get(id).cloned(),
             sha256_hash: self.sha256.get(id).map(|h| h.to_ascii_uppercase()),
+            sha1_hash: self.sha1.get(id).map(|h| h.to_ascii_uppercase()),
         }
     }
 }
@@ -387,12 +401,16 @@ pub fn content(
     Ok(response)
 }
 
-/// Path-based addressing: `root:/Docs/a.txt:` and its `:/children` and
-/// `:/content` (axum has already percent-decoded `rest`).
+/// Path-based addressing below `base` (`"root"` or an item id):
+/// `root:/Docs/a.txt:` and `items/{id}:/Docs/a.txt:`, with their
+/// `:/children` and `:/content` forms (axum has already percent-decoded
+/// `rest`). The closing colon may be left out when nothing follows it. An
+/// unknown base or path is 404 `itemNotFound`.
 pub async fn by_path(
     state: &AppState,
     caller: &Caller,
     drive: DriveRef<'_>,
+    base: &str,
     rest: &str,
     query: &ListQuery,
     headers: &HeaderMap,
@@ -400,8 +418,8 @@ pub async fn by_path(
     let (path, tail) = rest.split_once(':').unwrap_or((rest, ""));
     let id = state.read(|w| {
         let drive_id = resolve_drive(w, caller, drive)?;
-        w.resolve_path(&drive_id, path)
-            .filter(|i| i.is_live())
+        let start = find_item(w, &drive_id, base)?;
+        walk(w, start, path)
             .map(|i| i.id.clone())
             .ok_or_else(GraphError::item_not_found)
     })?;
@@ -418,6 +436,18 @@ pub async fn by_path(
             ),
         )),
     }
+}
+
+/// The live item at the `/`-separated `path` below `start` (names compare
+/// case-insensitively on OneDrive).
+fn walk<'w>(world: &'w World, start: &'w Item, path: &str) -> Option<&'w Item> {
+    let mut current = start;
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        current = world
+            .child_named(&current.id, segment)
+            .filter(|i| i.is_live())?;
+    }
+    Some(current)
 }
 
 /// Handlers for `/drives/{driveId}/items/{itemId}` and friends.
@@ -539,7 +569,16 @@ pub mod routes {
         headers: HeaderMap,
     ) -> Result<Response, GraphError> {
         let caller = caller(&state, &headers)?;
-        by_path(&state, &caller, DriveRef::Me, &rest, &query, &headers).await
+        by_path(
+            &state,
+            &caller,
+            DriveRef::Me,
+            "root",
+            &rest,
+            &query,
+            &headers,
+        )
+        .await
     }
 
     pub async fn drive_path(
@@ -553,6 +592,7 @@ pub mod routes {
             &state,
             &caller,
             DriveRef::Id(&drive),
+            "root",
             &rest,
             &query,
             &headers,
@@ -571,6 +611,7 @@ pub mod routes {
             &state,
             &caller,
             DriveRef::Site(&site),
+            "root",
             &rest,
             &query,
             &headers,

@@ -1,4 +1,4 @@
-//! Microsoft Graph v1.0 for OneDrive and SharePoint (PROVIDERS.md section 2),
+//! Microsoft Graph v1.0 for OneDrive and SharePoint (`WIRE.md`, Graph),
 //! at `/v1.0/...`, plus the pre-authenticated `/download/{token}` URLs.
 //!
 //! Reading order: [`model`] (wire structs), [`error`] (Graph error bodies),
@@ -89,6 +89,10 @@ pub fn router() -> Router<AppState> {
             get(it::me_children),
         )
         .route("/v1.0/me/drive/items/{itemId}/content", get(it::me_content))
+        .route(
+            "/v1.0/me/drive/items/{itemId}/{*rest}",
+            get(delta::routes::me_item),
+        )
         .route("/v1.0/drives/{driveId}", get(sites::drive))
         .route("/v1.0/drives/{driveId}/root", get(it::drive_root))
         .route(
@@ -110,7 +114,7 @@ pub fn router() -> Router<AppState> {
             get(it::drive_content),
         )
         .route(
-            "/v1.0/drives/{driveId}/items/{itemId}/{function}",
+            "/v1.0/drives/{driveId}/items/{itemId}/{*rest}",
             get(delta::routes::drive_item),
         )
         .route("/v1.0/sites", get(sites::search))
@@ -136,6 +140,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/v1.0/sites/{siteId}/drive/items/{itemId}/content",
             get(it::site_content),
+        )
+        .route(
+            "/v1.0/sites/{siteId}/drive/items/{itemId}/{*rest}",
+            get(delta::routes::site_item),
         )
         .route("/download/{token}", get(download::serve))
         .route("/v1.0/{*rest}", any(unknown_segment))

@@ -46,6 +46,9 @@ pub struct Hashes {
     /// Uppercase hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256_hash: Option<String>,
+    /// Uppercase hex; personal drives only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha1_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -2,7 +2,7 @@
 //! codes (PKCE), access and refresh tokens, and [`authenticate`], which
 //! every API handler calls with the request's bearer token.
 //!
-//! Per-provider semantics (see `PROVIDERS.md`, OAuth table):
+//! Per-provider semantics (see `WIRE.md`, OAuth):
 //! - Google: a refresh token only with `access_type=offline`; refreshing
 //!   returns no new refresh token; `/revoke` kills a token and its family.
 //! - Microsoft: a refresh token only with the `offline_access` scope; every

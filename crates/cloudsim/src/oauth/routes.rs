@@ -44,15 +44,17 @@ pub fn microsoft_router() -> Router<AppState> {
         .route("/{tenant}/oauth2/v2.0/token", post(microsoft_token))
 }
 
-/// Dropbox: `/oauth2/authorize`, `/oauth2/token` (`/2/auth/token/revoke`
-/// lives in the Dropbox API module and calls [`super::OAuthState::revoke`]).
+/// Dropbox: `/oauth2/authorize`, `/oauth2/token`, and the same under
+/// `/1/` (the older paths, which Dropbox still serves and rclone 1.60
+/// uses). `/2/auth/token/revoke` lives in the Dropbox API module and calls
+/// [`super::OAuthState::revoke`].
 pub fn dropbox_router() -> Router<AppState> {
+    let authorize = || get(dropbox_authorize).post(dropbox_authorize_post);
     Router::new()
-        .route(
-            "/oauth2/authorize",
-            get(dropbox_authorize).post(dropbox_authorize_post),
-        )
+        .route("/oauth2/authorize", authorize())
         .route("/oauth2/token", post(dropbox_token))
+        .route("/1/oauth2/authorize", authorize())
+        .route("/1/oauth2/token", post(dropbox_token))
 }
 
 type Params = HashMap<String, String>;
@@ -156,11 +158,17 @@ fn check(state: &AppState, provider: Provider, p: &Params) -> Result<Checked, Bo
     })
 }
 
-/// `redirect_uri` with `params` appended to its query.
+/// What a registered redirect URI may hold that a `Location` header
+/// cannot: controls, DEL and space (non-ASCII is always encoded).
+const LOCATION_ESCAPES: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b' ');
+
+/// `redirect_uri` with `params` appended to its query; what the URI holds
+/// that a header cannot is percent-encoded, as a browser would send it.
 fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     let query = serde_urlencoded::to_string(params).unwrap_or_default();
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let location = format!("{redirect_uri}{sep}{query}");
+    let uri = percent_encoding::utf8_percent_encode(redirect_uri, LOCATION_ESCAPES);
+    let location = format!("{uri}{sep}{query}");
     match http::HeaderValue::from_str(&location) {
         Ok(v) => (StatusCode::FOUND, [(http::header::LOCATION, v)]).into_response(),
         Err(_) => error_page(
