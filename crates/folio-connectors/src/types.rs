@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::hash::RemoteHash;
 
 /// What part of the account a library mirrors: `{folderId?, driveId?,
-/// siteId?, path?}` (DESIGN section 7). Empty means the account's root.
+/// siteId?, path?}` (docs/api.md, "Libraries"). Empty means the account's
+/// root.
 pub use folio_domain::LibrarySource as Source;
 
 /// The four providers a connector exists for.
@@ -230,7 +231,7 @@ pub struct RemoteFolder {
     pub source: Source,
 }
 
-/// The connected identity, read live (DESIGN section 1 `account`).
+/// The connected identity, read live (`GET /api/libraries/{id}/account`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountInfo {

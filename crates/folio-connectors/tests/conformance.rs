@@ -1,5 +1,5 @@
 //! The connector contract, written once and run against all four
-//! connectors over real HTTP against cloudsim (STYLE habit 9). Each test
+//! connectors over real HTTP against cloudsim. Each test
 //! is instantiated per provider by `for_all!`, gated by `Capability` where
 //! the provider lacks the feature.
 

@@ -9,8 +9,8 @@ use serde_json::json;
 use support::{Fixture, drain, fetch, upserts};
 
 const TWO_GIB: u64 = 2 * 1024 * 1024 * 1024;
-/// Growth of the peak resident set allowed while streaming (DESIGN 6: the
-/// whole sync under 150 MiB).
+/// Growth of the peak resident set allowed while streaming (the whole
+/// sync must stay under 150 MiB: docs/benchmarks.md).
 const MAX_GROWTH_KIB: u64 = 150 * 1024;
 
 /// `VmHWM` (peak resident set) of this process, in KiB.

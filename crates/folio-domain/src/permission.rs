@@ -1,4 +1,4 @@
-//! Who may do what with a library (DESIGN section 2).
+//! Who may do what with a library (docs/api.md, "Permissions and shares").
 //!
 //! The owner and admins have everything. A share grants `read`, `sync`
 //! (read + `library:sync`) or `write` (everything; `library:write` implies

@@ -1,5 +1,5 @@
 //! The executor: runs one sync of one library as a loop of bounded steps
-//! (STYLE habit 10): fetch a page of changes, plan it, download what the plan
+//! (docs/sync.md): fetch a page of changes, plan it, download what the plan
 //! needs (bounded concurrency, streamed into blob storage, verified against
 //! the provider hash), then commit the page's file and item changes together
 //! with the cursor in one transaction.

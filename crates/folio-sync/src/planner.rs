@@ -1,7 +1,7 @@
 //! The planner: pure. The library's known remote tree plus one page of
 //! changes in, the file actions that make the library match out.
 //!
-//! Rules (SYNC-NOTES b.0):
+//! Rules (docs/sync.md):
 //! - items are keyed by provider id, never by path; a rename or move of a
 //!   file or a whole folder becomes [`FileAction::Move`]s, never downloads;
 //! - an id seen more than once in one page: its last occurrence wins;

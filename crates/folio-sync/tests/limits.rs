@@ -1,4 +1,4 @@
-//! Provider limits through a whole sync (DESIGN section 3, "Provider
+//! Provider limits through a whole sync (docs/sync.md, "Provider
 //! limits"): rate limits (429, Drive 403 `userRateLimitExceeded`, Dropbox
 //! `too_many_requests`, Graph 429) and transient 5xx during listing and
 //! downloads are retried and the sync completes with every file; a provider

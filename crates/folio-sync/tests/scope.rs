@@ -1,5 +1,5 @@
-//! Folder-scoped sources (DESIGN section 3, "Items outside the chosen
-//! source leave the library"): a library whose `source` is a Drive folder,
+//! Folder-scoped sources (docs/sync.md, "Items outside the source leave
+//! the library"): a library whose `source` is a Drive folder,
 //! a OneDrive folder or a Dropbox path. Moving a file, or a folder with its
 //! children, out of the source removes them from the library; moving them
 //! in adds them (also a folder whose files the library held before); moving

@@ -5,8 +5,8 @@
 //! an operator connects one.
 //!
 //! Reading order: [`Provider`] (what differs between cloudsim's providers),
-//! [`Cloudsim`] (the emulator and its `/_sim` control API, DESIGN section
-//! 7), [`connect_library`] (the flow, on any [`TestApp`], such as one
+//! [`Cloudsim`] (the emulator and its `/_sim` control API, described in
+//! cloudsim's README), [`connect_library`] (the flow, on any [`TestApp`], such as one
 //! replica of several), then [`SimWorld`] (one server, cloudsim and one
 //! account: the usual set-up).
 

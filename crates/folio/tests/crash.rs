@@ -1,4 +1,4 @@
-//! Crash safety of sync (DESIGN section 3, "Atomicity"): the real `folio`
+//! Crash safety of sync (docs/sync.md, "Atomicity"): the real `folio`
 //! binary syncs a large Google Drive tree from cloudsim and is SIGKILLed at
 //! random moments (listing, downloads in flight, commits), restarted on the
 //! same data directory and database, the remote changing between rounds;
@@ -816,8 +816,8 @@ impl Remote {
 
     /// Every file of the drive by id, with the library path Folio must give
     /// it: the remote path, where the later ids (in id order) of names
-    /// shared in one folder get Folio's stable suffix (DESIGN section 3,
-    /// "Paths").
+    /// shared in one folder get Folio's stable suffix (docs/sync.md, "Safe
+    /// paths, stable names").
     async fn tree(&self) -> BTreeMap<String, RemoteFile> {
         let root: Value = self.drive_get("files/root", &[("fields", "id")]).await;
         let mut files = BTreeMap::new();

@@ -1,4 +1,4 @@
-//! Dropbox error answers into [`ConnectorError`] (PROVIDERS.md 3.3): 400
+//! Dropbox error answers into [`ConnectorError`] (docs/providers.md): 400
 //! is plain text, 409 a route error matched on its `.tag` path, 429 carries
 //! `Retry-After` and `error.retry_after`.
 

@@ -1,4 +1,4 @@
-//! Dropbox wire structs (PROVIDERS.md 3.4 to 3.6).
+//! Dropbox wire structs (docs/providers.md, "Dropbox").
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

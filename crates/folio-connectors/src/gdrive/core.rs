@@ -59,7 +59,7 @@ impl GdriveCore {
     }
 
     /// Query parameters scoping a `files.list` or `changes.*` call to the
-    /// source's drive (PROVIDERS.md 1.3: shared drives need all three).
+    /// source's drive (shared drives need all three: docs/providers.md).
     pub fn drive_scope(drive: Option<&str>, corpora: bool) -> Vec<(&'static str, String)> {
         let mut p = vec![("supportsAllDrives", "true".to_owned())];
         if let Some(d) = drive {

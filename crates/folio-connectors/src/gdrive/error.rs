@@ -1,5 +1,5 @@
 //! Drive error bodies into [`ConnectorError`]: 403s are classified by
-//! reason (PROVIDERS.md 1.5; SYNC-NOTES b.1).
+//! reason (docs/providers.md, "Google Drive").
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;

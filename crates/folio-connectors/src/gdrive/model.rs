@@ -1,5 +1,5 @@
-//! Drive v3 wire structs (PROVIDERS.md 1.3 to 1.5). int64 values are JSON
-//! strings.
+//! Drive v3 wire structs (docs/providers.md, "Google Drive"). int64 values
+//! are JSON strings.
 
 use std::collections::HashMap;
 

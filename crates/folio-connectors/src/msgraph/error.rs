@@ -1,4 +1,4 @@
-//! Graph error bodies into [`ConnectorError`] (PROVIDERS.md 2.3, 2.6).
+//! Graph error bodies into [`ConnectorError`] (docs/providers.md).
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;

@@ -1,4 +1,4 @@
-//! Graph wire structs (PROVIDERS.md 2.2 to 2.6).
+//! Graph wire structs (docs/providers.md, "Microsoft Graph").
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

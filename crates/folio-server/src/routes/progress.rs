@@ -59,7 +59,7 @@ const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(10);
 /// How long the stream rides out store errors before giving up.
 const STORE_ERROR_GRACE: Duration = Duration::from_secs(5);
 
-/// Live progress of a sync (DESIGN section 3).
+/// Live progress of a sync (docs/api.md, "Progress").
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProgressBody {

@@ -65,7 +65,7 @@ pub struct SyncErrorBody {
     pub message: String,
 }
 
-/// What a sync did (DESIGN section 1).
+/// What a sync did (docs/api.md, "Syncs").
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncResultBody {
@@ -241,7 +241,7 @@ pub(crate) fn provider_error(err: ConnectorError) -> ApiError {
     }
 }
 
-/// One run in a library's history (DESIGN section 7).
+/// One run in a library's history (docs/api.md, "Syncs").
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncRunBody {

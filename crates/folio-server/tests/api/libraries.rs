@@ -196,7 +196,7 @@ async fn patch_changes_fields_and_null_clears() {
     assert_error(typed, 400).await;
 }
 
-/// Each caller sees what DESIGN section 2 says: owner and admin everything,
+/// Each caller sees what docs/api.md says: owner and admin everything,
 /// shares by level, strangers nothing (404, never 403).
 #[tokio::test]
 async fn permission_rules() {

@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::cli::{GlobalArgs, SyncArgs};
 use crate::commands::serve::ADMIN_TOKEN_FILE;
 
-/// What `POST /_sync` answers (DESIGN section 1).
+/// What `POST /_sync` answers (docs/api.md, "Syncs").
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SyncResult {
