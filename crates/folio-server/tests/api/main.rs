@@ -5,6 +5,7 @@ mod auth;
 mod errors;
 mod files;
 mod libraries;
+mod names;
 
 use reqwest::Method;
 use serde_json::Value;
