@@ -6,8 +6,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use folio_domain::{LibraryPath, LibraryType, Permission};
 use folio_store::{FileRecord, Library};
@@ -21,10 +19,8 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::libraries::load_library;
+use crate::routes::paging::{decode_cursor, encode_cursor, page_limit};
 use crate::state::AppState;
-
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1000;
 
 /// The listing has an OpenAPI-described route; the `{*path}` routes are
 /// registered by hand (utoipa cannot express a wildcard) and documented
@@ -97,12 +93,7 @@ async fn list_files(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<axum::Json<FileList>> {
     let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit: must be between 1 and {MAX_PAGE}"
-        )));
-    }
+    let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let prefix = query.prefix.unwrap_or_default();
     let page = state
@@ -111,16 +102,8 @@ async fn list_files(
         .await?;
     Ok(axum::Json(FileList {
         items: page.items.into_iter().map(FileBody::from).collect(),
-        next: page.next_after.map(|p| URL_SAFE_NO_PAD.encode(p)),
+        next: page.next_after.as_deref().map(encode_cursor),
     }))
-}
-
-fn decode_cursor(cursor: &str) -> ApiResult<String> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::BadRequest("cursor: not a cursor this server issued".into()))
 }
 
 /// Download a file's bytes. Answers 304 to a matching `If-None-Match` and

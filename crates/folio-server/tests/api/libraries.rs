@@ -382,12 +382,13 @@ async fn share_input_is_checked() {
         .unwrap();
     assert_error(response, 404).await;
     let response = app
-        .admin(PUT, "/api/libraries/s/shares/not-a-uuid")
+        .admin(PUT, "/api/libraries/s/shares/nobody")
         .json(&json!({"level": "read"}))
         .send()
         .await
         .unwrap();
-    assert_error(response, 400).await;
+    let message = assert_error(response, 404).await;
+    assert_eq!(message, "user 'nobody' not found");
     let library = app.store.library_by_natural_id("s").await.unwrap().unwrap();
     assert!(app.store.list_shares(library.id).await.unwrap().is_empty());
     let response = app

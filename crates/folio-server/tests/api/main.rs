@@ -6,6 +6,7 @@ mod errors;
 mod files;
 mod libraries;
 mod names;
+mod users;
 
 use reqwest::Method;
 use serde_json::Value;
