@@ -409,18 +409,18 @@ async fn delete_integration(
 /// The integration a library uses.
 #[utoipa::path(get, path = "/api/libraries/{id}/integration", tag = "connections",
     params(("id" = String, Path, description = "UUID or natural id")),
-    responses((status = 200, body = IntegrationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = IntegrationBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn get_library_integration(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<IntegrationBody>> {
     let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let integration = state.store.library_integration(library.id).await?.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "library '{key}' has no integration; set one with PUT /api/libraries/{key}/integration"
-        ))
-    })?;
+    let integration = state
+        .store
+        .library_integration(library.id)
+        .await?
+        .ok_or_else(|| crate::routes::connections::no_integration(&key))?;
     Ok(axum::Json(IntegrationBody::new(
         integration,
         Some(library.id),
