@@ -9,6 +9,7 @@
 pub mod chars;
 pub mod ids;
 pub mod library;
+pub mod object;
 pub mod path;
 pub mod permission;
 pub mod sanitize;

@@ -72,9 +72,10 @@ impl fmt::Display for LibraryType {
 }
 
 /// What part of the connected account a library mirrors. All fields are
-/// optional; an empty source means the account's root drive.
+/// optional; an empty source means the account's root drive. Read only from
+/// a JSON object (see [`crate::object`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct LibrarySource {
     /// A folder id (Drive, OneDrive, SharePoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +90,8 @@ pub struct LibrarySource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
 }
+
+crate::object_only!(LibrarySource);
 
 impl LibrarySource {
     /// Checks each field's shape: ids are 1..=512 printable characters, a
@@ -124,13 +127,16 @@ impl LibrarySource {
     }
 }
 
-/// How often the server syncs a library on its own.
+/// How often the server syncs a library on its own. Read only from a JSON
+/// object (see [`crate::object`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct SyncSchedule {
     /// Minutes between two scheduled syncs, 1 to 525600 (a year).
     pub interval_minutes: u32,
 }
+
+crate::object_only!(SyncSchedule);
 
 impl SyncSchedule {
     pub fn validate(&self) -> Result<(), ParseError> {
@@ -172,6 +178,30 @@ mod tests {
             ..Default::default()
         };
         assert!(escape.validate().is_err());
+    }
+
+    #[test]
+    fn sources_and_schedules_are_read_only_from_objects() {
+        let source: LibrarySource = serde_json::from_str(r#"{"folderId": "f"}"#).unwrap();
+        assert_eq!(source.folder_id.as_deref(), Some("f"));
+        assert_eq!(
+            serde_json::to_string(&source).unwrap(),
+            r#"{"folderId":"f"}"#
+        );
+        for bad in [
+            r#"["f"]"#,
+            "[null, null]",
+            "[]",
+            r#""f""#,
+            r#"{"folder": "f"}"#,
+        ] {
+            assert!(serde_json::from_str::<LibrarySource>(bad).is_err(), "{bad}");
+        }
+        let schedule: SyncSchedule = serde_json::from_str(r#"{"intervalMinutes": 5}"#).unwrap();
+        assert_eq!(schedule.interval_minutes, 5);
+        assert!(serde_json::from_str::<SyncSchedule>("[5]").is_err());
+        let absent: Option<SyncSchedule> = serde_json::from_str("null").unwrap();
+        assert_eq!(absent, None);
     }
 
     #[test]
