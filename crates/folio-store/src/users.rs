@@ -264,13 +264,15 @@ impl Store {
         }
     }
 
-    pub async fn delete_session(&self, session_hash: &str) -> Result<()> {
-        on_db!(self, |pool| {
+    /// Ends a session; false when no such session existed.
+    pub async fn delete_session(&self, session_hash: &str) -> Result<bool> {
+        let deleted = on_db!(self, |pool| {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(session_hash)
                 .execute(pool)
-                .await?;
+                .await?
+                .rows_affected()
         });
-        Ok(())
+        Ok(deleted > 0)
     }
 }

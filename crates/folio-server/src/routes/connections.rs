@@ -80,6 +80,7 @@ pub struct AccountBody {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuthorizeQuery {
     /// Where the browser goes after the callback: Folio's own origin or one
     /// of FOLIO_ALLOWED_RETURN_ORIGINS.

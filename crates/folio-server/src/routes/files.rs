@@ -77,10 +77,17 @@ pub struct ListQuery {
     /// Only paths starting with this.
     pub prefix: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,
 }
+
+/// A file's bytes, as an upload's body.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct FileBytes(Vec<u8>);
 
 /// The files of a library, in path order, a page at a time.
 #[utoipa::path(get, path = "/api/libraries/{id}/files", tag = "files",
@@ -112,8 +119,8 @@ async fn list_files(
     params(("id" = String, Path, description = "UUID or natural id"), ("path" = String, Path, description = "the file's path; may contain '/'"),
         ("Range" = Option<String>, Header, description = "one byte range, e.g. bytes=0-99"),
         ("If-None-Match" = Option<String>, Header, description = "an ETag from an earlier download")),
-    responses((status = 200, description = "the bytes", content_type = "application/octet-stream"),
-        (status = 206, description = "the requested range"), (status = 304, description = "not modified"),
+    responses((status = 200, description = "the bytes, with the media type the file was stored with", content_type = "*/*", body = FileBytes),
+        (status = 206, description = "the requested range", content_type = "*/*", body = FileBytes), (status = 304, description = "not modified"),
         (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub(crate) async fn download_file(
     State(state): State<AppState>,
@@ -244,7 +251,7 @@ fn require_local(library: &Library, key: &str) -> ApiResult<()> {
 /// for a new path and 200 when it replaced a file.
 #[utoipa::path(put, path = "/api/libraries/{id}/files/{path}", tag = "files",
     params(("id" = String, Path, description = "UUID or natural id"), ("path" = String, Path, description = "the file's path; may contain '/'")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = Option<FileBytes>, content_type = "application/octet-stream", description = "the file's bytes; an empty body makes an empty file"),
     responses((status = 201, body = FileBody), (status = 200, body = FileBody), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn upload_file(

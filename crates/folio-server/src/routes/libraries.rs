@@ -69,12 +69,21 @@ pub struct LibraryList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateLibrary {
+    /// 1 to 200 characters (trimmed), no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
-    /// Defaults to a slug of `name`, made unique.
+    /// Defaults to a slug of `name`, made unique. Lowercase letters, digits
+    /// and inner `-`, at most 64, never shaped like a UUID.
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")]
     pub natural_id: Option<String>,
-    /// `local`, `google-drive`, `onedrive`, `sharepoint` or `dropbox`.
     #[serde(rename = "type")]
+    #[schema(value_type = LibraryType)]
     pub library_type: String,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     pub source: Option<LibrarySource>,
     pub sync_schedule: Option<SyncSchedule>,
@@ -85,10 +94,16 @@ pub struct CreateLibrary {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchLibrary {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")]
     pub natural_id: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     pub source: Option<LibrarySource>,
     #[serde(default, deserialize_with = "present")]
@@ -148,7 +163,7 @@ pub struct ShareList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutShare {
-    /// `read`, `sync` or `write`.
+    #[schema(value_type = ShareLevel)]
     pub level: String,
 }
 

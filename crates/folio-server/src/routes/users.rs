@@ -80,8 +80,13 @@ pub struct UserListQuery {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateUser {
+    /// 1 to 64 ASCII letters, digits, `.`, `_`, `-` and `@`, never shaped
+    /// like a UUID.
+    #[schema(pattern = r"^[A-Za-z0-9._@-]{1,64}$")]
     pub username: String,
-    /// Needed only to log in with a session; API tokens work without one.
+    /// At least 8 characters. Needed only to log in with a session; API
+    /// tokens work without one.
+    #[schema(min_length = 8)]
     pub password: Option<String>,
     pub display_name: Option<String>,
     #[serde(default)]
@@ -91,6 +96,8 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    /// 1 to 200 characters (trimmed).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
 }
 
@@ -132,7 +139,7 @@ pub async fn require_user(state: &AppState, key: &str) -> ApiResult<User> {
 }
 
 /// Log in with a password; sets an HttpOnly, SameSite session cookie.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Login,
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Login, security(()),
     responses((status = 200, body = UserBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
@@ -185,7 +192,11 @@ async fn logout(
             "no session to log out of".to_owned(),
         ));
     };
-    state.store.delete_session(&hash_secret(&session)).await?;
+    if !state.store.delete_session(&hash_secret(&session)).await? {
+        return Err(ApiError::Unauthorized(
+            "the session has expired or was already logged out".to_owned(),
+        ));
+    }
     let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     let mut headers = HeaderMap::new();
     headers.insert(

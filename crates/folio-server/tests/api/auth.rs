@@ -214,6 +214,15 @@ async fn login_sets_an_httponly_samesite_cookie_and_logout_ends_it() {
         .await
         .unwrap();
     assert_error(after, 401).await;
+    let again = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    let message = assert_error(again, 401).await;
+    assert!(message.contains("already logged out"), "{message}");
 }
 
 #[tokio::test]
