@@ -98,6 +98,20 @@ pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// The shortest password a user may have, wherever it is set.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A password's stored form, once it passes the length rule (400 naming
+/// `password` otherwise).
+pub fn new_password_hash(password: &str) -> Result<String, ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "password: must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    hash_password(password)
+}
+
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     let mut salt_bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut salt_bytes);

@@ -17,8 +17,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{
-    AuthUser, SESSION_COOKIE, TOKEN_PREFIX, hash_password, hash_secret, new_secret, session_cookie,
-    verify_password,
+    AuthUser, SESSION_COOKIE, TOKEN_PREFIX, hash_secret, new_password_hash, new_secret,
+    session_cookie, verify_password,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -118,8 +118,6 @@ pub struct Login {
     pub username: String,
     pub password: String,
 }
-
-const MIN_PASSWORD_CHARS: usize = 8;
 
 /// The user `key` names (its UUID or its username), or a 404 naming it.
 pub async fn require_user(state: &AppState, key: &str) -> ApiResult<User> {
@@ -223,15 +221,11 @@ async fn create_user(
 ) -> ApiResult<impl IntoResponse> {
     caller.require_admin()?;
     let username = Username::parse(&body.username)?;
-    let password_hash = match body.password.as_deref() {
-        Some(p) if p.chars().count() < MIN_PASSWORD_CHARS => {
-            return Err(ApiError::BadRequest(format!(
-                "password: must be at least {MIN_PASSWORD_CHARS} characters"
-            )));
-        }
-        Some(p) => Some(hash_password(p)?),
-        None => None,
-    };
+    let password_hash = body
+        .password
+        .as_deref()
+        .map(new_password_hash)
+        .transpose()?;
     let user = state
         .store
         .create_user(NewUser {
