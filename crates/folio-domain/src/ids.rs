@@ -86,7 +86,8 @@ impl fmt::Display for NaturalId {
 }
 
 /// A user's login name: 1 to 64 characters of ASCII letters, digits, `.`,
-/// `_`, `-` and `@`.
+/// `_`, `-` and `@`, never shaped like a UUID (routes take a user's UUID or
+/// username in one place).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
@@ -103,6 +104,9 @@ impl Username {
                 field,
                 "may contain only letters, digits, '.', '_', '-' and '@'",
             ));
+        }
+        if uuid::Uuid::parse_str(raw).is_ok() {
+            return Err(ParseError::new(field, "must not look like a UUID"));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -165,5 +169,6 @@ mod tests {
         assert!(Username::parse("alice@example.com").is_ok());
         assert!(Username::parse("").is_err());
         assert!(Username::parse("al ice").is_err());
+        assert!(Username::parse("0190b1a2-7c3d-7e4f-8a9b-0c1d2e3f4a5b").is_err());
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! Reading order: [`ids`] (natural ids, usernames), [`library`] (library kinds,
 //! sources, schedules), [`permission`] (who may do what), [`path`] (safe
-//! library paths), [`sanitize`] (remote names made
+//! library paths, refusing the characters of [`chars`]), [`sanitize`] (remote names made
 //! into safe path segments). Nothing here does I/O; every type that exists is valid
 //! because it can only be built through its `parse` constructor.
 
+pub mod chars;
 pub mod ids;
 pub mod library;
+pub mod object;
 pub mod path;
 pub mod permission;
 pub mod sanitize;

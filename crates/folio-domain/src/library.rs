@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{Error as _, Unexpected};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::ParseError;
@@ -72,23 +73,45 @@ impl fmt::Display for LibraryType {
 }
 
 /// What part of the connected account a library mirrors. All fields are
-/// optional; an empty source means the account's root drive.
+/// optional; an empty source means the account's root drive. Read only from
+/// a JSON object (see [`crate::object`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct LibrarySource {
     /// A folder id (Drive, OneDrive, SharePoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub folder_id: Option<String>,
     /// A shared drive id (Drive) or a drive id (OneDrive, SharePoint document library).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub drive_id: Option<String>,
     /// A SharePoint site id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub site_id: Option<String>,
     /// A Dropbox path such as `/Team/Docs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 1024,
+        pattern = r"^/(?!(.*/)?\.\.(/|$))[^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub path: Option<String>,
 }
+
+crate::object_only!(LibrarySource);
 
 impl LibrarySource {
     /// Checks each field's shape: ids are 1..=512 printable characters, a
@@ -100,7 +123,7 @@ impl LibrarySource {
             ("source.siteId", &self.site_id),
         ] {
             if let Some(v) = value
-                && (v.is_empty() || v.len() > 512 || v.chars().any(char::is_control))
+                && (v.is_empty() || v.chars().count() > 512 || v.chars().any(char::is_control))
             {
                 return Err(ParseError::new(
                     field,
@@ -110,7 +133,7 @@ impl LibrarySource {
         }
         if let Some(path) = &self.path {
             let bad = !path.starts_with('/')
-                || path.len() > 1024
+                || path.chars().count() > 1024
                 || path.chars().any(char::is_control)
                 || path.split('/').any(|seg| seg == "..");
             if bad {
@@ -124,12 +147,32 @@ impl LibrarySource {
     }
 }
 
-/// How often the server syncs a library on its own.
+/// How often the server syncs a library on its own. Read only from a JSON
+/// object (see [`crate::object`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(remote = "Self", rename_all = "camelCase", deny_unknown_fields)]
 pub struct SyncSchedule {
     /// Minutes between two scheduled syncs, 1 to 525600 (a year).
+    #[schema(minimum = 1, maximum = 525_600)]
+    #[serde(deserialize_with = "whole_number")]
     pub interval_minutes: u32,
+}
+
+crate::object_only!(SyncSchedule);
+
+/// A `u32` from any JSON number with no fractional part: JSON Schema's
+/// `integer` (what the API's document promises) counts `5.0` as 5.
+fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    if value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
+        // Whole and in range: the cast is exact.
+        Ok(value as u32)
+    } else {
+        Err(D::Error::invalid_value(
+            Unexpected::Float(value),
+            &"a whole number of minutes",
+        ))
+    }
 }
 
 impl SyncSchedule {
@@ -172,6 +215,39 @@ mod tests {
             ..Default::default()
         };
         assert!(escape.validate().is_err());
+    }
+
+    #[test]
+    fn sources_and_schedules_are_read_only_from_objects() {
+        let source: LibrarySource = serde_json::from_str(r#"{"folderId": "f"}"#).unwrap();
+        assert_eq!(source.folder_id.as_deref(), Some("f"));
+        assert_eq!(
+            serde_json::to_string(&source).unwrap(),
+            r#"{"folderId":"f"}"#
+        );
+        for bad in [
+            r#"["f"]"#,
+            "[null, null]",
+            "[]",
+            r#""f""#,
+            r#"{"folder": "f"}"#,
+        ] {
+            assert!(serde_json::from_str::<LibrarySource>(bad).is_err(), "{bad}");
+        }
+        let schedule: SyncSchedule = serde_json::from_str(r#"{"intervalMinutes": 5}"#).unwrap();
+        assert_eq!(schedule.interval_minutes, 5);
+        assert!(serde_json::from_str::<SyncSchedule>("[5]").is_err());
+        let whole: SyncSchedule = serde_json::from_str(r#"{"intervalMinutes": 5.0}"#).unwrap();
+        assert_eq!(whole.interval_minutes, 5);
+        for bad in ["5.5", "-1", "\"5\"", "1e12"] {
+            let json = format!(r#"{{"intervalMinutes": {bad}}}"#);
+            assert!(
+                serde_json::from_str::<SyncSchedule>(&json).is_err(),
+                "{bad}"
+            );
+        }
+        let absent: Option<SyncSchedule> = serde_json::from_str("null").unwrap();
+        assert_eq!(absent, None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use crate::ParseError;
+use crate::chars::is_hidden_or_control;
 
 /// Longest path segment, in bytes (the common file-system limit).
 pub const MAX_SEGMENT_BYTES: usize = 255;
@@ -16,7 +17,8 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// A file's path inside a library: relative, `/`-separated, in Unicode NFC.
 ///
 /// A `LibraryPath` never starts with `/`, has no empty, `.` or `..`
-/// segment, no backslash and no control character, and respects
+/// segment, no backslash and no control, bidi, zero-width or other
+/// invisible character (see [`crate::chars`]), and respects
 /// [`MAX_SEGMENT_BYTES`] and [`MAX_PATH_BYTES`]. So no path, however it was
 /// spelled by a client or a provider, can point outside its library.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -80,10 +82,13 @@ fn check_segment(segment: &str) -> Result<(), ParseError> {
             format!("each segment must be at most {MAX_SEGMENT_BYTES} bytes"),
         ));
     }
-    if segment.chars().any(|c| c.is_control() || c == '\\') {
+    if segment
+        .chars()
+        .any(|c| c == '\\' || is_hidden_or_control(c))
+    {
         return Err(ParseError::new(
             "path",
-            "must not contain control characters or '\\'",
+            "must not contain '\\', control characters, or invisible or bidi formatting characters (such as U+202E or U+200D)",
         ));
     }
     Ok(())
@@ -122,7 +127,22 @@ mod tests {
     #[test]
     fn rejects_escapes_and_junk() {
         for bad in [
-            "", "/abs", "a//b", "a/", "..", "../x", "a/../b", "./a", "a\\b", "a\u{0}b", "a\nb",
+            "",
+            "/abs",
+            "a//b",
+            "a/",
+            "..",
+            "../x",
+            "a/../b",
+            "./a",
+            "a\\b",
+            "a\u{0}b",
+            "a\nb",
+            "evil\u{202e}txt.exe",
+            "a\u{200d}b",
+            "\u{feff}x",
+            "d/\u{2067}e",
+            "a\u{2028}b",
         ] {
             assert!(
                 LibraryPath::parse(bad).is_err(),

@@ -1,8 +1,9 @@
 //! Remote names made safe as library path segments.
 //!
 //! A provider name may hold anything its provider allows: `/` inside a Drive
-//! name, `.` or `..`, control characters, thousands of bytes, any Unicode
-//! normalization form. [`sanitize_name`] turns it into one segment that
+//! name, `.` or `..`, control characters, invisible and bidi formatting
+//! characters (`evil\u{202e}txt.exe` shows as `evilexe.txt`), thousands of
+//! bytes, any Unicode normalization form. [`sanitize_name`] turns it into one segment that
 //! [`crate::LibraryPath::parse`] accepts, deterministically (the same raw
 //! name always gives the same segment). Two items that end up with one name
 //! in one folder are told apart by [`with_stable_suffix`], which derives the
@@ -10,6 +11,7 @@
 
 use std::borrow::Cow;
 
+use crate::chars::is_hidden_or_control;
 use crate::path::{MAX_PATH_BYTES, MAX_SEGMENT_BYTES, nfc};
 use crate::{LibraryPath, ParseError};
 
@@ -20,11 +22,13 @@ pub const MAX_NAME_BYTES: usize = MAX_SEGMENT_BYTES - SUFFIX_BYTES;
 const SUFFIX_BYTES: usize = 12;
 /// Longest extension kept apart from the stem when a name is shortened.
 const MAX_EXTENSION_BYTES: usize = 16;
-/// What replaces a separator, a backslash or a control character.
+/// What replaces a separator, a backslash, a control character or an
+/// invisible one.
 const REPLACEMENT: char = '_';
 
-/// One safe path segment for the remote name `raw`: NFC, no `/`, `\` or
-/// control character (each becomes `_`), never empty, `.` or `..` (those
+/// One safe path segment for the remote name `raw`: NFC, no `/`, `\`,
+/// control, format (bidi, zero-width) or other invisible character (each
+/// becomes `_`; see [`crate::chars`]), never empty, `.` or `..` (those
 /// get a leading `_`), at most [`MAX_NAME_BYTES`] bytes (shortened on a
 /// character boundary, keeping a short extension).
 pub fn sanitize_name(raw: &str) -> String {
@@ -62,7 +66,7 @@ fn is_safe_as_is(raw: &str) -> bool {
 
 /// A character a segment may not hold.
 fn is_replaced(c: char) -> bool {
-    c == '/' || c == '\\' || c.is_control()
+    c == '/' || c == '\\' || is_hidden_or_control(c)
 }
 
 /// `name` with a suffix derived from `item_id` before its extension:
@@ -154,6 +158,25 @@ mod tests {
         assert_eq!(sanitize_name(".."), "_..");
         assert_eq!(sanitize_name("a/b"), "a_b");
         assert_eq!(sanitize_name("../x"), ".._x");
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_become_underscores() {
+        assert_eq!(sanitize_name("evil\u{202e}txt.exe"), "evil_txt.exe");
+        assert_eq!(sanitize_name("a\u{200d}b\u{feff}.md"), "a_b_.md");
+        assert_eq!(sanitize_name("\u{2066}x\u{2069}"), "_x_");
+        assert_eq!(sanitize_name("\u{3164}"), "_");
+        assert_eq!(sanitize_name("line\u{2028}break"), "line_break");
+        for raw in ["evil\u{202e}txt.exe", "\u{200b}", "soft\u{ad}hyphen"] {
+            let safe = safe_name(raw);
+            assert!(matches!(safe, Cow::Owned(_)), "{raw:?}");
+            assert!(valid(&safe), "{raw:?} gave {safe:?}");
+        }
+        // Emoji keep their presentation selector.
+        assert_eq!(
+            sanitize_name("\u{2764}\u{fe0f}.txt"),
+            "\u{2764}\u{fe0f}.txt"
+        );
     }
 
     #[test]

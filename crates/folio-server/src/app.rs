@@ -25,9 +25,10 @@ use crate::state::AppState;
 
 /// The router with every route, the OpenAPI document and the layers.
 pub fn router(state: AppState) -> Router {
-    let (router, spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api_router())
         .split_for_parts();
+    crate::openapi::complete(&mut spec);
     let spec_json = spec.to_pretty_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "could not render the OpenAPI document");
         "{}".to_owned()

@@ -42,16 +42,9 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::trim)
-                .ok_or_else(|| {
-                    ApiError::Unauthorized(
-                        "the Authorization header must be 'Bearer <token>'".into(),
-                    )
-                })?;
+            let token = value.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+            })?;
             let user = state.store.user_by_token_hash(&hash_secret(token)).await?;
             return user
                 .map(AuthUser)
@@ -70,6 +63,14 @@ impl FromRequestParts<AppState> for AuthUser {
             "authentication required: send 'Authorization: Bearer <token>' or log in".to_owned(),
         ))
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is
+/// case-insensitive (RFC 9110 section 11.1), so `bearer` and `BEARER` work.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The session id from the `Cookie` header, if any.
@@ -95,6 +96,20 @@ pub fn new_secret(prefix: &str) -> String {
 /// The stored form of a token or session id.
 pub fn hash_secret(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The shortest password a user may have, wherever it is set.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A password's stored form, once it passes the length rule (400 naming
+/// `password` otherwise).
+pub fn new_password_hash(password: &str) -> Result<String, ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "password: must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    hash_password(password)
 }
 
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -133,6 +148,16 @@ mod tests {
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 43);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for value in ["Bearer t", "bearer t", "BEARER t", "bEaReR   t  "] {
+            assert_eq!(bearer_token(value), Some("t"), "{value:?}");
+        }
+        for value in ["Basic t", "Bearer", "Bearer ", "Bearert", "t"] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
     }
 
     #[test]

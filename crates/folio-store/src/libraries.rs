@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::backend::{BeginWrite, on_db};
-use crate::{Library, LibraryPatch, NewLibrary, Result, Share, Store, StoreError};
+use crate::{Library, LibraryPatch, NewLibrary, Result, Share, Store, StoreError, UserShare};
 
 const LIBRARY_COLUMNS: &str = "id, natural_id, name, description, type, owner_id, source, \
                                sync_schedule, created_at, updated_at";
@@ -221,11 +221,13 @@ impl Store {
         Ok(deleted > 0)
     }
 
-    pub async fn list_shares(&self, library_id: Uuid) -> Result<Vec<Share>> {
+    /// A library's shares with the usernames they name, oldest first.
+    pub async fn list_shares(&self, library_id: Uuid) -> Result<Vec<UserShare>> {
         let shares = on_db!(self, |pool| {
             sqlx::query_as(
-                "SELECT library_id, user_id, level, created_at FROM library_shares \
-                 WHERE library_id = $1 ORDER BY created_at",
+                "SELECT s.library_id, s.user_id, u.username, s.level, s.created_at \
+                 FROM library_shares s JOIN users u ON u.id = s.user_id \
+                 WHERE s.library_id = $1 ORDER BY s.created_at, u.username",
             )
             .bind(library_id)
             .fetch_all(pool)

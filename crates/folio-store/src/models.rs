@@ -77,6 +77,16 @@ pub struct Share {
     pub created_at: DateTime<Utc>,
 }
 
+/// A share with the username of the user it names, for listings.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserShare {
+    pub library_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub level: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A file of a library: metadata plus the hash of the blob holding its bytes.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct FileRecord {

@@ -7,6 +7,14 @@ use uuid::Uuid;
 use crate::backend::{BeginWrite, on_db};
 use crate::{ApiToken, NewUser, Result, Store, StoreError, User};
 
+/// A page of [`Store::list_users`].
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    pub items: Vec<User>,
+    /// The last username of this page when more may follow.
+    pub next_after: Option<String>,
+}
+
 const USER_COLUMNS: &str =
     "id, username, display_name, password_hash, is_admin, created_at, updated_at";
 
@@ -128,6 +136,56 @@ impl Store {
         Ok(user)
     }
 
+    /// Users in username order, starting after `after`, at most `limit`.
+    pub async fn list_users(&self, after: Option<&str>, limit: u32) -> Result<UserPage> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE ($1 = FALSE OR username > $2) \
+             ORDER BY username LIMIT $3"
+        );
+        let fetch = i64::from(limit) + 1;
+        let mut items: Vec<User> = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(after.is_some())
+                .bind(after.unwrap_or_default())
+                .bind(fetch)
+                .fetch_all(pool)
+                .await?
+        });
+        let next_after = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|u| u.username.clone())
+        } else {
+            None
+        };
+        Ok(UserPage { items, next_after })
+    }
+
+    /// Sets (or clears, with `None`) a user's password hash and ends every
+    /// session of the user in the same transaction: whoever logged in with
+    /// the old password must log in again. API tokens stay valid.
+    pub async fn set_password(&self, user_id: Uuid, password_hash: Option<&str>) -> Result<()> {
+        on_db!(self, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let updated =
+                sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                    .bind(user_id)
+                    .bind(password_hash)
+                    .bind(Utc::now())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if updated == 0 {
+                return Err(StoreError::NotFound("user"));
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn create_token(
         &self,
         user_id: Uuid,
@@ -206,13 +264,15 @@ impl Store {
         }
     }
 
-    pub async fn delete_session(&self, session_hash: &str) -> Result<()> {
-        on_db!(self, |pool| {
+    /// Ends a session; false when no such session existed.
+    pub async fn delete_session(&self, session_hash: &str) -> Result<bool> {
+        let deleted = on_db!(self, |pool| {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(session_hash)
                 .execute(pool)
-                .await?;
+                .await?
+                .rows_affected()
         });
-        Ok(())
+        Ok(deleted > 0)
     }
 }

@@ -154,6 +154,79 @@ async fn users_tokens_and_sessions() {
 }
 
 #[tokio::test]
+async fn users_are_listed_a_page_at_a_time_in_username_order() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    for name in ["carol", "alice", "bob", "dave", "erin"] {
+        user(&store, name).await;
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.list_users(after.as_deref(), 2).await.unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.iter().map(|u| u.username.clone()));
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["alice", "bob", "carol", "dave", "erin"]);
+    let all = store.list_users(None, 5).await.unwrap();
+    assert_eq!(all.items.len(), 5);
+    assert_eq!(all.next_after, None, "no empty page after an exact fit");
+}
+
+#[tokio::test]
+async fn setting_a_password_ends_the_users_sessions_but_not_its_tokens() {
+    let dir = TempDir::new().unwrap();
+    let store = fresh_store(&dir).await;
+    let alice = user(&store, "alice").await;
+    let bob = user(&store, "bob").await;
+    store.create_token(alice, "t", "alice-token").await.unwrap();
+    let later = Utc::now() + chrono::Duration::hours(1);
+    store
+        .create_session(alice, "alice-session", later)
+        .await
+        .unwrap();
+    store
+        .create_session(bob, "bob-session", later)
+        .await
+        .unwrap();
+
+    store.set_password(alice, Some("new-hash")).await.unwrap();
+    let updated = store.get_user(alice).await.unwrap();
+    assert_eq!(updated.password_hash.as_deref(), Some("new-hash"));
+    assert!(
+        store
+            .user_by_session_hash("alice-session")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .user_by_session_hash("bob-session")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .user_by_token_hash("alice-token")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let missing = store.set_password(Uuid::now_v7(), Some("x")).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound("user"))),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test]
 async fn libraries_shares_and_visibility() {
     let dir = TempDir::new().unwrap();
     let store = fresh_store(&dir).await;
@@ -187,6 +260,16 @@ async fn libraries_shares_and_visibility() {
     assert_eq!(
         store.list_libraries_for(other, false).await.unwrap().len(),
         1
+    );
+    let shares = store.list_shares(lib).await.unwrap();
+    assert_eq!(shares.len(), 1);
+    assert_eq!(
+        (
+            shares[0].user_id,
+            shares[0].username.as_str(),
+            shares[0].level.as_str()
+        ),
+        (other, "other", "write")
     );
     assert!(store.delete_share(lib, other).await.unwrap());
     assert!(!store.delete_share(lib, other).await.unwrap());

@@ -21,35 +21,51 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Directory for the embedded database, file bytes, admin token and key.
     #[arg(long, global = true, env = "FOLIO_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
-    /// Metadata database: sqlite://PATH or postgres://USER@HOST/DB.
-    /// Default: SQLite at <data dir>/folio.db.
-    #[arg(long, global = true, env = "FOLIO_DATABASE_URL")]
-    pub database_url: Option<String>,
-    /// Where file bytes go: a directory, or s3://BUCKET/PREFIX?endpoint=URL&region=R
-    /// (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
-    /// Default: <data dir>/blobs.
-    #[arg(long, global = true, env = "FOLIO_STORAGE_URL")]
-    pub storage_url: Option<String>,
-    /// Key sealing client secrets and OAuth tokens at rest: base64 of 32
-    /// bytes (key id 1), or `ID:BASE64,ID:BASE64` while rotating (the
-    /// highest id seals). Default: the key file.
-    #[arg(long, global = true, env = "FOLIO_SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
-    /// Key file used when FOLIO_SECRET_KEY is not set; created (mode 0600)
-    /// with one random key on first use. Default: <data dir>/secret.keys.
-    #[arg(long, global = true, env = "FOLIO_SECRET_KEY_FILE")]
-    pub secret_key_file: Option<PathBuf>,
     /// Log filter, e.g. `info` or `folio_server=debug,info`.
     #[arg(long, global = true, env = "FOLIO_LOG", default_value = "info")]
     pub log: String,
     /// Log line format.
     #[arg(long, global = true, env = "FOLIO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+/// The metadata database, for the commands that open it.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Metadata database: sqlite://PATH or postgres://USER@HOST/DB.
+    /// Default: SQLite at <data dir>/folio.db.
+    #[arg(long, env = "FOLIO_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// The keys sealing secrets at rest, for the commands that seal or open them.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Key sealing client secrets and OAuth tokens at rest: base64 of 32
+    /// bytes (key id 1), or `ID:BASE64,ID:BASE64` while rotating (the
+    /// highest id seals). Default: the key file.
+    #[arg(long, env = "FOLIO_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Key file used when FOLIO_SECRET_KEY is not set; created (mode 0600)
+    /// with one random key on first use. Default: <data dir>/secret.keys.
+    #[arg(long, env = "FOLIO_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+/// Where file bytes go, for the server.
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// Where file bytes go: a directory, or s3://BUCKET/PREFIX?endpoint=URL&region=R
+    /// (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    /// Default: <data dir>/blobs.
+    #[arg(long, env = "FOLIO_STORAGE_URL")]
+    pub storage_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -61,9 +77,9 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (migrates the database first).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate(DatabaseArgs),
     /// Manage the keys that seal secrets at rest.
     Keys {
         #[command(subcommand)]
@@ -74,6 +90,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage users directly in the database (no server needed).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Sync a library on a running server, showing its progress; prints
     /// what changed.
     Sync(SyncArgs),
@@ -81,6 +102,12 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "FOLIO_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -155,7 +182,15 @@ pub enum KeysCommand {
     /// stay in the file, readable). With FOLIO_SECRET_KEY: first add the new
     /// key as `ID:BASE64` (higher id) to the variable on every replica, then
     /// run this; remove the old key once it reports nothing left under it.
-    Rotate,
+    Rotate(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +207,24 @@ pub struct TokenCreateArgs {
     /// A name to recognise the token by.
     #[arg(long, default_value = "cli")]
     pub name: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Set a user's password (for logging in with POST /api/auth/login).
+    /// Reads it from standard input, or asks for it twice when standard
+    /// input is a terminal. Ends the user's sessions; API tokens stay valid.
+    SetPassword(SetPasswordArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    /// The user's username.
+    pub user: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -179,7 +232,7 @@ pub struct SyncArgs {
     /// The library: its UUID or natural id.
     pub library: String,
     /// Base URL of the running Folio server.
-    #[arg(long, env = "FOLIO_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "FOLIO_URL", default_value = "http://127.0.0.1:8080", value_parser = parse_server_url)]
     pub url: String,
     /// API token of a user allowed to sync the library.
     /// Default: the token in <data dir>/admin.token.
@@ -191,6 +244,23 @@ pub struct SyncArgs {
     /// Let a full listing delete more than half of the library.
     #[arg(long)]
     pub confirm_deletes: bool,
+}
+
+/// `--url`: an absolute http(s) URL. A bare `host:port` gets a hint
+/// rather than the URL parser's "relative URL without a base".
+fn parse_server_url(raw: &str) -> Result<String, String> {
+    let hint = || format!("not an http(s) URL; did you mean http://{raw} ?");
+    match reqwest::Url::parse(raw) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(raw.to_owned()),
+        // `127.0.0.1:8080` is a relative URL; `localhost:8080` parses with
+        // the scheme "localhost".
+        _ if !raw.contains("://") => Err(hint()),
+        Ok(url) => Err(format!(
+            "the scheme must be http or https, not '{}'",
+            url.scheme()
+        )),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 /// `--google-exports`, checked against what Drive exports each kind to.

@@ -7,7 +7,7 @@ use folio_blobs::{BlobConfig, BlobStore};
 use folio_oauth::Keyring;
 use folio_store::Store;
 
-use crate::cli::GlobalArgs;
+use crate::cli::{DatabaseArgs, KeyArgs, StorageArgs};
 
 /// Creates the data directory (mode 0700 on Unix) when missing.
 pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
@@ -25,16 +25,16 @@ pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn database_url(args: &GlobalArgs) -> String {
+pub fn database_url(data_dir: &Path, args: &DatabaseArgs) -> String {
     args.database_url
         .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("folio.db").display()))
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("folio.db").display()))
 }
 
 /// Connects to the configured database and applies pending migrations.
-pub async fn open_store(args: &GlobalArgs) -> anyhow::Result<Store> {
-    ensure_data_dir(&args.data_dir)?;
-    let url = database_url(args);
+pub async fn open_store(data_dir: &Path, args: &DatabaseArgs) -> anyhow::Result<Store> {
+    ensure_data_dir(data_dir)?;
+    let url = database_url(data_dir, args);
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
@@ -47,23 +47,23 @@ pub const KEY_FILE: &str = "secret.keys";
 
 /// The keys sealing secrets at rest: FOLIO_SECRET_KEY, else the key file
 /// (generated on first use).
-pub fn open_keyring(args: &GlobalArgs) -> anyhow::Result<Keyring> {
+pub fn open_keyring(data_dir: &Path, args: &KeyArgs) -> anyhow::Result<Keyring> {
     if let Some(value) = &args.secret_key {
         return Keyring::from_env_value(value).context("reading FOLIO_SECRET_KEY");
     }
-    ensure_data_dir(&args.data_dir)?;
+    ensure_data_dir(data_dir)?;
     let path = args
         .secret_key_file
         .clone()
-        .unwrap_or_else(|| args.data_dir.join(KEY_FILE));
+        .unwrap_or_else(|| data_dir.join(KEY_FILE));
     Keyring::load_or_create_file(&path).context("opening the secret key file")
 }
 
-pub async fn open_blobs(args: &GlobalArgs) -> anyhow::Result<BlobStore> {
+pub async fn open_blobs(data_dir: &Path, args: &StorageArgs) -> anyhow::Result<BlobStore> {
     let config = match &args.storage_url {
         Some(url) => BlobConfig::parse_url(url).context("reading FOLIO_STORAGE_URL")?,
         None => BlobConfig::Fs {
-            root: args.data_dir.join("blobs"),
+            root: data_dir.join("blobs"),
         },
     };
     BlobStore::open(&config)

@@ -1,5 +1,5 @@
 //! The `folio` command: `serve`, `migrate`, `token create`, `keys rotate`,
-//! `sync`.
+//! `user set-password`, `sync`.
 //!
 //! Reading order: [`cli`] (arguments and their environment variables),
 //! [`config`] (turning them into settings), then one module per command.
@@ -12,7 +12,7 @@ mod telemetry;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, KeysCommand, TokenCommand};
+use crate::cli::{Cli, Command, KeysCommand, LogFormat, TokenCommand, UserCommand};
 
 fn main() -> std::process::ExitCode {
     // Before any thread exists: the allocator setting applies to all.
@@ -31,27 +31,33 @@ fn main() -> std::process::ExitCode {
 async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
     telemetry::init(&cli.global);
-    // A client command's failure is the server's answer, said once below;
-    // a log line would only repeat it.
-    let log_failure = !matches!(cli.command, Command::Sync(_));
+    // A failure is said once: as a JSON log line when the server's logs
+    // are JSON (what collects them reads nothing else), else as one
+    // `error:` line on stderr.
+    let failure_as_log = matches!(cli.command, Command::Serve(_))
+        && matches!(cli.global.log_format, LogFormat::Json);
     let result = match cli.command {
         Command::Serve(args) => commands::serve::run(&cli.global, &args).await,
-        Command::Migrate => commands::migrate::run(&cli.global).await,
+        Command::Migrate(args) => commands::migrate::run(&cli.global, &args).await,
         Command::Keys {
-            command: KeysCommand::Rotate,
-        } => commands::keys::rotate(&cli.global).await,
+            command: KeysCommand::Rotate(args),
+        } => commands::keys::rotate(&cli.global, &args).await,
         Command::Token {
             command: TokenCommand::Create(args),
         } => commands::token::create(&cli.global, &args).await,
+        Command::User {
+            command: UserCommand::SetPassword(args),
+        } => commands::user::set_password(&cli.global, &args).await,
         Command::Sync(args) => commands::sync::run(&cli.global, &args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            if log_failure {
+            if failure_as_log {
                 tracing::error!(error = format!("{err:#}"), "folio failed");
+            } else {
+                eprintln!("error: {err:#}");
             }
-            eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
         }
     }

@@ -204,13 +204,7 @@ fn help_lists_the_commands_and_variables() {
     let dir = tempfile::tempdir().unwrap();
     let output = folio(dir.path(), &["--help"]);
     let text = String::from_utf8(output.stdout).unwrap();
-    for word in [
-        "serve",
-        "migrate",
-        "token",
-        "FOLIO_DATA_DIR",
-        "FOLIO_DATABASE_URL",
-    ] {
+    for word in ["serve", "migrate", "token", "user", "FOLIO_DATA_DIR"] {
         assert!(text.contains(word), "--help should mention {word}:\n{text}");
     }
     let output = folio(dir.path(), &["serve", "--help"]);
@@ -218,6 +212,9 @@ fn help_lists_the_commands_and_variables() {
     for word in [
         "FOLIO_LISTEN",
         "FOLIO_ADMIN_TOKEN",
+        "FOLIO_DATABASE_URL",
+        "FOLIO_STORAGE_URL",
+        "FOLIO_SECRET_KEY",
         "FOLIO_MAX_UPLOAD_BYTES",
         "FOLIO_SYNC_CONCURRENCY",
         "FOLIO_RETRY_FAILED_MINUTES",
@@ -228,6 +225,170 @@ fn help_lists_the_commands_and_variables() {
             "serve --help should mention {word}:\n{text}"
         );
     }
+}
+
+/// Each command lists only the options it reads: `sync` talks to a server
+/// and opens no database, storage or key.
+#[test]
+fn each_command_shows_only_its_own_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = |args: &[&str]| {
+        let output = folio(dir.path(), args);
+        assert!(output.status.success());
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let server_only = [
+        "--database-url",
+        "--storage-url",
+        "--secret-key",
+        "--secret-key-file",
+    ];
+    let sync = help(&["sync", "--help"]);
+    for option in server_only {
+        assert!(
+            !sync.contains(option),
+            "sync --help shows {option}:\n{sync}"
+        );
+    }
+    assert!(
+        sync.contains("--url") && sync.contains("--data-dir"),
+        "{sync}"
+    );
+    let serve = help(&["serve", "--help"]);
+    for option in server_only {
+        assert!(serve.contains(option), "serve --help lacks {option}");
+    }
+    for args in [
+        &["migrate", "--help"][..],
+        &["token", "create", "--help"],
+        &["user", "set-password", "--help"],
+    ] {
+        let text = help(args);
+        assert!(text.contains("--database-url"), "{args:?}: {text}");
+        assert!(!text.contains("--storage-url"), "{args:?}: {text}");
+        assert!(!text.contains("--secret-key"), "{args:?}: {text}");
+    }
+    let rotate = help(&["keys", "rotate", "--help"]);
+    assert!(rotate.contains("--secret-key") && !rotate.contains("--storage-url"));
+}
+
+/// A failure is said once, and log lines written to a pipe or a file carry
+/// no colour codes.
+#[test]
+fn errors_are_said_once_and_piped_logs_are_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = folio(dir.path(), &["token", "create", "--user", "nobody"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr.matches("no user named 'nobody'").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+
+    // `keys rotate` logs at info: plain text on a pipe.
+    let output = folio(dir.path(), &["keys", "rotate"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("added a new key"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+/// `--url host:port` (no scheme) is refused with the URL it probably means.
+#[test]
+fn a_url_without_a_scheme_gets_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    for (given, hint) in [
+        ("127.0.0.1:8080", "did you mean http://127.0.0.1:8080"),
+        ("localhost:8080", "did you mean http://localhost:8080"),
+        ("ftp://example.com", "must be http or https"),
+    ] {
+        let output = folio(dir.path(), &["sync", "docs", "--url", given]);
+        assert_eq!(output.status.code(), Some(2), "{given}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(hint), "{given}: {stderr}");
+        assert!(!stderr.contains("relative URL without a base"), "{stderr}");
+    }
+}
+
+/// Runs `folio user set-password USER` with `stdin` as its input.
+fn set_password(cwd: &Path, user: &str, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["user", "set-password", user])
+        .current_dir(cwd)
+        .env_remove("FOLIO_DATA_DIR")
+        .env_remove("FOLIO_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn folio");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `folio user set-password` stores a password the login route accepts,
+/// and refuses what `POST /api/users` refuses.
+#[tokio::test]
+async fn user_set_password_lets_the_user_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_token = "folio_set-password-test";
+    let server = Server::start(dir.path(), &[("FOLIO_ADMIN_TOKEN", admin_token)]);
+    let client = reqwest::Client::new();
+    let login = |password: &'static str| {
+        client
+            .post(format!("{}/api/auth/login", server.base_url))
+            .json(&serde_json::json!({"username": "carol", "password": password}))
+            .send()
+    };
+    let created = client
+        .post(format!("{}/api/users", server.base_url))
+        .bearer_auth(admin_token)
+        .json(&serde_json::json!({"username": "carol"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(login("correct horse").await.unwrap().status(), 401);
+
+    let output = set_password(dir.path(), "carol", "correct horse\n");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let response = login("correct horse").await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["username"], "carol");
+
+    let output = set_password(dir.path(), "carol", "short\n");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr.matches("at least 8 characters").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        login("correct horse").await.unwrap().status(),
+        200,
+        "unchanged"
+    );
+
+    let output = set_password(dir.path(), "nobody", "long enough\n");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no user named 'nobody'"));
+    let output = set_password(dir.path(), "carol", "");
+    assert!(!output.status.success(), "no password given");
+    assert!(server.terminate().success());
 }
 
 /// Export choices Drive cannot make, and a download concurrency out of

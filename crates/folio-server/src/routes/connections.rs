@@ -80,6 +80,7 @@ pub struct AccountBody {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuthorizeQuery {
     /// Where the browser goes after the callback: Folio's own origin or one
     /// of FOLIO_ALLOWED_RETURN_ORIGINS.
@@ -90,11 +91,28 @@ pub struct AuthorizeQuery {
     pub login_hint: Option<String>,
 }
 
+/// 409 for a library that has no connection yet: the one status and the
+/// one message for that condition, on every route that needs one (showing,
+/// deleting or using the connection, reading the account, syncing).
+pub fn no_connection(key: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
+    ))
+}
+
+/// 409 for a library that has no integration yet, likewise the same on
+/// every route.
+pub fn no_integration(key: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "library '{key}' has no integration yet; set one with PUT /api/libraries/{key}/integration"
+    ))
+}
+
 /// Maps the token lifecycle's errors to the API's, for library `key`.
 pub fn token_error(err: TokenError, key: &str) -> ApiError {
     let reconnect = format!("/api/libraries/{key}/connection/authorize");
     match err {
-        TokenError::NotFound => ApiError::NotFound(format!("library '{key}' has no connection")),
+        TokenError::NotFound => no_connection(key),
         TokenError::NeedsReauthorization { .. } | TokenError::Revoked => ApiError::Unprocessable(
             err.to_string()
                 .replace("/api/libraries/{id}/connection/authorize", &reconnect),
@@ -130,17 +148,17 @@ fn provider_error(err: OAuthError) -> ApiError {
 }
 
 async fn connection_of(state: &AppState, library: &Library, key: &str) -> ApiResult<Connection> {
-    state.store.connection_for_library(library.id).await?.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "library '{key}' has no connection; connect it with GET /api/libraries/{key}/connection/authorize"
-        ))
-    })
+    state
+        .store
+        .connection_for_library(library.id)
+        .await?
+        .ok_or_else(|| no_connection(key))
 }
 
 /// The library's OAuth connection.
 #[utoipa::path(get, path = "/api/libraries/{id}/connection", tag = "connections",
     params(("id" = String, Path, description = "UUID or natural id")),
-    responses((status = 200, body = ConnectionBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConnectionBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn get_connection(
     State(state): State<AppState>,
     user: AuthUser,
@@ -157,7 +175,7 @@ async fn get_connection(
 /// cannot be reached (logged).
 #[utoipa::path(delete, path = "/api/libraries/{id}/connection", tag = "connections",
     params(("id" = String, Path, description = "UUID or natural id")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "revoked and destroyed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn delete_connection(
     State(state): State<AppState>,
     user: AuthUser,
@@ -186,11 +204,11 @@ async fn authorize(
     ApiQuery(query): ApiQuery<AuthorizeQuery>,
 ) -> ApiResult<Response> {
     let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let integration = state.store.library_integration(library.id).await?.ok_or_else(|| {
-        ApiError::Conflict(format!(
-            "library '{key}' has no integration yet; set one with PUT /api/libraries/{key}/integration"
-        ))
-    })?;
+    let integration = state
+        .store
+        .library_integration(library.id)
+        .await?
+        .ok_or_else(|| no_integration(&key))?;
     let return_to = query
         .return_to
         .map(|raw| {
@@ -241,11 +259,7 @@ async fn get_account(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<AccountBody>> {
     let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let connection = state.store.connection_for_library(library.id).await?.ok_or_else(|| {
-        ApiError::Conflict(format!(
-            "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
-        ))
-    })?;
+    let connection = connection_of(&state, &library, &key).await?;
     let account = state
         .tokens
         .account(connection.id)

@@ -6,8 +6,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use folio_domain::{LibraryPath, LibraryType, Permission};
 use folio_store::{FileRecord, Library};
@@ -21,10 +19,8 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
 use crate::routes::libraries::load_library;
+use crate::routes::paging::{decode_cursor, encode_cursor, page_limit};
 use crate::state::AppState;
-
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1000;
 
 /// The listing has an OpenAPI-described route; the `{*path}` routes are
 /// registered by hand (utoipa cannot express a wildcard) and documented
@@ -81,10 +77,17 @@ pub struct ListQuery {
     /// Only paths starting with this.
     pub prefix: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// The `next` value of the previous page.
     pub cursor: Option<String>,
 }
+
+/// A file's bytes, as an upload's body.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct FileBytes(Vec<u8>);
 
 /// The files of a library, in path order, a page at a time.
 #[utoipa::path(get, path = "/api/libraries/{id}/files", tag = "files",
@@ -97,12 +100,7 @@ async fn list_files(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<axum::Json<FileList>> {
     let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::BadRequest(format!(
-            "limit: must be between 1 and {MAX_PAGE}"
-        )));
-    }
+    let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let prefix = query.prefix.unwrap_or_default();
     let page = state
@@ -111,16 +109,8 @@ async fn list_files(
         .await?;
     Ok(axum::Json(FileList {
         items: page.items.into_iter().map(FileBody::from).collect(),
-        next: page.next_after.map(|p| URL_SAFE_NO_PAD.encode(p)),
+        next: page.next_after.as_deref().map(encode_cursor),
     }))
-}
-
-fn decode_cursor(cursor: &str) -> ApiResult<String> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| ApiError::BadRequest("cursor: not a cursor this server issued".into()))
 }
 
 /// Download a file's bytes. Answers 304 to a matching `If-None-Match` and
@@ -129,8 +119,8 @@ fn decode_cursor(cursor: &str) -> ApiResult<String> {
     params(("id" = String, Path, description = "UUID or natural id"), ("path" = String, Path, description = "the file's path; may contain '/'"),
         ("Range" = Option<String>, Header, description = "one byte range, e.g. bytes=0-99"),
         ("If-None-Match" = Option<String>, Header, description = "an ETag from an earlier download")),
-    responses((status = 200, description = "the bytes", content_type = "application/octet-stream"),
-        (status = 206, description = "the requested range"), (status = 304, description = "not modified"),
+    responses((status = 200, description = "the bytes, with the media type the file was stored with", content_type = "*/*", body = FileBytes),
+        (status = 206, description = "the requested range", content_type = "*/*", body = FileBytes), (status = 304, description = "not modified"),
         (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub(crate) async fn download_file(
     State(state): State<AppState>,
@@ -261,7 +251,7 @@ fn require_local(library: &Library, key: &str) -> ApiResult<()> {
 /// for a new path and 200 when it replaced a file.
 #[utoipa::path(put, path = "/api/libraries/{id}/files/{path}", tag = "files",
     params(("id" = String, Path, description = "UUID or natural id"), ("path" = String, Path, description = "the file's path; may contain '/'")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(content = Option<FileBytes>, content_type = "application/octet-stream", description = "the file's bytes; an empty body makes an empty file"),
     responses((status = 201, body = FileBody), (status = 200, body = FileBody), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub(crate) async fn upload_file(

@@ -19,7 +19,7 @@ pub struct Health {
 }
 
 /// Liveness and readiness: 200 once the database answers. Needs no auth.
-#[utoipa::path(get, path = "/api/health", tag = "health",
+#[utoipa::path(get, path = "/api/health", tag = "health", security(()),
     responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
 async fn health(State(state): State<AppState>) -> ApiResult<axum::Json<Health>> {
     state.store.ping().await?;

@@ -128,14 +128,23 @@ pub struct IntegrationList {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateIntegration {
     #[serde(rename = "type")]
+    #[schema(value_type = IntegrationKind, required = true)]
     pub integration_type: Option<String>,
+    /// 1 to 200 characters (trimmed), no control characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     pub name: Option<String>,
+    /// 1 to 500 characters (trimmed), no control characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 500, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     pub client_id: Option<String>,
-    /// Write-only.
+    /// Write-only. 1 to 4096 characters, no control characters.
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 4096, pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$")]
     pub client_secret: Option<String>,
+    #[schema(format = "uri")]
     pub auth_uri: Option<String>,
+    #[schema(format = "uri")]
     pub token_uri: Option<String>,
     pub scope: Option<String>,
+    #[schema(format = "uri")]
     pub api_uri: Option<String>,
     /// Microsoft only.
     pub tenant: Option<String>,
@@ -146,22 +155,39 @@ pub struct CreateIntegration {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchIntegration {
+    /// Only the integration's own type is accepted.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<IntegrationKind>)]
     pub integration_type: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub client_id: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub client_secret: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "uri")]
     pub auth_uri: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "uri")]
     pub token_uri: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub scope: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "uri")]
     pub api_uri: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
@@ -177,7 +203,23 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PutLibraryIntegration {
+    #[schema(value_type = Uuid, required = true)]
     pub integration_id: Option<Uuid>,
+}
+
+/// The provider an integration is a client of (the document's name for
+/// [`IntegrationType`]'s values).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum IntegrationKind {
+    #[schema(rename = "google-drive")]
+    GoogleDrive,
+    #[schema(rename = "onedrive")]
+    Onedrive,
+    #[schema(rename = "sharepoint")]
+    Sharepoint,
+    #[schema(rename = "dropbox")]
+    Dropbox,
 }
 
 fn required(field: &'static str, value: Option<String>) -> ApiResult<String> {
@@ -197,7 +239,10 @@ fn text(field: &'static str, value: &str, max: usize) -> ApiResult<String> {
 
 /// A secret: non-empty, bounded; kept as is (no trimming of its content).
 fn secret(value: &str) -> ApiResult<SecretString> {
-    if value.trim().is_empty() || value.len() > 4096 || value.chars().any(char::is_control) {
+    if value.trim().is_empty()
+        || value.chars().count() > 4096
+        || value.chars().any(char::is_control)
+    {
         return Err(ApiError::BadRequest(
             "clientSecret: must be 1 to 4096 characters".into(),
         ));
@@ -409,18 +454,18 @@ async fn delete_integration(
 /// The integration a library uses.
 #[utoipa::path(get, path = "/api/libraries/{id}/integration", tag = "connections",
     params(("id" = String, Path, description = "UUID or natural id")),
-    responses((status = 200, body = IntegrationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = IntegrationBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn get_library_integration(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<IntegrationBody>> {
     let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let integration = state.store.library_integration(library.id).await?.ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "library '{key}' has no integration; set one with PUT /api/libraries/{key}/integration"
-        ))
-    })?;
+    let integration = state
+        .store
+        .library_integration(library.id)
+        .await?
+        .ok_or_else(|| crate::routes::connections::no_integration(&key))?;
     Ok(axum::Json(IntegrationBody::new(
         integration,
         Some(library.id),

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use folio_domain::{
     Access, LibrarySource, LibraryType, NaturalId, Permission, ShareLevel, SyncSchedule,
 };
-use folio_store::{Library, LibraryPatch, NewLibrary, Share};
+use folio_store::{Library, LibraryPatch, NewLibrary, Share, User, UserShare};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -69,12 +69,21 @@ pub struct LibraryList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateLibrary {
+    /// 1 to 200 characters (trimmed), no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
-    /// Defaults to a slug of `name`, made unique.
+    /// Defaults to a slug of `name`, made unique. Lowercase letters, digits
+    /// and inner `-`, at most 64, never shaped like a UUID.
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")]
     pub natural_id: Option<String>,
-    /// `local`, `google-drive`, `onedrive`, `sharepoint` or `dropbox`.
     #[serde(rename = "type")]
+    #[schema(value_type = LibraryType)]
     pub library_type: String,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     pub source: Option<LibrarySource>,
     pub sync_schedule: Option<SyncSchedule>,
@@ -85,10 +94,16 @@ pub struct CreateLibrary {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchLibrary {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")]
     pub natural_id: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     pub source: Option<LibrarySource>,
     #[serde(default, deserialize_with = "present")]
@@ -109,15 +124,31 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 pub struct ShareBody {
     pub library_id: Uuid,
     pub user_id: Uuid,
+    /// The username of `userId`.
+    pub username: String,
+    /// `read`, `sync` or `write`.
     pub level: String,
     pub created_at: DateTime<Utc>,
 }
 
-impl From<Share> for ShareBody {
-    fn from(share: Share) -> Self {
+impl ShareBody {
+    fn new(share: Share, user: &User) -> Self {
         Self {
             library_id: share.library_id,
             user_id: share.user_id,
+            username: user.username.clone(),
+            level: share.level,
+            created_at: share.created_at,
+        }
+    }
+}
+
+impl From<UserShare> for ShareBody {
+    fn from(share: UserShare) -> Self {
+        Self {
+            library_id: share.library_id,
+            user_id: share.user_id,
+            username: share.username,
             level: share.level,
             created_at: share.created_at,
         }
@@ -132,7 +163,7 @@ pub struct ShareList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutShare {
-    /// `read`, `sync` or `write`.
+    #[schema(value_type = ShareLevel)]
     pub level: String,
 }
 
@@ -342,7 +373,7 @@ async fn delete_library(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Who the library is shared with.
+/// Who the library is shared with, with their usernames.
 #[utoipa::path(get, path = "/api/libraries/{id}/shares", tag = "libraries",
     params(("id" = String, Path, description = "UUID or natural id")),
     responses((status = 200, body = ShareList), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -360,39 +391,40 @@ async fn list_shares(
 
 /// Share the library with a user at a level (`read`, `sync`, `write`).
 #[utoipa::path(put, path = "/api/libraries/{id}/shares/{userId}", tag = "libraries", request_body = PutShare,
-    params(("id" = String, Path, description = "UUID or natural id"), ("userId" = Uuid, Path)),
+    params(("id" = String, Path, description = "UUID or natural id"), ("userId" = String, Path, description = "the user's UUID or username")),
     responses((status = 200, body = ShareBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn put_share(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath((key, user_id)): ApiPath<(String, Uuid)>,
+    ApiPath((key, user_key)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<PutShare>,
 ) -> ApiResult<axum::Json<ShareBody>> {
     let library = load_library(&state, &user, &key, Permission::Write).await?;
     let level: ShareLevel = body.level.parse()?;
-    crate::routes::users::require_user(&state, user_id).await?;
+    let shared_with = crate::routes::users::require_user(&state, &user_key).await?;
     let share = state
         .store
-        .put_share(library.id, user_id, level.as_str())
+        .put_share(library.id, shared_with.id, level.as_str())
         .await?;
-    Ok(axum::Json(share.into()))
+    Ok(axum::Json(ShareBody::new(share, &shared_with)))
 }
 
 /// Stop sharing the library with a user.
 #[utoipa::path(delete, path = "/api/libraries/{id}/shares/{userId}", tag = "libraries",
-    params(("id" = String, Path, description = "UUID or natural id"), ("userId" = Uuid, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path, description = "UUID or natural id"), ("userId" = String, Path, description = "the user's UUID or username")),
+    responses((status = 204, description = "no longer shared"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn delete_share(
     State(state): State<AppState>,
     user: AuthUser,
-    ApiPath((key, user_id)): ApiPath<(String, Uuid)>,
+    ApiPath((key, user_key)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let library = load_library(&state, &user, &key, Permission::Write).await?;
-    if state.store.delete_share(library.id, user_id).await? {
+    let shared_with = crate::routes::users::require_user(&state, &user_key).await?;
+    if state.store.delete_share(library.id, shared_with.id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!(
-            "library '{key}' is not shared with user '{user_id}'"
+            "library '{key}' is not shared with user '{user_key}'"
         )))
     }
 }

@@ -7,6 +7,7 @@ pub mod health;
 pub mod integrations;
 pub mod libraries;
 pub mod oauth;
+pub mod paging;
 pub mod progress;
 pub mod sync;
 pub mod users;

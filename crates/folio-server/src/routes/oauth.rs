@@ -50,8 +50,12 @@ pub fn allowed_return_to(state: &AppState, raw: &str) -> Option<String> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackQuery {
+    /// The authorization code (absent when the provider sends `error`).
     pub code: Option<String>,
+    /// The single-use state the authorize route made.
+    #[param(required = true, value_type = String, min_length = 1)]
     pub state: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,

@@ -83,7 +83,7 @@ pub struct SyncResultBody {
 /// Syncs the library from its connected drive.
 #[utoipa::path(post, path = "/api/libraries/{id}/_sync", tag = "sync",
     params(("id" = String, Path, description = "UUID or natural id")),
-    request_body(content = SyncRequestBody, description = "all fields optional"),
+    request_body(content = Option<SyncRequestBody>, description = "optional; every field optional"),
     responses((status = 200, body = SyncResultBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 502, body = ErrorBody),
         (status = 504, body = ErrorBody)))]

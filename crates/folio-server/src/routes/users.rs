@@ -1,4 +1,8 @@
 //! `/api/auth` (login, logout), `/api/users` and `/api/me`.
+//!
+//! A user in a path (`/api/users/{id}`, a library's `shares/{userId}`) is
+//! its UUID or its username: usernames never look like a UUID, so the two
+//! cannot be confused.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -7,17 +11,18 @@ use chrono::{DateTime, Utc};
 use folio_domain::Username;
 use folio_store::{NewUser, StoreError, User};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{
-    AuthUser, SESSION_COOKIE, TOKEN_PREFIX, hash_password, hash_secret, new_secret, session_cookie,
-    verify_password,
+    AuthUser, SESSION_COOKIE, TOKEN_PREFIX, hash_secret, new_password_hash, new_secret,
+    session_cookie, verify_password,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::routes::paging::{decode_cursor, encode_cursor, page_limit};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,7 +30,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(me))
-        .routes(routes!(create_user))
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user))
         .routes(routes!(create_token))
 }
 
@@ -52,11 +58,35 @@ impl From<User> for UserBody {
     }
 }
 
+/// A page of users, in username order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserBody>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateUser {
+    /// 1 to 64 ASCII letters, digits, `.`, `_`, `-` and `@`, never shaped
+    /// like a UUID.
+    #[schema(pattern = r"^[A-Za-z0-9._@-]{1,64}$")]
     pub username: String,
-    /// Needed only to log in with a session; API tokens work without one.
+    /// At least 8 characters. Needed only to log in with a session; API
+    /// tokens work without one.
+    #[schema(min_length = 8)]
     pub password: Option<String>,
     pub display_name: Option<String>,
     #[serde(default)]
@@ -66,6 +96,8 @@ pub struct CreateUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    /// 1 to 200 characters (trimmed).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
 }
 
@@ -87,19 +119,25 @@ pub struct Login {
     pub password: String,
 }
 
-const MIN_PASSWORD_CHARS: usize = 8;
-
-/// The user `id`, or a 404 naming it.
-pub async fn require_user(state: &AppState, id: Uuid) -> ApiResult<User> {
-    match state.store.get_user(id).await {
-        Ok(user) => Ok(user),
-        Err(StoreError::NotFound(_)) => Err(ApiError::NotFound(format!("user '{id}' not found"))),
-        Err(other) => Err(other.into()),
+/// The user `key` names (its UUID or its username), or a 404 naming it.
+pub async fn require_user(state: &AppState, key: &str) -> ApiResult<User> {
+    let not_found = || ApiError::NotFound(format!("user '{key}' not found"));
+    match Uuid::parse_str(key) {
+        Ok(id) => match state.store.get_user(id).await {
+            Ok(user) => Ok(user),
+            Err(StoreError::NotFound(_)) => Err(not_found()),
+            Err(other) => Err(other.into()),
+        },
+        Err(_) => state
+            .store
+            .get_user_by_username(key)
+            .await?
+            .ok_or_else(not_found),
     }
 }
 
 /// Log in with a password; sets an HttpOnly, SameSite session cookie.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Login,
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = Login, security(()),
     responses((status = 200, body = UserBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
@@ -152,7 +190,11 @@ async fn logout(
             "no session to log out of".to_owned(),
         ));
     };
-    state.store.delete_session(&hash_secret(&session)).await?;
+    if !state.store.delete_session(&hash_secret(&session)).await? {
+        return Err(ApiError::Unauthorized(
+            "the session has expired or was already logged out".to_owned(),
+        ));
+    }
     let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -179,15 +221,11 @@ async fn create_user(
 ) -> ApiResult<impl IntoResponse> {
     caller.require_admin()?;
     let username = Username::parse(&body.username)?;
-    let password_hash = match body.password.as_deref() {
-        Some(p) if p.chars().count() < MIN_PASSWORD_CHARS => {
-            return Err(ApiError::BadRequest(format!(
-                "password: must be at least {MIN_PASSWORD_CHARS} characters"
-            )));
-        }
-        Some(p) => Some(hash_password(p)?),
-        None => None,
-    };
+    let password_hash = body
+        .password
+        .as_deref()
+        .map(new_password_hash)
+        .transpose()?;
     let user = state
         .store
         .create_user(NewUser {
@@ -200,15 +238,46 @@ async fn create_user(
     Ok((StatusCode::CREATED, axum::Json(UserBody::from(user))))
 }
 
+/// Every user, a page at a time in username order (admins only).
+#[utoipa::path(get, path = "/api/users", tag = "users", params(UserListQuery),
+    responses((status = 200, body = UserList), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiQuery(query): ApiQuery<UserListQuery>,
+) -> ApiResult<axum::Json<UserList>> {
+    caller.require_admin()?;
+    let limit = page_limit(query.limit)?;
+    let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    let page = state.store.list_users(after.as_deref(), limit).await?;
+    Ok(axum::Json(UserList {
+        items: page.items.into_iter().map(UserBody::from).collect(),
+        next: page.next_after.as_deref().map(encode_cursor),
+    }))
+}
+
+/// One user, by UUID or username (admins only).
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "the user's UUID or username")),
+    responses((status = 200, body = UserBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_user(
+    State(state): State<AppState>,
+    caller: AuthUser,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<axum::Json<UserBody>> {
+    caller.require_admin()?;
+    Ok(axum::Json(require_user(&state, &key).await?.into()))
+}
+
 /// Create an API token for a user (admins only). The token is in this
 /// response and nowhere else.
 #[utoipa::path(post, path = "/api/users/{id}/tokens", tag = "users", request_body = CreateToken,
-    params(("id" = Uuid, Path)),
+    params(("id" = String, Path, description = "the user's UUID or username")),
     responses((status = 201, body = TokenBody), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
     caller: AuthUser,
-    ApiPath(user_id): ApiPath<Uuid>,
+    ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<CreateToken>,
 ) -> ApiResult<impl IntoResponse> {
     caller.require_admin()?;
@@ -218,11 +287,11 @@ async fn create_token(
             "name: must be 1 to 200 characters".into(),
         ));
     }
-    require_user(&state, user_id).await?;
+    let user = require_user(&state, &key).await?;
     let secret = new_secret(TOKEN_PREFIX);
     let token = state
         .store
-        .create_token(user_id, name, &hash_secret(&secret))
+        .create_token(user.id, name, &hash_secret(&secret))
         .await?;
     let body = TokenBody {
         id: token.id,

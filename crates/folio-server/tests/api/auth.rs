@@ -214,4 +214,38 @@ async fn login_sets_an_httponly_samesite_cookie_and_logout_ends_it() {
         .await
         .unwrap();
     assert_error(after, 401).await;
+    let again = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", &pair)
+        .send()
+        .await
+        .unwrap();
+    let message = assert_error(again, 401).await;
+    assert!(message.contains("already logged out"), "{message}");
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = TestApp::spawn().await;
+    for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let response = app
+            .client
+            .get(app.url("/api/me"))
+            .header("authorization", format!("{scheme} {}", app.admin_token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+        let me: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(me["username"], "admin", "{scheme}");
+    }
+    let wrong = app
+        .client
+        .get(app.url("/api/me"))
+        .header("authorization", "bearer folio_not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assert_error(wrong, 401).await, "invalid API token");
 }

@@ -382,12 +382,13 @@ async fn share_input_is_checked() {
         .unwrap();
     assert_error(response, 404).await;
     let response = app
-        .admin(PUT, "/api/libraries/s/shares/not-a-uuid")
+        .admin(PUT, "/api/libraries/s/shares/nobody")
         .json(&json!({"level": "read"}))
         .send()
         .await
         .unwrap();
-    assert_error(response, 400).await;
+    let message = assert_error(response, 404).await;
+    assert_eq!(message, "user 'nobody' not found");
     let library = app.store.library_by_natural_id("s").await.unwrap().unwrap();
     assert!(app.store.list_shares(library.id).await.unwrap().is_empty());
     let response = app
@@ -396,4 +397,90 @@ async fn share_input_is_checked() {
         .await
         .unwrap();
     assert_error(response, 404).await;
+}
+
+/// serde's derive reads a struct from a sequence of its fields; the API
+/// accepts only the objects its document describes.
+#[tokio::test]
+async fn bodies_and_nested_objects_must_be_objects() {
+    let app = TestApp::spawn().await;
+    app.create_library(
+        &app.admin_token,
+        json!({"name": "Drive", "naturalId": "drive", "type": "google-drive",
+               "source": {"folderId": "kept"}}),
+    )
+    .await;
+    for (body, field) in [
+        (json!({"source": ["someFolderId"]}), "source"),
+        (json!({"source": [null, null]}), "source"),
+        (json!({"source": "someFolderId"}), "source"),
+        (json!({"syncSchedule": [5]}), "syncSchedule"),
+        (json!({"syncSchedule": 5}), "syncSchedule"),
+    ] {
+        let response = app
+            .admin(PATCH, "/api/libraries/drive")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let message = assert_error(response, 400).await;
+        assert!(
+            message.contains("expected a JSON object"),
+            "{body}: {message}"
+        );
+        assert!(message.contains(field), "{body}: {message}");
+    }
+    for body in [
+        json!(["Docs", null, "local"]),
+        json!([]),
+        json!("Docs"),
+        json!(null),
+    ] {
+        let response = app
+            .admin(POST, "/api/libraries")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let message = assert_error(response, 400).await;
+        assert!(
+            message.contains("expected a JSON object"),
+            "{body}: {message}"
+        );
+    }
+    let response = app
+        .admin(PUT, "/api/libraries/drive/shares/admin")
+        .json(&json!(["read"]))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 400).await;
+
+    let library: Value = app
+        .admin(GET, "/api/libraries/drive")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        library["source"],
+        json!({"folderId": "kept"}),
+        "nothing changed"
+    );
+    assert_eq!(library["syncSchedule"], Value::Null);
+    let list: Value = app
+        .admin(GET, "/api/libraries")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "nothing created"
+    );
 }

@@ -5,6 +5,8 @@ mod auth;
 mod errors;
 mod files;
 mod libraries;
+mod names;
+mod users;
 
 use reqwest::Method;
 use serde_json::Value;

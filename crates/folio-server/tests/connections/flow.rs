@@ -264,7 +264,7 @@ async fn expired_and_unknown_states_are_refused_and_store_nothing() {
     let (status, _) = world
         .call(&token, GET, "/api/libraries/docs/connection", None)
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 409);
 }
 
 #[tokio::test]
@@ -294,7 +294,7 @@ async fn pkce_verifier_is_checked_by_the_provider() {
     let (status, _) = world
         .call(&token, GET, "/api/libraries/docs/connection", None)
         .await;
-    assert_eq!(status, 404, "nothing stored");
+    assert_eq!(status, 409, "nothing stored");
     world.assert_no_leaks(&[code, state]);
 }
 
@@ -347,7 +347,7 @@ async fn provider_errors_give_a_clear_message_and_store_nothing() {
     let (status, _) = world
         .call(&token, GET, "/api/libraries/docs/connection", None)
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 409);
     world.assert_no_leaks(&["not-the-right-secret-123".to_owned()]);
 }
 
@@ -538,7 +538,7 @@ async fn disconnect(library_type: &str, revoke_route: Option<&str>) {
     let (status, _) = world
         .call(&token, GET, "/api/libraries/docs/connection", None)
         .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 409);
     let (status, body) = world
         .call(&token, GET, "/api/libraries/docs/account", None)
         .await;

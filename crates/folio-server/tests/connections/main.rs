@@ -7,6 +7,7 @@
 
 mod flow;
 mod integrations;
+mod missing;
 mod permissions;
 mod tokens;
 

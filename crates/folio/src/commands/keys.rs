@@ -5,12 +5,12 @@
 use anyhow::Context;
 use folio_oauth::{TokenManager, UrlPolicy};
 
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, RotateArgs};
 use crate::config;
 
-pub async fn rotate(args: &GlobalArgs) -> anyhow::Result<()> {
-    let store = config::open_store(args).await?;
-    let keys = config::open_keyring(args)?;
+pub async fn rotate(args: &GlobalArgs, rotate: &RotateArgs) -> anyhow::Result<()> {
+    let store = config::open_store(&args.data_dir, &rotate.database).await?;
+    let keys = config::open_keyring(&args.data_dir, &rotate.keys)?;
     if keys.is_file_backed() {
         let id = keys
             .add_key_to_file()

@@ -3,3 +3,4 @@ pub mod migrate;
 pub mod serve;
 pub mod sync;
 pub mod token;
+pub mod user;

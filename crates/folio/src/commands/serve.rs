@@ -21,8 +21,8 @@ pub const ADMIN_USERNAME: &str = "admin";
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
-    let store = config::open_store(args).await?;
-    let blobs = config::open_blobs(args).await?;
+    let store = config::open_store(&args.data_dir, &serve.database).await?;
+    let blobs = config::open_blobs(&args.data_dir, &serve.storage).await?;
     ensure_admin(&store, &args.data_dir, serve.admin_token.as_deref()).await?;
     let server_config = ServerConfig {
         max_upload_bytes: serve.max_upload_bytes,
@@ -30,7 +30,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         public_url: serve.public_url.clone(),
         allow_private_provider_urls: serve.allow_private_provider_urls,
         allowed_return_origins: serve.allowed_return_origins.clone(),
-        secret_keys: config::open_keyring(args)?,
+        secret_keys: config::open_keyring(&args.data_dir, &serve.keys)?,
         scheduler: scheduler_config(serve),
         sync: sync_options(serve),
         google_exports: serve.google_exports.clone(),
@@ -56,7 +56,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
     tracing::info!(callback = %folio_server::routes::oauth::callback_url(&running_state), "OAuth redirect URI to register with providers");
-    tracing::info!(%addr, database = %config::redact(&config::database_url(args)), "folio is serving");
+    tracing::info!(%addr, database = %config::redact(&config::database_url(&args.data_dir, &serve.database)), "folio is serving");
     let scheduler = Scheduler::start(running_state);
     let stop_scheduling = scheduler.stop_token();
     let served = app

@@ -8,7 +8,7 @@ use crate::cli::{GlobalArgs, TokenCreateArgs};
 use crate::config;
 
 pub async fn create(args: &GlobalArgs, create: &TokenCreateArgs) -> anyhow::Result<()> {
-    let store = config::open_store(args).await?;
+    let store = config::open_store(&args.data_dir, &create.database).await?;
     let Some(user) = store
         .get_user_by_username(&create.user)
         .await
