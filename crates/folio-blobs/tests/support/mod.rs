@@ -77,7 +77,7 @@ impl Harness {
 }
 
 impl Harness {
-    /// Where the store keeps the blob `hash` (the layouts README.md and
+    /// Where the store keeps the blob `hash` (the layouts docs/conventions.md and
     /// `src/key.rs` describe): `blobs/ab/<hash>` in a directory,
     /// `blobs/ab/cd/<hash>` in a bucket.
     pub fn blob_key(&self, hash: &str) -> String {
