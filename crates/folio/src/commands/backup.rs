@@ -232,6 +232,15 @@ fn take(sources: &Sources, to: &Path) -> anyhow::Result<Manifest> {
     }
     require_empty(to, "the backup folder")?;
     create_private_dir(to)?;
+    let taken = take_into(sources, to);
+    if taken.is_err() {
+        // The folder was empty: what is in it now is this backup's.
+        let _ = std::fs::remove_dir_all(to);
+    }
+    taken
+}
+
+fn take_into(sources: &Sources, to: &Path) -> anyhow::Result<Manifest> {
     let partial = to.join(format!("{DATABASE}.partial"));
     let mut linker = Linker::new(sources.blob_root.clone(), to.to_path_buf());
     let mut missing_before: HashSet<String> = HashSet::new();
