@@ -570,6 +570,27 @@ async fn killed_corrupt_and_misplaced_backups_are_refused() {
     assert_eq!(entries(&busy), vec![busy.join("keep.txt")]);
     assert_eq!(std::fs::read(busy.join("keep.txt")).unwrap(), b"mine");
 
+    // A blob the database uses, lost from storage: the backup fails (after
+    // a second snapshot still uses it) and leaves no folder behind.
+    let lost = manifest["blobs"][3]["hash"].as_str().unwrap();
+    std::fs::remove_file(data.join("blobs/blobs").join(&lost[..2]).join(lost)).unwrap();
+    let failed = dir.path().join("failed");
+    let output = folio(&[
+        "backup",
+        "--data-dir",
+        path_str(&data),
+        "--to",
+        path_str(&failed),
+    ]);
+    assert!(!output.status.success());
+    assert!(text(&output).contains(lost), "{}", text(&output));
+    assert!(
+        text(&output).contains("missing from storage"),
+        "{}",
+        text(&output)
+    );
+    assert!(!failed.exists(), "a failed backup left its folder");
+
     // Into a folder that is taken already as a backup target.
     let output = folio(&[
         "backup",
