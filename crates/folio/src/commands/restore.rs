@@ -78,22 +78,29 @@ fn place(
     written: &mut Written,
 ) -> anyhow::Result<()> {
     require_empty(&targets.blob_root, "the storage folder")?;
+    let database = &targets.database;
+    if database.exists() {
+        bail!(
+            "a database is at {} already: restore into a new place",
+            database.display()
+        );
+    }
     written.blob_root = Some(targets.blob_root.clone());
     place_blobs(from, &manifest.blobs, &targets.blob_root)?;
+    // Each file is recorded once written: one that was there before (and
+    // made the copy fail) is not the restore's to remove.
     if let (Some(name), Some(key_file)) = (&manifest.secret_key_file, &targets.key_file) {
-        written.files.push(key_file.clone());
         copy_secret(&from.join(name), key_file)?;
+        written.files.push(key_file.clone());
     }
     if let Some(name) = &manifest.admin_token_file {
-        written.files.push(targets.admin_token.clone());
         copy_secret(&from.join(name), &targets.admin_token)?;
+        written.files.push(targets.admin_token.clone());
     }
     backup::sync_tree(&targets.blob_root)?;
     // The database last: a folder without it is plainly not a restore.
-    let database = &targets.database;
     let partial = database.with_extension("db.partial");
     written.files.push(partial.clone());
-    written.files.push(database.clone());
     std::fs::copy(from.join(DATABASE), &partial)
         .with_context(|| format!("copying the database to {}", partial.display()))?;
     let (size, sha256) = backup::hash_file(&partial)?;
@@ -102,6 +109,7 @@ fn place(
     }
     std::fs::rename(&partial, database)
         .with_context(|| format!("naming {}", database.display()))?;
+    written.files.push(database.clone());
     Ok(())
 }
 
