@@ -8,7 +8,7 @@
 //! failing check is one fixed sentence; the error itself, which may name a
 //! host, a path or a bucket, goes to the log, once per change of state.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use folio_blobs::{BlobStore, ProbeStep};
@@ -53,6 +53,8 @@ pub struct Readiness {
     last: Mutex<Option<(Instant, ReadinessReport)>>,
     /// What the previous check found, to log changes only.
     was_ready: AtomicBool,
+    /// Checks run since start.
+    checks_run: AtomicU64,
 }
 
 impl Readiness {
@@ -62,7 +64,14 @@ impl Readiness {
             blobs,
             last: Mutex::new(None),
             was_ready: AtomicBool::new(true),
+            checks_run: AtomicU64::new(0),
         }
+    }
+
+    /// How many checks ran since start (requests served from the cache
+    /// or sharing a check in progress are not counted).
+    pub fn checks_run(&self) -> u64 {
+        self.checks_run.load(Ordering::Relaxed)
     }
 
     /// The latest result if younger than [`CACHE_FOR`], else a new one.
@@ -79,6 +88,7 @@ impl Readiness {
     }
 
     async fn check(&self) -> ReadinessReport {
+        self.checks_run.fetch_add(1, Ordering::Relaxed);
         let (database, storage) = tokio::join!(self.check_database(), self.check_storage());
         let ready = database == OK && storage == OK;
         let report = ReadinessReport {

@@ -112,6 +112,40 @@ async fn storage_folder_replaced_by_a_file_is_unready_then_recovers() {
     assert_eq!(body["status"], "ready");
 }
 
+#[tokio::test]
+async fn concurrent_scrapes_share_one_check_and_a_second_later_check_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = folio_testkit::fresh_store(&dir).await.unwrap();
+    let blobs = folio_testkit::fresh_blobs(&dir).await.unwrap();
+    let state = AppState::new(store, blobs, ServerConfig::default());
+    let readiness = state.readiness.clone();
+    let app = Application::build(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let url = format!("http://{}/readyz", app.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.serve_until(
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+    ));
+    let client = reqwest::Client::new();
+    let answers = futures::future::join_all((0..20).map(|_| get(&client, &url))).await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    assert_eq!(
+        readiness.checks_run(),
+        1,
+        "20 concurrent scrapes, one check"
+    );
+    tokio::time::sleep(folio_server::readiness::CACHE_FOR + Duration::from_millis(100)).await;
+    assert_eq!(get(&client, &url).await.0, 200);
+    assert_eq!(readiness.checks_run(), 2, "the cached result expired");
+}
+
 /// Serves `store` and `blobs` on a random port until the sender is dropped.
 async fn serve(store: Store, blobs: BlobStore) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let state = AppState::new(store, blobs, ServerConfig::default());
