@@ -13,6 +13,10 @@ use crate::BlobError;
 pub(crate) const BLOBS_DIR: &str = "blobs/";
 /// The folder that holds uploads that are not whole yet.
 pub(crate) const STAGING_DIR: &str = "staging/";
+/// The folder readiness probes write to and delete at once. Reserved:
+/// neither the blob listing (`blobs/`) nor the staging sweep (`staging/`)
+/// reads it, so a probe is never taken for a blob or an upload.
+pub(crate) const PROBES_DIR: &str = "probes/";
 
 /// How blob keys fan out under [`BLOBS_DIR`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +58,11 @@ impl Layout {
 /// Returns a fresh, unique staging key.
 pub(crate) fn new_staging_key() -> String {
     format!("{STAGING_DIR}{}", uuid::Uuid::new_v4())
+}
+
+/// Returns a fresh, unique probe key.
+pub(crate) fn new_probe_key() -> String {
+    format!("{PROBES_DIR}{}", uuid::Uuid::new_v4())
 }
 
 /// True if `hash` is 64 lowercase hex characters.

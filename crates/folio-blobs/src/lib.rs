@@ -12,7 +12,8 @@
 //! 5. `key.rs`: hash validation and the key layout (`blobs/ab/<hash>` in
 //!    a directory, `blobs/ab/cd/<hash>` in a bucket, `staging/<uuid>`),
 //!    and `migrate.rs`, which moves a directory from the old two-level
-//!    layout;
+//!    layout; `probe.rs`, the readiness probe under the reserved
+//!    `probes/` prefix;
 //! 6. `backend.rs`: how a config becomes an OpenDAL operator, and the layers;
 //! 7. [`error`], with [`BlobError`].
 //!
@@ -25,11 +26,13 @@ pub mod error;
 mod key;
 mod migrate;
 mod pending;
+mod probe;
 mod put;
 mod store;
 
 pub use config::BlobConfig;
 pub use error::BlobError;
+pub use probe::{ProbeError, ProbeStep};
 pub use store::{BlobInfo, BlobStore};
 
 /// A stream of bytes in chunks, as bodies are passed in and read out.

@@ -2,7 +2,8 @@
 //!
 //! Reading order: [`app`] (the router, its layers, serving), [`state`],
 //! [`error`] (the one error body), [`auth`] and [`extract`], then
-//! [`routes`], one module per resource, [`openapi`], [`scheduler`]
+//! [`routes`], one module per resource, [`readiness`] (the checks behind
+//! `/readyz`), [`openapi`], [`scheduler`]
 //! (scheduled syncs and reconciles, started by `folio serve`), and [`gc`]
 //! (the storage sweep, also started by `folio serve`).
 
@@ -12,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod gc;
 pub mod openapi;
+pub mod readiness;
 pub mod routes;
 pub mod scheduler;
 pub mod state;

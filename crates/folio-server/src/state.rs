@@ -10,6 +10,7 @@ use folio_oauth::{Keyring, TokenManager, UrlPolicy};
 use folio_store::Store;
 use folio_sync::executor::SyncOptions;
 
+use crate::readiness::Readiness;
 use crate::scheduler::SchedulerConfig;
 
 /// Settings of the HTTP layer, filled from the binary's configuration.
@@ -73,6 +74,8 @@ pub struct AppState {
     pub public_url: Arc<OnceLock<String>>,
     /// The client every sync's connector talks to the provider with.
     pub provider_http: reqwest::Client,
+    /// The checks behind `/readyz`, with their cached result.
+    pub readiness: Arc<Readiness>,
 }
 
 impl AppState {
@@ -89,9 +92,11 @@ impl AppState {
         if let Some(url) = &config.public_url {
             let _ = public_url.set(url.trim_end_matches('/').to_owned());
         }
+        let readiness = Arc::new(Readiness::new(store.clone(), blobs.clone()));
         Self {
             store,
             blobs,
+            readiness,
             config: Arc::new(config),
             tokens,
             public_url,

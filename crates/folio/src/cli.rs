@@ -98,6 +98,11 @@ pub enum Command {
     /// Sync a library on a running server, showing its progress; prints
     /// what changed.
     Sync(SyncArgs),
+    /// Back up the embedded SQLite database and the file bytes it uses into
+    /// a folder, while a server runs on the data folder; or check a backup.
+    Backup(BackupArgs),
+    /// Restore a backup into a new, empty data folder (--data-dir).
+    Restore(RestoreArgs),
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +266,41 @@ fn parse_server_url(raw: &str) -> Result<String, String> {
         )),
         Err(err) => Err(err.to_string()),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The folder to write the backup to (created; must be empty).
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "verify",
+        conflicts_with = "verify"
+    )]
+    pub to: Option<std::path::PathBuf>,
+    /// Check the backup in this folder instead: every blob re-read against
+    /// its content address and the manifest.
+    #[arg(long, value_name = "DIR")]
+    pub verify: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup folder (written by `folio backup --to`).
+    #[arg(long, value_name = "DIR")]
+    pub from: std::path::PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// `--google-exports`, checked against what Drive exports each kind to.

@@ -1,5 +1,5 @@
 //! The `folio` command: `serve`, `migrate`, `token create`, `keys rotate`,
-//! `user set-password`, `sync`.
+//! `user set-password`, `sync`, `backup`, `restore`.
 //!
 //! Reading order: [`cli`] (arguments and their environment variables),
 //! [`config`] (turning them into settings), then one module per command.
@@ -49,6 +49,8 @@ async fn run() -> std::process::ExitCode {
             command: UserCommand::SetPassword(args),
         } => commands::user::set_password(&cli.global, &args).await,
         Command::Sync(args) => commands::sync::run(&cli.global, &args).await,
+        Command::Backup(args) => commands::backup::run(&cli.global, &args).await,
+        Command::Restore(args) => commands::restore::run(&cli.global, &args).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -75,6 +75,8 @@ async fn openapi_document_covers_every_route() {
     assert!(spec["openapi"].as_str().unwrap().starts_with('3'));
     let expected: &[(&str, &[&str])] = &[
         ("/api/health", &["get"]),
+        ("/healthz", &["get"]),
+        ("/readyz", &["get"]),
         ("/api/auth/login", &["post"]),
         ("/api/auth/logout", &["post"]),
         ("/api/me", &["get"]),
@@ -258,5 +260,7 @@ async fn health_needs_no_credentials() {
         .json()
         .await
         .unwrap();
-    assert_eq!(body["status"], "ok");
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["database"], "ok");
+    assert_eq!(body["checks"]["storage"], "ok");
 }
