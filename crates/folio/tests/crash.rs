@@ -261,6 +261,7 @@ async fn release_dead_lease(database_url: &str, library_id: Uuid) {
             total: run.total,
             bytes: run.bytes,
             current_file: run.current_file.clone(),
+            ..RunProgress::default()
         };
         let renewed = store
             .renew_sync_run(run.id, &run.lease_owner, &progress, lapsed)

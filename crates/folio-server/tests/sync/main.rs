@@ -32,7 +32,7 @@ async fn sync_route_answers_the_contract_shape_and_records_history() {
     assert_eq!(status, 200, "{result}");
     assert_eq!(
         result,
-        json!({"syncedFiles": 2, "addedFiles": 2, "updatedFiles": 0, "deletedFiles": 0, "errors": []})
+        json!({"syncedFiles": 2, "addedFiles": 2, "updatedFiles": 0, "deletedFiles": 0, "movedFiles": 0, "errors": []})
     );
     let (status, file) = world.app.file("docs", "sub/b.txt").await;
     assert_eq!((status, file), (200, Value::String("bravo".into())));
