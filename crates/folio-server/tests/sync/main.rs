@@ -3,6 +3,8 @@
 //! the real OAuth flow, on SQLite or (with FOLIO_TEST_DATABASE_URL)
 //! PostgreSQL.
 
+mod per_file;
+
 use folio_testkit::sim::{Provider, SimWorld};
 use reqwest::Method;
 use serde_json::{Value, json};
