@@ -4,6 +4,7 @@
 //! PostgreSQL.
 
 mod per_file;
+mod storm;
 
 use folio_testkit::sim::{Provider, SimWorld};
 use reqwest::Method;
