@@ -506,9 +506,10 @@ impl Executor<'_> {
         if self.options.dry_run {
             return self.dry_run().await;
         }
-        if self.options.purge {
-            // What an earlier purge left staged (killed, cancelled) goes.
-            let leftovers = self.store.clear_purge(self.library_id).await?;
+        // What an earlier purge of the library left staged (it was killed
+        // or cancelled) goes: this run holds the library now.
+        let leftovers = self.store.clear_purge(self.library_id).await?;
+        if !leftovers.is_empty() {
             self.release(&leftovers).await?;
         }
         let mut pipeline = Pipeline::new(self.options.commit_rows.max(1));

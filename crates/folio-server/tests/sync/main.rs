@@ -4,6 +4,7 @@
 //! PostgreSQL.
 
 mod per_file;
+mod purge;
 mod storm;
 
 use folio_testkit::sim::{Provider, SimWorld};
