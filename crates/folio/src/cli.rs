@@ -76,6 +76,7 @@ pub enum Command {
     },
     /// Sync a library on a running server, showing its progress; prints
     /// what changed.
+    #[command(after_help = crate::commands::sync::EXIT_CODES)]
     Sync(SyncArgs),
 }
 
@@ -191,6 +192,13 @@ pub struct SyncArgs {
     /// Let a full listing delete more than half of the library.
     #[arg(long)]
     pub confirm_deletes: bool,
+    /// Only say what a sync would add, update, move and delete: nothing is
+    /// downloaded or changed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the server's result as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--google-exports`, checked against what Drive exports each kind to.

@@ -3,6 +3,7 @@
 //! the real OAuth flow, on SQLite or (with FOLIO_TEST_DATABASE_URL)
 //! PostgreSQL.
 
+mod dry_run;
 mod messages;
 mod moves;
 mod per_file;
