@@ -186,7 +186,8 @@ pub struct SyncArgs {
     /// Default: the token in <data dir>/admin.token.
     #[arg(long, env = "FOLIO_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Delete every file of the library first and sync from scratch.
+    /// Sync from scratch: the library keeps serving its files until the
+    /// new set is fetched, then switches to it at once.
     #[arg(long)]
     pub purge: bool,
     /// Let a full listing delete more than half of the library.
