@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::layers::{RateLimit, Retry, RetryPolicy, Traced};
+use crate::layers::{Paced, Pacer, RateLimit, Retry, RetryPolicy, Traced};
 use crate::{AccessTokenSource, Connector, ConnectorError, ExportInfo, ProviderKind, Source};
 
 /// How Google-native documents are exported: native MIME type to target.
@@ -173,6 +173,9 @@ pub struct ConnectorConfig {
     pub retry: Option<RetryPolicy>,
     /// Requests per second for the [`RateLimit`] layer; `None`: no limit.
     pub rate_limit_per_second: Option<NonZeroU32>,
+    /// The connection's pace, shared with its other connectors (so one
+    /// sync's throttling slows the next); `None`: a pacer of its own.
+    pub pacer: Option<Arc<Pacer>>,
 }
 
 /// How long connecting to a provider may take.
@@ -212,6 +215,7 @@ impl ConnectorConfig {
             http,
             retry: Some(RetryPolicy::default()),
             rate_limit_per_second: None,
+            pacer: None,
         }
     }
 
@@ -234,8 +238,9 @@ impl ConnectorConfig {
 
 /// Builds the connector for a provider, wrapped in its layers (from the
 /// outside in): [`Traced`] (one span per call), [`Retry`] (temporary errors,
-/// honouring `Retry-After`), [`RateLimit`] (every attempt waits its turn),
-/// then the provider's backend.
+/// honouring `Retry-After`), [`Paced`] (every attempt waits its turn at the
+/// connection's pacer), [`RateLimit`] (when configured), then the
+/// provider's backend.
 ///
 /// Errors: [`ConnectorError::Permanent`] when the source does not fit the
 /// provider (SharePoint without `siteId` or `driveId`, a Dropbox `folderId`).
@@ -249,9 +254,11 @@ pub fn connector_for(
         Some(n) => Box::new(RateLimit::new(backend, n)),
         None => backend,
     };
+    let pacer = config.pacer.clone().unwrap_or_default();
+    let paced: Box<dyn Connector> = Box::new(Paced::new(limited, pacer));
     let retried: Box<dyn Connector> = match config.retry {
-        Some(policy) => Box::new(Retry::new(limited, policy)),
-        None => limited,
+        Some(policy) => Box::new(Retry::new(paced, policy)),
+        None => paced,
     };
     Ok(Box::new(Traced::new(retried, kind)))
 }

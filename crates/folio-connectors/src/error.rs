@@ -81,6 +81,21 @@ impl ConnectorError {
         )
     }
 
+    /// True when the provider asked us to slow down: [`Self::RateLimited`],
+    /// or a [`Self::Temporary`] failure that came with `Retry-After` (a
+    /// 503 from a throttling service). The pacer slows the connection down
+    /// on these, and the retry layer gives them a budget of their own.
+    pub fn is_throttle(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. }
+                | Self::Temporary {
+                    retry_after: Some(_),
+                    ..
+                }
+        )
+    }
+
     /// True when only a user can fix it by reconnecting
     /// ([`Self::NeedsReauthorization`], or [`Self::Unauthorized`] after the
     /// one refresh): stop the sync and answer 422 "reconnect".
@@ -140,14 +155,105 @@ impl ConnectorError {
 
 impl From<reqwest::Error> for ConnectorError {
     /// Network errors, timeouts and broken bodies are temporary; a request
-    /// that could not be built or decoded is permanent.
+    /// that could not be built or decoded is permanent. The message names
+    /// the address the request went to and the whole cause (see
+    /// [`describe_request_error`]).
     fn from(e: reqwest::Error) -> Self {
+        let message = describe_request_error(e.url(), &e);
         if e.is_builder() || e.is_decode() && !e.is_body() {
-            Self::Permanent(format!("{e:#}"))
+            Self::Permanent(message)
         } else if e.is_timeout() {
-            Self::TimedOut(format!("{e}"))
+            Self::TimedOut(message)
         } else {
-            Self::temporary(format!("{e}"))
+            Self::temporary(message)
         }
+    }
+}
+
+/// A request error in words that say what failed: the origin the request
+/// went to (never its path or query, which may hold a pre-authenticated
+/// download token) and every cause in the error's source chain, where the
+/// real reason is (`Connection refused`, a DNS failure, `invalid peer
+/// certificate: UnknownIssuer`).
+pub fn describe_request_error(url: Option<&url::Url>, e: &dyn std::error::Error) -> String {
+    let chain = cause_chain(e);
+    match url {
+        Some(url) => format!("{}: {chain}", url.origin().ascii_serialization()),
+        None => chain,
+    }
+}
+
+/// An error and its sources, joined by `: `; a source whose text the
+/// message before it already holds is left out. reqwest's own text for a
+/// request is dropped of its URL (`for url (...)`), which may hold a
+/// token: the callers say where instead.
+pub fn cause_chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![without_url(&e.to_string())];
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    parts.join(": ")
+}
+
+fn without_url(text: &str) -> String {
+    match text.find(" for url (") {
+        Some(at) => text[..at].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn the_cause_chain_names_every_cause_once_and_no_url() {
+        let refused = Layer(
+            "error sending request for url (http://h:1/drive/v3/files?pageToken=x)",
+            Some(Box::new(Layer(
+                "client error (Connect)",
+                Some(Box::new(Layer(
+                    "tcp connect error",
+                    Some(Box::new(Layer("Connection refused (os error 111)", None))),
+                ))),
+            ))),
+        );
+        assert_eq!(
+            cause_chain(&refused),
+            "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)"
+        );
+        let url = url::Url::parse("http://127.0.0.1:1/download/secret-token?x=1").unwrap();
+        let said = describe_request_error(Some(&url), &refused);
+        assert!(
+            said.starts_with("http://127.0.0.1:1: error sending request"),
+            "{said}"
+        );
+        assert!(
+            !said.contains("secret-token") && !said.contains("pageToken"),
+            "{said}"
+        );
+        let repeated = Layer(
+            "tls: UnknownIssuer",
+            Some(Box::new(Layer("UnknownIssuer", None))),
+        );
+        assert_eq!(cause_chain(&repeated), "tls: UnknownIssuer");
     }
 }

@@ -48,22 +48,24 @@ impl Http {
         let token = self.tokens.access_token().await?;
         let resp = make().bearer_auth(&token).send().await?;
         if resp.status() != StatusCode::UNAUTHORIZED {
-            return self.check(resp).await;
+            return self.check(resp, Place::WithPath).await;
         }
         let fresh = self.tokens.refresh_after_unauthorized(&token).await?;
         let resp = make().bearer_auth(&fresh).send().await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
+            let at = place(resp.url(), Place::WithPath);
             let body = read_error_body(resp).await;
             return Err(ConnectorError::Unauthorized(format!(
-                "401 again after a refresh: {body}"
+                "{at} answered 401 again after a refresh: {body}"
             )));
         }
-        self.check(resp).await
+        self.check(resp, Place::WithPath).await
     }
 
-    /// Sends without any token (pre-authenticated download URLs).
+    /// Sends without any token (pre-authenticated download URLs, whose
+    /// path may be the token: errors name only their origin).
     pub async fn send_anonymous(&self, req: RequestBuilder) -> Result<Response, ConnectorError> {
-        self.check(req.send().await?).await
+        self.check(req.send().await?, Place::OriginOnly).await
     }
 
     /// [`Self::send`] and decode the JSON body.
@@ -75,14 +77,41 @@ impl Http {
         decode(resp).await
     }
 
-    async fn check(&self, resp: Response) -> Result<Response, ConnectorError> {
+    /// Passes a success on; an error answer becomes the provider's error,
+    /// naming the address that answered when it says something is
+    /// missing or refused (a wrong `apiUri` shows as a 404 there).
+    async fn check(&self, resp: Response, shown: Place) -> Result<Response, ConnectorError> {
         let status = resp.status();
         if status.is_success() || status.is_redirection() {
             return Ok(resp);
         }
+        let at = place(resp.url(), shown);
         let headers = resp.headers().clone();
         let body = read_error_body(resp).await;
-        Err((self.parse_error)(status, &headers, &body))
+        let err = (self.parse_error)(status, &headers, &body);
+        Err(match err {
+            ConnectorError::NotFound(_)
+            | ConnectorError::Permanent(_)
+            | ConnectorError::Unauthorized(_) => err.context(&format!("{at} answered {status}")),
+            other => other,
+        })
+    }
+}
+
+/// How much of a URL an error shows.
+#[derive(Clone, Copy)]
+enum Place {
+    /// Origin and path, never the query.
+    WithPath,
+    /// The origin alone (the path may be a token).
+    OriginOnly,
+}
+
+fn place(url: &url::Url, shown: Place) -> String {
+    let origin = url.origin().ascii_serialization();
+    match shown {
+        Place::WithPath => format!("{origin}{}", url.path()),
+        Place::OriginOnly => origin,
     }
 }
 

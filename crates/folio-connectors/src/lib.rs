@@ -34,7 +34,7 @@ pub use config::{
     ConnectorConfig, ExportFormats, bare_connector, connector_for, provider_http_client,
 };
 pub use connector::{AccessTokenSource, ByteStream, Connector};
-pub use error::ConnectorError;
+pub use error::{ConnectorError, cause_chain, describe_request_error};
 pub use hash::{HashKind, RemoteHash, Verifier};
 pub use http::parse_retry_after;
 pub use types::{

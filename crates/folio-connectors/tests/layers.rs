@@ -63,6 +63,7 @@ async fn long_retry_after_is_capped_by_the_policy() {
     .expect("backend");
     let policy = RetryPolicy {
         max_retries: 2,
+        max_throttled_retries: 2,
         min_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
         max_retry_after: Duration::from_millis(300),

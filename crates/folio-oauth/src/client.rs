@@ -43,6 +43,35 @@ pub struct TokenResponse {
     pub scope: Option<String>,
 }
 
+/// A URL as errors show it: origin and path, never the query.
+fn shown(url: &Url) -> String {
+    format!("{}{}", url.origin().ascii_serialization(), url.path())
+}
+
+/// A request that got no answer, in words: the address (and the
+/// integration field it comes from) and every cause in the error's source
+/// chain, where the real reason is (`Connection refused`, a DNS failure, a
+/// certificate not trusted).
+fn unreachable(e: &reqwest::Error, url: &Url, field: &str) -> OAuthError {
+    let mut text = e.to_string();
+    if let Some(at) = text.find(" for url (") {
+        text.truncate(at);
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    OAuthError::Unreachable(format!(
+        "{} (the integration's {field}): {text}",
+        shown(url)
+    ))
+}
+
 /// A grant to redeem at the token endpoint.
 pub enum Grant<'a> {
     AuthorizationCode {
@@ -259,25 +288,28 @@ impl OAuthHttp {
         if endpoints.provider == Provider::Microsoft {
             form.push(("scope", &endpoints.scope));
         }
+        let token_uri = &endpoints.token_uri;
         let response = self
             .client
-            .post(endpoints.token_uri.clone())
+            .post(token_uri.clone())
             .header("accept", "application/json")
             .form(&form)
             .send()
             .await
-            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| unreachable(&e, token_uri, "tokenUri"))?;
         let status = response.status();
         let body = response
             .text()
             .await
-            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| unreachable(&e, token_uri, "tokenUri"))?;
         if !status.is_success() {
+            let at = format!("{} (the integration's tokenUri)", shown(token_uri));
             return Err(token_error(
                 endpoints.provider,
                 status.as_u16(),
                 &body,
                 &known,
+                &at,
             ));
         }
         let raw: RawToken = serde_json::from_str(&body).map_err(|e| {
@@ -307,6 +339,7 @@ impl OAuthHttp {
         let Some(url) = endpoints.revoke_uri() else {
             return Ok(false);
         };
+        let url_shown = url.clone();
         let request = match endpoints.provider {
             Provider::Google => {
                 let token = refresh_token.unwrap_or(access_token).expose_secret();
@@ -340,6 +373,7 @@ impl OAuthHttp {
             status.as_u16(),
             &body,
             &known,
+            &shown(&url_shown),
         ))
     }
 
@@ -368,12 +402,13 @@ impl OAuthHttp {
             .bearer_auth(access_token.expose_secret())
             .send()
             .await
-            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| unreachable(&e, api, "apiUri"))?;
         let status = response.status();
+        let at = response.url().clone();
         let body = response
             .text()
             .await
-            .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;
+            .map_err(|e| unreachable(&e, api, "apiUri"))?;
         if status.as_u16() == 401 {
             return Err(OAuthError::Unauthorized);
         }
@@ -383,7 +418,10 @@ impl OAuthHttp {
             return Err(OAuthError::Provider {
                 status: status.as_u16(),
                 code: "account".into(),
-                description: format!("reading the account answered {status}"),
+                description: format!(
+                    "reading the account at {} (the integration's apiUri) answered {status}",
+                    shown(&at)
+                ),
             });
         }
         let value: serde_json::Value = serde_json::from_str(&body)
@@ -423,12 +461,25 @@ fn parse_account(provider: Provider, v: &serde_json::Value) -> Result<Account, O
     })
 }
 
-fn token_error(provider: Provider, status: u16, body: &str, known: &[&str]) -> OAuthError {
+/// An OAuth server's refusal; `at` names the address that answered (and
+/// the integration field it comes from), said when the answer is no OAuth
+/// error at all (a wrong address answers 404 with a page of its own).
+fn token_error(
+    provider: Provider,
+    status: u16,
+    body: &str,
+    known: &[&str],
+    at: &str,
+) -> OAuthError {
     let redacted = redact_body(body, known);
     tracing::warn!(provider = provider.name(), status, body = %redacted, "the provider's OAuth server refused");
     let raw: RawError = serde_json::from_str(body).unwrap_or_default();
+    let description = match (&raw.error, raw.error_description.as_deref()) {
+        (Some(_), Some(text)) => redact_body(text, known),
+        (Some(_), None) => String::new(),
+        (None, _) => format!("{at} answered {status} with no OAuth error: is the address right?"),
+    };
     let code = raw.error.unwrap_or_else(|| format!("http_{status}"));
-    let description = redact_body(raw.error_description.as_deref().unwrap_or(""), known);
     match code.as_str() {
         "invalid_grant" => OAuthError::InvalidGrant(description),
         "invalid_client" | "unauthorized_client" => OAuthError::InvalidClient(description),

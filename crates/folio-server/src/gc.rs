@@ -2,7 +2,9 @@
 //! never came to use. `folio serve` runs [`spawn`] (a sweep at start, then
 //! one every interval); tests call [`sweep`] directly.
 //!
-//! A sweep collects three kinds of leftovers, in this order:
+//! A sweep first drops the staged files of purges no live run holds (see
+//! `folio_store::purge`), then collects three kinds of leftovers, in this
+//! order:
 //!
 //! 1. **Blob rows no file uses** (files deleted, then a crash before their
 //!    blobs were collected): removed with their bytes at once, through
@@ -141,6 +143,13 @@ pub async fn sweep(
     grace: Duration,
 ) -> anyhow::Result<SweepReport> {
     let mut report = SweepReport::default();
+    // Purges no live run holds any more (killed, cancelled) leave staged
+    // files: dropped first, so the blobs only they used are collected next.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    store
+        .drop_abandoned_purges(now_ms)
+        .await
+        .context("dropping abandoned purges")?;
     collect_unused_rows(store, blobs, &mut report).await?;
     report.stale_staging = blobs
         .remove_stale_staging(grace)

@@ -165,6 +165,7 @@ fn batch(library_id: Uuid, listing: Uuid, numbers: &[usize]) -> SyncBatch {
             updated_at: now,
             path_lower: None,
             content_kind: Some("file".into()),
+            fetch_failure: None,
         });
     }
     batch

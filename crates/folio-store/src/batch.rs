@@ -21,7 +21,7 @@ use sqlx::{Database, Pool, QueryBuilder};
 
 use crate::backend::{BeginWrite, on_db};
 use crate::sqlite_writer::Writes;
-use crate::sync::{RemoteItemRow, SyncBatch};
+use crate::sync::{RemoteItemRow, Space, SyncBatch};
 use crate::{FileRecord, Result, Store, StoreError};
 
 /// Rows per multi-row statement: at 14 columns well under both backends'
@@ -55,8 +55,10 @@ where
 }
 
 impl Store {
-    /// Commits one page: file deletes, file moves, file puts (blob rows
-    /// first), item deletes, item upserts, then the cursor. Before commit,
+    /// Commits one page: the fence (the run's lease, see
+    /// [`crate::sync::Fence`]), file deletes, file moves, file puts (blob rows first),
+    /// item deletes, item upserts, then the cursor, into the batch's
+    /// [`Space`] (a purge's staging area stores no cursor). Before commit,
     /// `blobs_still_stored` is asked whether the put files' blobs are in
     /// storage (under the write lock, so an orphan sweep cannot race); if
     /// not, nothing is written and `BlobVanished` is returned. Returns the
@@ -100,10 +102,23 @@ impl Store {
         let mut released = released;
         let now = Utc::now();
         let lib = batch.library_id;
+        let (files, remote_items) = (batch.space.files(), batch.space.items());
         let released = on_db!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            if let Some(fence) = &batch.fence {
+                let held = sqlx::query(FENCE_SQL)
+                    .bind(fence.run_id)
+                    .bind(&fence.owner)
+                    .bind(fence.lease_until_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if held == 0 {
+                    return Err(StoreError::LeaseLost);
+                }
+            }
             for paths in batch.file_deletes.chunks(ROWS_PER_STATEMENT) {
-                let mut q = builder(pool, "DELETE FROM files WHERE library_id = ");
+                let mut q = builder(pool, &format!("DELETE FROM {files} WHERE library_id = "));
                 q.push_bind(lib).push(" AND path IN ");
                 push_list(&mut q, paths);
                 q.push(" RETURNING hash");
@@ -111,7 +126,7 @@ impl Store {
                 released.extend(hashes);
             }
             for chunk in moves.chunks(ROWS_PER_STATEMENT) {
-                let mut q = builder(pool, "UPDATE files SET path = ");
+                let mut q = builder(pool, &format!("UPDATE {files} SET path = "));
                 q.push_bind(MOVING_PREFIX)
                     .push(" || path, updated_at = ")
                     .push_bind(now)
@@ -122,14 +137,14 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in moves.chunks(ROWS_PER_STATEMENT) {
-                let mut q = builder(pool, "UPDATE files SET path = v.column2 FROM (");
+                let mut q = builder(pool, &format!("UPDATE {files} SET path = v.column2 FROM ("));
                 q.push_values(chunk, |mut row, (from, to)| {
                     row.push_bind(format!("{MOVING_PREFIX}{from}"))
                         .push_bind(*to);
                 });
-                q.push(") AS v WHERE files.library_id = ")
+                q.push(format!(") AS v WHERE {files}.library_id = "))
                     .push_bind(lib)
-                    .push(" AND files.path = v.column1");
+                    .push(format!(" AND {files}.path = v.column1"));
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in puts.chunks(ROWS_PER_STATEMENT) {
@@ -144,7 +159,10 @@ impl Store {
                 q.push(" ON CONFLICT (hash) DO NOTHING");
                 q.build().execute(&mut *tx).await?;
 
-                let mut q = builder(pool, "SELECT path, hash FROM files WHERE library_id = ");
+                let mut q = builder(
+                    pool,
+                    &format!("SELECT path, hash FROM {files} WHERE library_id = "),
+                );
                 q.push_bind(lib).push(" AND path IN ");
                 push_list(&mut q, chunk.iter().map(|r| &r.path));
                 let previous: Vec<(String, String)> =
@@ -162,8 +180,10 @@ impl Store {
 
                 let mut q = builder(
                     pool,
-                    "INSERT INTO files (library_id, path, size, content_type, hash, modified_at, \
-                     remote_id, synced_at, created_at, updated_at) ",
+                    &format!(
+                        "INSERT INTO {files} (library_id, path, size, content_type, hash, modified_at, \
+                         remote_id, synced_at, created_at, updated_at) "
+                    ),
                 );
                 q.push_values(chunk, |mut row, record| {
                     row.push_bind(lib)
@@ -186,7 +206,10 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             for ids in batch.item_deletes.chunks(ROWS_PER_STATEMENT) {
-                let mut q = builder(pool, "DELETE FROM remote_items WHERE library_id = ");
+                let mut q = builder(
+                    pool,
+                    &format!("DELETE FROM {remote_items} WHERE library_id = "),
+                );
                 q.push_bind(lib).push(" AND remote_id IN ");
                 push_list(&mut q, ids);
                 q.build().execute(&mut *tx).await?;
@@ -194,9 +217,11 @@ impl Store {
             for chunk in items.chunks(ROWS_PER_STATEMENT) {
                 let mut q = builder(
                     pool,
-                    "INSERT INTO remote_items (library_id, remote_id, parent_id, name, is_folder, \
-                     path, size, remote_hash, version, content_hash, seen_listing, updated_at, \
-                     path_lower, content_kind) ",
+                    &format!(
+                        "INSERT INTO {remote_items} (library_id, remote_id, parent_id, name, \
+                         is_folder, path, size, remote_hash, version, content_hash, seen_listing, \
+                         updated_at, path_lower, content_kind, fetch_failure) "
+                    ),
                 );
                 q.push_values(chunk, |mut row, item| {
                     row.push_bind(lib)
@@ -212,7 +237,8 @@ impl Store {
                         .push_bind(item.seen_listing)
                         .push_bind(now)
                         .push_bind(&item.path_lower)
-                        .push_bind(&item.content_kind);
+                        .push_bind(&item.content_kind)
+                        .push_bind(&item.fetch_failure);
                 });
                 q.push(
                     " ON CONFLICT (library_id, remote_id) DO UPDATE SET \
@@ -221,11 +247,11 @@ impl Store {
                      remote_hash = excluded.remote_hash, version = excluded.version, \
                      content_hash = excluded.content_hash, seen_listing = excluded.seen_listing, \
                      updated_at = excluded.updated_at, path_lower = excluded.path_lower, \
-                     content_kind = excluded.content_kind",
+                     content_kind = excluded.content_kind, fetch_failure = excluded.fetch_failure",
                 );
                 q.build().execute(&mut *tx).await?;
             }
-            if let Some(cursor) = &batch.cursor {
+            if let (Some(cursor), Space::Live) = (&batch.cursor, batch.space) {
                 sqlx::query(
                     "INSERT INTO sync_cursors (library_id, cursor, complete, listing_id, updated_at) \
                      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (library_id) DO UPDATE SET \
@@ -252,6 +278,11 @@ impl Store {
         Ok(released)
     }
 }
+
+/// Renews a run's lease inside a batch's transaction, if the run still
+/// holds it ([`crate::sync::Fence`]): `$1` run id, `$2` owner, `$3` the lease's new end.
+pub(crate) const FENCE_SQL: &str = "UPDATE sync_runs SET lease_until_ms = $3 \
+     WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
 
 /// The puts to write, the last one per path (their indexes, in the order
 /// of those last ones), and the hashes of the earlier puts they override:

@@ -14,6 +14,11 @@ pub enum StoreError {
     /// written; the caller may retry with the bytes.
     #[error("the stored bytes for {0} were removed concurrently; nothing was written, retry")]
     BlobVanished(String),
+    /// A sync run's commit found that its run no longer holds the
+    /// library's lease (another process took the library over after the
+    /// lease lapsed): nothing was written, the run must stop.
+    #[error("this sync run lost the library's lease to another run; nothing was written")]
+    LeaseLost,
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("migration failed")]

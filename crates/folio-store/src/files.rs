@@ -200,11 +200,14 @@ impl Store {
                 .bind(hash)
                 .fetch_optional(&mut *tx)
                 .await?;
-            let in_use: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM files WHERE hash = $1)")
-                    .bind(hash)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            // A purge's staged files use blobs too (see `sync::purge`).
+            let in_use: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM files WHERE hash = $1) \
+                 OR EXISTS (SELECT 1 FROM purge_files WHERE hash = $1)",
+            )
+            .bind(hash)
+            .fetch_one(&mut *tx)
+            .await?;
             if in_use {
                 false
             } else {
@@ -220,12 +223,14 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Hashes of blob rows no file uses (left by a crash between deleting
-    /// files and collecting their blobs).
+    /// Hashes of blob rows no file uses, nor any purge's staged file (left
+    /// by a crash between deleting files and collecting their blobs, or by
+    /// a purge given up).
     pub async fn orphan_blob_hashes(&self, limit: u32) -> Result<Vec<String>> {
         let hashes = on_db!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT hash FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM files f WHERE f.hash = b.hash) \
+                 AND NOT EXISTS (SELECT 1 FROM purge_files p WHERE p.hash = b.hash) \
                  ORDER BY hash LIMIT $1",
             )
             .bind(i64::from(limit))

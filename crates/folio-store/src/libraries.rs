@@ -152,11 +152,14 @@ impl Store {
     pub async fn delete_library(&self, id: Uuid) -> Result<Vec<String>> {
         let hashes = on_db!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let hashes: Vec<String> =
-                sqlx::query_scalar("SELECT DISTINCT hash FROM files WHERE library_id = $1")
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await?;
+            // A purge in progress has staged files of its own.
+            let hashes: Vec<String> = sqlx::query_scalar(
+                "SELECT hash FROM files WHERE library_id = $1 \
+                 UNION SELECT hash FROM purge_files WHERE library_id = $1",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
             let deleted = sqlx::query("DELETE FROM libraries WHERE id = $1")
                 .bind(id)
                 .execute(&mut *tx)

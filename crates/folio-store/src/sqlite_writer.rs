@@ -23,14 +23,14 @@
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use crate::batch::MOVING_PREFIX;
-use crate::sync::{RemoteItemRow, SyncBatch};
+use crate::sync::{RemoteItemRow, Space, SyncBatch};
 use crate::{FileRecord, Result, StoreError};
 
 /// How long a transaction waits for SQLite's write lock (as the pool does).
@@ -198,8 +198,8 @@ fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-/// Opens the transaction and writes everything; on an error the caller
-/// rolls back.
+/// Opens the transaction, checks the fence and writes everything; on an
+/// error the caller rolls back.
 fn begin_and_write(
     connection: &Connection,
     writes: &Writes,
@@ -208,8 +208,71 @@ fn begin_and_write(
     connection
         .execute_batch("BEGIN IMMEDIATE")
         .map_err(writer_error)?;
+    if let Some(fence) = &writes.batch.fence {
+        let held = connection
+            .prepare_cached(&numbered(crate::batch::FENCE_SQL))
+            .and_then(|mut renew| {
+                renew.execute(params![
+                    fence.run_id.as_bytes().as_slice(),
+                    fence.owner,
+                    fence.lease_until_ms
+                ])
+            })
+            .map_err(writer_error)?;
+        if held == 0 {
+            return Err(StoreError::LeaseLost);
+        }
+    }
     write(connection, writes, &mut released).map_err(writer_error)?;
     Ok(released)
+}
+
+/// sqlx's `$n` placeholders as rusqlite's `?n`.
+fn numbered(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+/// The statements of one [`Space`], its table names filled in.
+struct Statements {
+    delete_file: String,
+    park: String,
+    place: String,
+    insert_file: String,
+    update_file: String,
+    file_hash: String,
+    delete_item: String,
+    insert_item: String,
+    update_item: String,
+}
+
+impl Statements {
+    fn of(space: Space) -> Self {
+        let (files, items) = (space.files(), space.items());
+        Self {
+            delete_file: format!(
+                "DELETE FROM {files} WHERE library_id = ?1 AND path = ?2 RETURNING hash"
+            ),
+            park: format!(
+                "UPDATE {files} SET path = ?1 || path, updated_at = ?2 WHERE library_id = ?3 AND path = ?4"
+            ),
+            place: format!("UPDATE {files} SET path = ?1 WHERE library_id = ?2 AND path = ?3"),
+            insert_file: INSERT_FILE.replace("{files}", files),
+            update_file: UPDATE_FILE.replace("{files}", files),
+            file_hash: format!("SELECT hash FROM {files} WHERE library_id = ?1 AND path = ?2"),
+            delete_item: format!("DELETE FROM {items} WHERE library_id = ?1 AND remote_id = ?2"),
+            insert_item: INSERT_ITEM.replace("{items}", items),
+            update_item: UPDATE_ITEM.replace("{items}", items),
+        }
+    }
+
+    fn of_space(space: Space) -> &'static Self {
+        static LIVE: LazyLock<Statements> = LazyLock::new(|| Statements::of(Space::Live));
+        static PURGE: LazyLock<Statements> = LazyLock::new(|| Statements::of(Space::Purge));
+        match space {
+            Space::Live => &LIVE,
+            Space::Purge => &PURGE,
+        }
+    }
 }
 
 /// The batch's rows, in the order of [`SyncBatch`]'s fields.
@@ -219,42 +282,38 @@ fn write(
     released: &mut Vec<String>,
 ) -> rusqlite::Result<()> {
     let batch = &writes.batch;
+    let sql = Statements::of_space(batch.space);
     let lib = batch.library_id.as_bytes().as_slice();
     let now = time(Utc::now());
-    let mut delete_file = connection
-        .prepare_cached("DELETE FROM files WHERE library_id = ?1 AND path = ?2 RETURNING hash")?;
+    let mut delete_file = connection.prepare_cached(&sql.delete_file)?;
     for path in &batch.file_deletes {
         let hash: Option<String> = delete_file
             .query_row(params![lib, path], |row| row.get(0))
             .optional()?;
         released.extend(hash);
     }
-    let mut park = connection.prepare_cached(
-        "UPDATE files SET path = ?1 || path, updated_at = ?2 WHERE library_id = ?3 AND path = ?4",
-    )?;
+    let mut park = connection.prepare_cached(&sql.park)?;
     for &i in &writes.moves {
         let (from, _) = &batch.file_moves[i];
         park.execute(params![MOVING_PREFIX, now, lib, from])?;
     }
-    let mut place = connection
-        .prepare_cached("UPDATE files SET path = ?1 WHERE library_id = ?2 AND path = ?3")?;
+    let mut place = connection.prepare_cached(&sql.place)?;
     for &i in &writes.moves {
         let (from, to) = &batch.file_moves[i];
         place.execute(params![to, lib, format!("{MOVING_PREFIX}{from}")])?;
     }
-    let mut rows = PerFile::prepare(connection)?;
+    let mut rows = PerFile::prepare(connection, sql)?;
     for &i in &writes.puts {
         rows.put(lib, &batch.file_puts[i], &now, released)?;
     }
-    let mut delete_item = connection
-        .prepare_cached("DELETE FROM remote_items WHERE library_id = ?1 AND remote_id = ?2")?;
+    let mut delete_item = connection.prepare_cached(&sql.delete_item)?;
     for id in &batch.item_deletes {
         delete_item.execute(params![lib, id])?;
     }
     for &i in &writes.items {
         rows.upsert_item(lib, &batch.item_upserts[i], &now)?;
     }
-    if let Some(cursor) = &batch.cursor {
+    if let (Some(cursor), Space::Live) = (&batch.cursor, batch.space) {
         connection
             .prepare_cached(
                 "INSERT INTO sync_cursors (library_id, cursor, complete, listing_id, updated_at) \
@@ -282,21 +341,21 @@ const INSERT_BLOB: &str = "INSERT INTO blobs (hash, size, created_at) VALUES (?1
 /// A file's insert and update share one parameter list; the update leaves
 /// `created_at` as it was (?9 is bound and unused: SQLite numbers
 /// parameters up to the highest, ?10).
-const INSERT_FILE: &str = "INSERT INTO files (library_id, path, size, content_type, hash, \
+const INSERT_FILE: &str = "INSERT INTO {files} (library_id, path, size, content_type, hash, \
      modified_at, remote_id, synced_at, created_at, updated_at) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-const UPDATE_FILE: &str = "UPDATE files SET size = ?3, content_type = ?4, hash = ?5, \
+const UPDATE_FILE: &str = "UPDATE {files} SET size = ?3, content_type = ?4, hash = ?5, \
      modified_at = ?6, remote_id = ?7, synced_at = ?8, updated_at = ?10 \
      WHERE library_id = ?1 AND path = ?2";
 
-const INSERT_ITEM: &str = "INSERT INTO remote_items (library_id, remote_id, parent_id, name, \
+const INSERT_ITEM: &str = "INSERT INTO {items} (library_id, remote_id, parent_id, name, \
      is_folder, path, size, remote_hash, version, content_hash, seen_listing, updated_at, \
-     path_lower, content_kind) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
-const UPDATE_ITEM: &str = "UPDATE remote_items SET parent_id = ?3, name = ?4, is_folder = ?5, \
+     path_lower, content_kind, fetch_failure) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+const UPDATE_ITEM: &str = "UPDATE {items} SET parent_id = ?3, name = ?4, is_folder = ?5, \
      path = ?6, size = ?7, remote_hash = ?8, version = ?9, content_hash = ?10, \
-     seen_listing = ?11, updated_at = ?12, path_lower = ?13, content_kind = ?14 \
-     WHERE library_id = ?1 AND remote_id = ?2";
+     seen_listing = ?11, updated_at = ?12, path_lower = ?13, content_kind = ?14, \
+     fetch_failure = ?15 WHERE library_id = ?1 AND remote_id = ?2";
 
 /// The statements run for every file, taken from the connection's cache
 /// once per batch rather than once per row.
@@ -308,6 +367,7 @@ const UPDATE_ITEM: &str = "UPDATE remote_items SET parent_id = ?3, name = ?4, is
 /// insert's error stands, and the update checks the unique indexes anew.
 struct PerFile<'c> {
     connection: &'c Connection,
+    sql: &'static Statements,
     insert_blob: CachedStatement<'c>,
     insert_file: CachedStatement<'c>,
     insert_item: CachedStatement<'c>,
@@ -315,12 +375,13 @@ struct PerFile<'c> {
 }
 
 impl<'c> PerFile<'c> {
-    fn prepare(connection: &'c Connection) -> rusqlite::Result<Self> {
+    fn prepare(connection: &'c Connection, sql: &'static Statements) -> rusqlite::Result<Self> {
         Ok(Self {
             connection,
+            sql,
             insert_blob: connection.prepare_cached(INSERT_BLOB)?,
-            insert_file: connection.prepare_cached(INSERT_FILE)?,
-            insert_item: connection.prepare_cached(INSERT_ITEM)?,
+            insert_file: connection.prepare_cached(&sql.insert_file)?,
+            insert_item: connection.prepare_cached(&sql.insert_item)?,
             times: TimeTexts::default(),
         })
     }
@@ -354,12 +415,12 @@ impl<'c> PerFile<'c> {
         };
         let previous: String = self
             .connection
-            .prepare_cached("SELECT hash FROM files WHERE library_id = ?1 AND path = ?2")?
+            .prepare_cached(&self.sql.file_hash)?
             .query_row(params![lib, record.path], |row| row.get(0))
             .optional()?
             .ok_or(taken)?;
         self.connection
-            .prepare_cached(UPDATE_FILE)?
+            .prepare_cached(&self.sql.update_file)?
             .execute(values)?;
         if previous != record.hash {
             released.push(previous);
@@ -387,7 +448,8 @@ impl<'c> PerFile<'c> {
             listing,
             now,
             item.path_lower,
-            item.content_kind
+            item.content_kind,
+            item.fetch_failure
         ];
         let taken = match self.insert_item.execute(values) {
             Err(err) if is_unique_conflict(&err) => err,
@@ -395,7 +457,7 @@ impl<'c> PerFile<'c> {
         };
         match self
             .connection
-            .prepare_cached(UPDATE_ITEM)?
+            .prepare_cached(&self.sql.update_item)?
             .execute(values)?
         {
             0 => Err(taken),

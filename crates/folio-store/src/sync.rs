@@ -40,6 +40,61 @@ pub struct RemoteItemRow {
     pub path_lower: Option<String>,
     /// `file`, `none` (shortcuts, documents without export) or `export:EXT`.
     pub content_kind: Option<String>,
+    /// Why a placed file has no bytes: [`FETCH_TEMPORARY`] or
+    /// [`FETCH_REFUSED`]; `None` for a fetched file (and for rows older
+    /// than the column).
+    pub fetch_failure: Option<String>,
+}
+
+/// [`RemoteItemRow::fetch_failure`] of a file the provider kept failing on
+/// (5xx, 429, timeouts, a cut connection): the next sync tries it again.
+pub const FETCH_TEMPORARY: &str = "temporary";
+/// [`RemoteItemRow::fetch_failure`] of a file the provider refused, or
+/// whose bytes never matched its hash: tried again once the retry interval
+/// is over.
+pub const FETCH_REFUSED: &str = "refused";
+
+/// Where a [`SyncBatch`] is written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Space {
+    /// The library's files and item tree.
+    #[default]
+    Live,
+    /// The staging area of a purge in progress (`purge_files`,
+    /// `purge_items`), switched in by [`Store::finish_purge`]. A batch's
+    /// cursor is not stored there: a purge does not resume.
+    Purge,
+}
+
+impl Space {
+    /// The table of its files.
+    pub(crate) fn files(self) -> &'static str {
+        match self {
+            Self::Live => "files",
+            Self::Purge => "purge_files",
+        }
+    }
+
+    /// The table of its item tree.
+    pub(crate) fn items(self) -> &'static str {
+        match self {
+            Self::Live => "remote_items",
+            Self::Purge => "purge_items",
+        }
+    }
+}
+
+/// The run a batch is committed for. Its commit renews the run's lease in
+/// the same transaction, and writes nothing (`StoreError::LeaseLost`) when
+/// the run no longer holds the library: a process paused past its lease,
+/// whose library another process took over, cannot write over that
+/// process's work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fence {
+    pub run_id: Uuid,
+    pub owner: String,
+    /// The lease's new end (Unix ms).
+    pub lease_until_ms: i64,
 }
 
 /// Where a library's change feed stands.
@@ -71,6 +126,10 @@ pub struct SyncBatch {
     pub item_upserts: Vec<RemoteItemRow>,
     /// The cursor to store with these changes (`None` keeps the old one).
     pub cursor: Option<CursorRow>,
+    /// Live files or a purge's staging area.
+    pub space: Space,
+    /// The run committing it, if any (see [`Fence`]).
+    pub fence: Option<Fence>,
 }
 
 impl SyncBatch {
@@ -90,6 +149,7 @@ impl SyncBatch {
     /// last one wins, after every delete and move of the batch.
     pub fn can_absorb(&self, later: &SyncBatch) -> bool {
         self.library_id == later.library_id
+            && self.space == later.space
             && later.file_deletes.is_empty()
             && later.file_moves.is_empty()
             && later.item_deletes.is_empty()
@@ -136,6 +196,12 @@ pub struct SyncRun {
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Files moved or renamed (same bytes, new path).
+    pub moved_files: i64,
+    /// Files that could not be fetched (the `errors` of downloads).
+    pub failed_files: i64,
+    /// True once the listing is complete: `total` is then final.
+    pub total_known: bool,
 }
 
 /// What [`Store::begin_sync_run`] needs.
@@ -163,12 +229,23 @@ pub enum BeginRun {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunProgress {
     pub phase: String,
+    /// Downloads ended (fetched or failed).
     pub done: i64,
+    /// Downloads planned so far; final once `total_known`.
     pub total: i64,
+    /// False while the listing runs (more downloads may be planned).
+    pub total_known: bool,
     pub bytes: i64,
-    /// The name of the file downloaded last: with several downloads
-    /// running at once, the one that just ended is the one to show.
+    /// The library path of the file downloaded last: with several
+    /// downloads running at once, the one that just ended is the one to
+    /// show.
     pub current_file: Option<String>,
+    /// What the run changed so far (committed or about to be).
+    pub added: i64,
+    pub updated: i64,
+    pub deleted: i64,
+    pub moved: i64,
+    pub failed: i64,
 }
 
 /// How a run ended.
@@ -179,6 +256,8 @@ pub struct RunOutcome {
     pub added_files: i64,
     pub updated_files: i64,
     pub deleted_files: i64,
+    pub moved_files: i64,
+    pub failed_files: i64,
     /// JSON array of `{path, remoteId, message}`.
     pub errors: String,
     pub message: Option<String>,
@@ -194,11 +273,12 @@ pub struct ScheduleRow {
 
 const ITEM_COLUMNS: &str = "library_id, remote_id, parent_id, name, is_folder, path, size, \
                             remote_hash, version, content_hash, seen_listing, updated_at, \
-                            path_lower, content_kind";
+                            path_lower, content_kind, fetch_failure";
 const RUN_COLUMNS: &str = "id, library_id, progress_id, trigger_kind, status, phase, done, total, \
                            bytes, current_file, synced_files, added_files, updated_files, \
                            deleted_files, errors, message, lease_owner, lease_until_ms, \
-                           started_at, updated_at, finished_at";
+                           started_at, updated_at, finished_at, moved_files, failed_files, \
+                           total_known";
 
 impl Store {
     /// The item `remote_id` of a library, if known.
@@ -235,8 +315,9 @@ impl Store {
     }
 
     /// Up to `limit` items of a library placed as files whose bytes were
-    /// never stored (a refused download, a hash that never matched), in no
-    /// promised order; items that have no content have no path, so they
+    /// never stored (a refused download, a hash that never matched, a
+    /// download that kept failing; see `fetch_failure`), in no promised
+    /// order; items that have no content have no path, so they
     /// are not among them. Served by the partial index
     /// `remote_items_unfetched`: ordered by remote id, or with that index on
     /// `library_id` alone, SQLite walked the whole library instead (0.07 to
@@ -339,15 +420,24 @@ impl Store {
                 Some(run) if run.lease_until_ms >= now_ms => BeginRun::Busy(run),
                 stale => {
                     if let Some(run) = stale {
-                        sqlx::query(
+                        // Only while the lease is still lapsed: a heartbeat
+                        // or commit that renewed it meanwhile (PostgreSQL
+                        // re-reads the row once its lock is free) wins.
+                        let taken = sqlx::query(
                             "UPDATE sync_runs SET status = 'failed', finished_at = $2, updated_at = $2, \
                              message = 'abandoned: the process running it stopped (its lease expired)' \
-                             WHERE id = $1",
+                             WHERE id = $1 AND status = 'running' AND lease_until_ms < $3",
                         )
                         .bind(run.id)
                         .bind(now)
+                        .bind(now_ms)
                         .execute(&mut *tx)
-                        .await?;
+                        .await?
+                        .rows_affected();
+                        if taken == 0 {
+                            tx.rollback().await?;
+                            return Err(StoreError::Conflict("a running sync of this library"));
+                        }
                     }
                     sqlx::query(
                         "INSERT INTO sync_runs (id, library_id, progress_id, trigger_kind, status, phase, \
@@ -390,7 +480,8 @@ impl Store {
         let updated = on_db!(self, |pool| {
             sqlx::query(
                 "UPDATE sync_runs SET phase = $3, done = $4, total = $5, bytes = $6, current_file = $7, \
-                 lease_until_ms = $8, updated_at = $9 \
+                 lease_until_ms = $8, updated_at = $9, total_known = $10, added_files = $11, \
+                 updated_files = $12, deleted_files = $13, moved_files = $14, failed_files = $15 \
                  WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
             )
             .bind(run_id)
@@ -402,6 +493,12 @@ impl Store {
             .bind(&progress.current_file)
             .bind(lease_until_ms)
             .bind(now)
+            .bind(progress.total_known)
+            .bind(progress.added)
+            .bind(progress.updated)
+            .bind(progress.deleted)
+            .bind(progress.moved)
+            .bind(progress.failed)
             .execute(pool)
             .await?
             .rows_affected()
@@ -416,7 +513,7 @@ impl Store {
             sqlx::query(
                 "UPDATE sync_runs SET status = $2, phase = 'done', current_file = NULL, synced_files = $3, \
                  added_files = $4, updated_files = $5, deleted_files = $6, errors = $7, message = $8, \
-                 finished_at = $9, updated_at = $9 WHERE id = $1",
+                 finished_at = $9, updated_at = $9, moved_files = $10, failed_files = $11 WHERE id = $1",
             )
             .bind(run_id)
             .bind(&outcome.status)
@@ -427,6 +524,8 @@ impl Store {
             .bind(&outcome.errors)
             .bind(&outcome.message)
             .bind(now)
+            .bind(outcome.moved_files)
+            .bind(outcome.failed_files)
             .execute(pool)
             .await?
             .rows_affected()
@@ -471,6 +570,39 @@ impl Store {
                 .await?
         });
         Ok(run)
+    }
+
+    /// Marks a running run failed with `message`, if `owner` still holds
+    /// it: for a run whose process is proven dead (see `folio_sync::run`),
+    /// so its library need not wait for the lease to lapse. False when the
+    /// run had ended or was taken over meanwhile.
+    pub async fn abandon_sync_run(&self, run_id: Uuid, owner: &str, message: &str) -> Result<bool> {
+        let now = Utc::now();
+        let updated = on_db!(self, |pool| {
+            sqlx::query(
+                "UPDATE sync_runs SET status = 'failed', current_file = NULL, finished_at = $3, \
+                 updated_at = $3, message = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+            )
+            .bind(run_id)
+            .bind(owner)
+            .bind(now)
+            .bind(message)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(updated == 1)
+    }
+
+    /// Every running run, of every library (live lease or not).
+    pub async fn running_sync_runs(&self) -> Result<Vec<SyncRun>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE status = 'running'");
+        let runs = on_db!(self, |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(runs)
     }
 
     /// The running run of a library, if any (live lease or not).

@@ -77,6 +77,7 @@ fn item(
         updated_at: Utc::now(),
         path_lower: None,
         content_kind: Some("file".into()),
+        fetch_failure: None,
     }
 }
 
@@ -426,6 +427,7 @@ async fn one_running_sync_per_library_and_lapsed_leases_are_taken_over() {
         total: 4,
         bytes: 10,
         current_file: Some("x.txt".into()),
+        ..RunProgress::default()
     };
     assert!(
         store
@@ -674,6 +676,7 @@ async fn a_batch_absorbing_the_next_commits_what_the_two_would_in_turn() {
             item(lib, "b", None, Some("b.txt"), false),
         ],
         cursor: Some(cursor("c1", false)),
+        ..SyncBatch::default()
     };
     let second = |lib| SyncBatch {
         library_id: lib,

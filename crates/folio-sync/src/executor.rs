@@ -19,13 +19,37 @@
 //! one; bytes that commits release are removed from storage only when no
 //! download is waiting for its commit (the same bytes may be among them).
 //!
+//! Work is also committed by time: what is gathered is committed once
+//! [`SyncOptions::commit_interval`] has passed since the last commit, and a
+//! page that only adds or replaces files commits the downloads it finished
+//! so far at that interval too, without its cursor (the next sync reads
+//! the page again and finds those files stored). So a sync that fails, is
+//! cancelled or killed keeps what it verified up to a few seconds before.
+//!
+//! One file that keeps failing does not fail the sync: a download that
+//! still fails after its retries (5xx, 429, timeouts, cut connections, a
+//! hash never matching) becomes a per-file error, like a refusal, and the
+//! next syncs try it again. The sync stops only when it cannot go on: the
+//! listing fails, the connection needs a user, or storage fails. Once
+//! [`SyncOptions::failing_in_a_row`] downloads in a row failed (the
+//! provider as a whole is failing), the run's remaining downloads are not
+//! tried: each is a per-file error, and the next sync tries them again.
+//!
 //! A full listing (first sync, purge, cursor rejected) marks every item it
 //! sees; only once it is complete are the unseen items deleted (mark and
 //! sweep), and not at all when that would remove more than half of a
 //! non-empty library without `confirm_deletes`: the run is then held, and
 //! the next sync lists again.
+//!
+//! A purge lists from scratch into a staging area (`Space::Purge`) while
+//! the library keeps its files, and switches the new set in with one
+//! transaction once the listing is complete (see `folio_store::purge`).
+//! A dry run ([`SyncOptions::dry_run`]) lists and plans only (see
+//! [`Executor::dry_run`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use foldhash::{HashMap, HashMapExt};
 
@@ -33,13 +57,16 @@ use folio_blobs::BlobStore;
 use folio_connectors::{
     ChangePage, Connector, ConnectorError, Cursor, PageState, RemoteChange, RemoteItem,
 };
-use folio_store::sync::{CursorRow, RemoteItemRow, RunProgress, SyncBatch};
+use folio_store::sync::{
+    CursorRow, FETCH_REFUSED, FETCH_TEMPORARY, Fence, RemoteItemRow, RunProgress, Space, SyncBatch,
+};
 use folio_store::{FileRecord, Store};
 use futures::future::{BoxFuture, Either};
 use futures::{StreamExt, TryStreamExt};
+use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::planner::{FileAction, Node, Plan, Tree, plan_page};
+use crate::planner::{FetchFailure, FileAction, Node, Plan, Tree, plan_page};
 
 /// How a sync runs.
 #[derive(Debug, Clone)]
@@ -76,6 +103,19 @@ pub struct SyncOptions {
     /// deletes or moves starts a batch of its own (see
     /// [`SyncBatch::can_absorb`]).
     pub commit_rows: usize,
+    /// Work is committed at least this often (default 3 s): what is
+    /// gathered, and the downloads a page that only adds files finished so
+    /// far. A sync stopped in any way keeps what it verified before its
+    /// last commit.
+    pub commit_interval: Duration,
+    /// Downloads failing in a row, after their retries, after which the
+    /// provider is taken to be failing as a whole (default 16): the run's
+    /// downloads not started yet are not tried, each reported as a
+    /// per-file error and tried again by the next sync.
+    pub failing_in_a_row: usize,
+    /// List and plan only: report what a sync would add, update, move and
+    /// delete, downloading nothing and changing no file, cursor or storage.
+    pub dry_run: bool,
 }
 
 impl Default for SyncOptions {
@@ -89,6 +129,9 @@ impl Default for SyncOptions {
             max_delete_share: 0.5,
             retry_failed_after: Some(std::time::Duration::from_secs(3600)),
             commit_rows: 8_000,
+            commit_interval: Duration::from_secs(3),
+            failing_in_a_row: 16,
+            dry_run: false,
         }
     }
 }
@@ -102,16 +145,48 @@ pub struct FileError {
     pub message: String,
 }
 
-/// What a sync did.
+/// What a sync did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SyncOutcome {
     pub synced_files: i64,
     pub added_files: i64,
     pub updated_files: i64,
     pub deleted_files: i64,
+    /// Files moved or renamed with their bytes unchanged.
+    pub moved_files: i64,
     pub errors: Vec<FileError>,
     /// Set when a full listing's deletions were held back, saying why.
     pub held: Option<String>,
+    /// A dry run's planned changes.
+    pub plan: Option<DryRunPlan>,
+}
+
+/// What a dry run found to do: the first [`DRY_RUN_LISTED`] changes in the
+/// order a sync would make them, and how many there are in all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DryRunPlan {
+    pub changes: Vec<PlannedChange>,
+    pub total: usize,
+}
+
+/// Planned changes a dry run lists at most.
+pub const DRY_RUN_LISTED: usize = 1000;
+
+/// One change a dry run found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedChange {
+    /// `add`, `update`, `move` or `delete`.
+    pub action: &'static str,
+    /// The library path it ends at (for a delete: the path removed).
+    pub path: String,
+    /// The path a moved (or moved and changed) file leaves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_path: Option<String>,
+    pub remote_id: String,
+    /// The provider's size of a file to download, when it gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
 }
 
 /// Why a sync stopped.
@@ -125,16 +200,39 @@ pub enum SyncError {
     Blobs(#[from] folio_blobs::BlobError),
 }
 
+/// The lease a run holds on its library: every commit renews it and fails
+/// when another run took the library over (see `folio_store::sync::Fence`).
+#[derive(Debug, Clone)]
+pub struct LeaseHold {
+    pub run_id: Uuid,
+    pub owner: String,
+    pub lease: Duration,
+}
+
+impl LeaseHold {
+    fn fence(&self) -> Fence {
+        let lease = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX / 2);
+        Fence {
+            run_id: self.run_id,
+            owner: self.owner.clone(),
+            lease_until_ms: chrono::Utc::now().timestamp_millis() + lease,
+        }
+    }
+}
+
 /// Everything a run needs.
 pub struct Executor<'a> {
     pub store: &'a Store,
     pub blobs: &'a BlobStore,
-    /// Shared with the download tasks (see [`Executor::download_all`]).
+    /// Shared with the download tasks (see [`Downloads`]).
     pub connector: Arc<dyn Connector>,
     pub library_id: Uuid,
     pub options: SyncOptions,
     /// Where live progress goes (phase, done/total, bytes, current file).
     pub progress: Option<&'a tokio::sync::watch::Sender<RunProgress>>,
+    /// The run's lease, renewed and checked by every commit; `None` for a
+    /// sync outside a run (tests).
+    pub lease: Option<LeaseHold>,
 }
 
 /// Where a full listing stands.
@@ -162,6 +260,11 @@ struct Pipeline<'a> {
     released: Vec<String>,
     /// Rows gathered before they are committed ([`SyncOptions::commit_rows`]).
     commit_rows: usize,
+    /// What is gathered is committed once this long has passed since the
+    /// last commit started ([`SyncOptions::commit_interval`]); `None`: by
+    /// size only.
+    commit_interval: Option<Duration>,
+    last_commit: Instant,
 }
 
 impl<'s> Pipeline<'s> {
@@ -171,7 +274,23 @@ impl<'s> Pipeline<'s> {
             gathered: None,
             released: Vec::new(),
             commit_rows,
+            commit_interval: None,
+            last_commit: Instant::now(),
         }
+    }
+
+    fn with_commit_interval(mut self, interval: Duration) -> Self {
+        self.commit_interval = Some(interval);
+        self
+    }
+
+    /// When the next commit is due by time, if commits are timed.
+    fn commit_due_at(&self) -> Option<Instant> {
+        self.commit_interval.map(|i| self.last_commit + i)
+    }
+
+    fn commit_is_due(&self) -> bool {
+        self.commit_due_at().is_some_and(|at| at <= Instant::now())
     }
 
     /// Commits everything: waits for the commit in flight, then commits
@@ -179,6 +298,7 @@ impl<'s> Pipeline<'s> {
     async fn settle(&mut self, commit: impl Fn(SyncBatch) -> Commit<'s>) -> Result<(), SyncError> {
         self.settle_in_flight().await?;
         if let Some(batch) = self.gathered.take() {
+            self.last_commit = Instant::now();
             self.committing = Some(commit(batch));
             self.settle_in_flight().await?;
         }
@@ -235,7 +355,8 @@ impl<'s> Pipeline<'s> {
     }
 
     /// Queues a page's batch: gathered with the pages before it when it
-    /// only adds rows, committed once `commit_rows` rows are gathered.
+    /// only adds rows, committed once `commit_rows` rows are gathered or a
+    /// commit is due by time.
     async fn enqueue(
         &mut self,
         batch: SyncBatch,
@@ -255,7 +376,7 @@ impl<'s> Pipeline<'s> {
                 batch
             }
         };
-        if batch.rows() >= self.commit_rows {
+        if batch.rows() >= self.commit_rows || self.commit_is_due() {
             self.start(batch, &commit).await
         } else {
             self.gathered = Some(batch);
@@ -273,6 +394,7 @@ impl<'s> Pipeline<'s> {
             self.abandon(batch);
             return Err(err);
         }
+        self.last_commit = Instant::now();
         self.committing = Some(commit(batch));
         Ok(())
     }
@@ -281,31 +403,6 @@ impl<'s> Pipeline<'s> {
     fn abandon(&mut self, batch: SyncBatch) {
         self.released
             .extend(batch.file_puts.into_iter().map(|file| file.hash));
-    }
-
-    /// After a page's downloads: keeps the copies they let go of, and when
-    /// the previous commit (`settled`) or the provider failed, also what
-    /// the page stored (nothing of it will be committed, its cursor
-    /// neither, so the next sync fetches it again), returning the error.
-    fn check_downloads(
-        &mut self,
-        settled: Result<(), SyncError>,
-        fetched: &Fetched,
-        discarded: Vec<String>,
-    ) -> Result<(), SyncError> {
-        self.released.extend(discarded);
-        let failed = settled
-            .err()
-            .or_else(|| provider_failure(fetched).map(SyncError::from));
-        let Some(err) = failed else {
-            return Ok(());
-        };
-        self.released.extend(
-            fetched
-                .values()
-                .filter_map(|r| r.as_ref().ok().map(|(hash, _)| hash.clone())),
-        );
-        Err(err)
     }
 }
 
@@ -335,6 +432,9 @@ struct Walk<'s> {
     slots: Slots,
     /// The number of the last page launched.
     launched: u64,
+    /// Downloads that failed in a row, after their retries, for a passing
+    /// reason (see [`SyncOptions::failing_in_a_row`]).
+    failing: usize,
 }
 
 /// A page planned, its downloads running as tasks.
@@ -343,7 +443,7 @@ struct InFlight {
     plan: Plan,
     /// The item rows the page writes, as the tree held them once the page
     /// was planned (the next page is planned before this one ends), with
-    /// the listing's mark; its downloads' hashes are filled in at its end.
+    /// the listing's mark; its downloads' hashes are filled in as they end.
     rows: Vec<Node>,
     cursor: Option<CursorRow>,
     downloads: Downloads,
@@ -353,8 +453,8 @@ struct InFlight {
 /// downloads it. The next page is planned meanwhile and takes the file for
 /// stored: a rename or a folder move of it plans a move, which commits
 /// after its put, since commits keep page order (and is a no-op if the
-/// download failed). The page's end puts the stored hash in its place, or
-/// none. Never stored: it starts with a control character, no hash does.
+/// download failed). The download's end puts the stored hash in its place,
+/// or none. Never stored: it starts with a control character, no hash does.
 fn pending_hash(seq: u64) -> String {
     format!("\u{0}downloading in page {seq}")
 }
@@ -363,24 +463,73 @@ fn is_pending(hash: &str) -> bool {
     hash.starts_with('\u{0}')
 }
 
+/// True when a page only adds or replaces files in place: no move, no
+/// delete, no item removed, no file changing path. The downloads such a
+/// page finished can be committed before the rest, without its cursor:
+/// each put lands on a path no other file of the library is leaving.
+fn only_adds(plan: &Plan) -> bool {
+    plan.removed_ids.is_empty()
+        && plan.actions.iter().all(|action| match action {
+            FileAction::Download { path, replaces, .. } => {
+                replaces.as_ref().is_none_or(|old| old == path)
+            }
+            FileAction::Move { .. } | FileAction::Delete { .. } => false,
+        })
+}
+
+/// Downloads ended since a page's last commit, as [`Executor::collect`]
+/// gathers them.
+#[derive(Default)]
+struct Round {
+    fetched: Fetched,
+    /// Copies stored then let go of (they failed the hash check).
+    discarded: Vec<String>,
+    /// Why the sync must stop, if it must.
+    stop: Option<SyncError>,
+    /// Every download of the page has ended.
+    finished: bool,
+}
+
+impl Round {
+    /// The hashes its fetched files stored, for release when the round is
+    /// not committed.
+    fn stored(&self) -> impl Iterator<Item = String> + '_ {
+        self.fetched
+            .values()
+            .filter_map(|r| r.as_ref().ok().map(|(hash, _)| hash.clone()))
+    }
+}
+
 impl Executor<'_> {
-    /// Runs the sync to its end.
+    /// Runs the sync to its end (a dry run: see [`Executor::dry_run`]).
     pub async fn run(&self) -> Result<SyncOutcome, SyncError> {
-        if self.options.purge {
-            self.purge().await?;
+        if self.options.dry_run {
+            return self.dry_run().await;
+        }
+        // What an earlier purge of the library left staged (it was killed
+        // or cancelled) goes: this run holds the library now.
+        let leftovers = self.store.clear_purge(self.library_id).await?;
+        if !leftovers.is_empty() {
+            self.release(&leftovers).await?;
+        }
+        let mut pipeline = Pipeline::new(self.options.commit_rows.max(1));
+        if !self.options.commit_interval.is_zero() {
+            pipeline = pipeline.with_commit_interval(self.options.commit_interval);
         }
         let mut walk = Walk {
             tree: None,
             outcome: SyncOutcome::default(),
-            pipeline: Pipeline::new(self.options.commit_rows.max(1)),
+            pipeline,
             in_flight: None,
             slots: Slots {
                 permits: Arc::new(tokio::sync::Semaphore::new(
                     self.options.download_concurrency.max(1),
                 )),
                 turn: Arc::new(tokio::sync::Mutex::new(())),
+                breaker: Arc::default(),
             },
             launched: 0,
+            failing: 0,
         };
         let paged = self.pages(&mut walk).await;
         if let Some(page) = walk.in_flight.take() {
@@ -393,6 +542,11 @@ impl Executor<'_> {
         // meanwhile are kept (if they commit), like every page before them;
         // after a failed commit nothing was left gathered.
         let settled = walk.pipeline.settle(|b| self.commit(b)).await;
+        if self.options.purge && (paged.is_err() || settled.is_err()) {
+            // A purge that failed leaves the library as it was.
+            let staged = self.store.clear_purge(self.library_id).await?;
+            walk.pipeline.released.extend(staged);
+        }
         self.release_written(&walk.pipeline.released).await?;
         paged?;
         settled?;
@@ -401,18 +555,14 @@ impl Executor<'_> {
         Ok(outcome)
     }
 
-    /// Lists, plans, downloads and commits page after page, then sweeps
-    /// after a full listing. Each page is planned and its downloads start
-    /// while the page before it still downloads; that page then ends (its
-    /// changes queued for a commit) while this one downloads, so downloads
-    /// never wait for the bookkeeping between pages.
-    async fn pages<'s>(&'s self, walk: &mut Walk<'s>) -> Result<(), SyncError> {
-        let stored = if self.options.full_listing {
+    /// Where a run starts: the stored cursor, or a new full listing.
+    async fn starting_point(&self) -> Result<(Option<Cursor>, Option<Listing>), SyncError> {
+        let stored = if self.options.full_listing || self.options.purge {
             None
         } else {
             self.store.get_sync_cursor(self.library_id).await?
         };
-        let (mut cursor, mut listing) = match stored {
+        Ok(match stored {
             Some(row) if row.complete && !row.cursor.is_empty() => (Some(Cursor(row.cursor)), None),
             // An interrupted full listing starts over (new listing, fresh
             // start token) instead of resuming from its page token: page
@@ -421,7 +571,16 @@ impl Executor<'_> {
             // change feed never reports them). Files already stored are not
             // downloaded again. tests/crash.rs in crates/folio shows it.
             _ => (None, Some(Listing { id: Uuid::new_v4() })),
-        };
+        })
+    }
+
+    /// Lists, plans, downloads and commits page after page, then sweeps
+    /// after a full listing. Each page is planned and its downloads start
+    /// while the page before it still downloads; that page then ends (its
+    /// changes queued for a commit) while this one downloads, so downloads
+    /// never wait for the bookkeeping between pages.
+    async fn pages<'s>(&'s self, walk: &mut Walk<'s>) -> Result<(), SyncError> {
+        let (mut cursor, mut listing) = self.starting_point().await?;
         let mut prefetched: Prefetched = None;
         loop {
             if walk.pipeline.released.len() >= RELEASE_AT {
@@ -455,8 +614,9 @@ impl Executor<'_> {
                 PageState::More(c) => (cursor_row(c, false, listing_id), false),
                 PageState::Done(c) => (cursor_row(c, true, listing_id), true),
             };
-            // A full listing's final cursor is stored with its sweep.
-            let page_cursor = if done && listing.is_some() {
+            // A full listing's final cursor is stored with its sweep (or
+            // its purge's switch); a purge's pages store none.
+            let page_cursor = if done && listing.is_some() || self.options.purge {
                 None
             } else {
                 Some(cursor_row)
@@ -480,11 +640,26 @@ impl Executor<'_> {
             match next {
                 PageState::More(c) => cursor = Some(c),
                 PageState::Done(c) => {
-                    self.end_in_flight(walk).await?;
                     match listing.take() {
-                        Some(done_listing) => self.sweep(walk, done_listing, c).await?,
+                        Some(done_listing) => {
+                            self.report(|p| p.total_known = true);
+                            self.end_in_flight(walk).await?;
+                            if self.options.purge {
+                                self.switch_purge(walk, done_listing, c).await?;
+                            } else {
+                                self.sweep(walk, done_listing, c).await?;
+                            }
+                        }
                         // A full listing has just tried every file.
-                        None => self.retry_unfetched(walk).await?,
+                        None => {
+                            let due = self.due_retries(&mut walk.tree).await?;
+                            self.report(|p| {
+                                p.total += due.len() as i64;
+                                p.total_known = true;
+                            });
+                            self.end_in_flight(walk).await?;
+                            self.retry_unfetched(walk, due).await?;
+                        }
                     }
                     return Ok(());
                 }
@@ -509,32 +684,47 @@ impl Executor<'_> {
         }
     }
 
-    async fn purge(&self) -> Result<(), SyncError> {
-        loop {
-            let page = self
-                .store
-                .list_files(self.library_id, "", None, 500)
-                .await?;
-            if page.items.is_empty() {
-                break;
-            }
-            for file in page.items {
-                if let Some(hash) = self.store.delete_file(self.library_id, &file.path).await? {
-                    self.release(&[hash]).await?;
-                }
-            }
-        }
-        self.store.clear_sync_state(self.library_id).await?;
+    /// The end of a purge's complete listing: everything staged is
+    /// committed, then switched in place of the library's files, item tree
+    /// and cursor in one transaction.
+    async fn switch_purge<'s>(
+        &'s self,
+        walk: &mut Walk<'s>,
+        listing: Listing,
+        cursor: Cursor,
+    ) -> Result<(), SyncError> {
+        self.report(|p| p.phase = "switching".into());
+        walk.pipeline.settle(|b| self.commit(b)).await?;
+        let fence = self.lease.as_ref().map(LeaseHold::fence);
+        let done = cursor_row(&cursor, true, Some(listing.id));
+        let switch = self
+            .store
+            .finish_purge(self.library_id, &done, fence.as_ref())
+            .await?;
+        tracing::info!(
+            library = %self.library_id,
+            files = switch.files,
+            removed = switch.removed,
+            "purge switched in"
+        );
+        walk.outcome.deleted_files += switch.removed;
+        walk.pipeline.released.extend(switch.released);
+        self.report_counts(&walk.outcome);
         Ok(())
     }
 
-    /// The library's known tree, loaded from the store on first use.
+    /// The library's known tree, loaded from the store on first use; a
+    /// purge starts from an empty one.
     async fn loaded<'s>(&self, slot: &'s mut Option<Tree>) -> Result<&'s mut Tree, SyncError> {
         let tree = match slot.take() {
             Some(tree) => tree,
             None => {
                 let root = self.connector.root().await?;
-                self.load_tree(root.id).await?
+                if self.options.purge && !self.options.dry_run {
+                    Tree::new(root.id, [])
+                } else {
+                    self.load_tree(root.id).await?
+                }
             }
         };
         Ok(slot.insert(tree))
@@ -542,7 +732,7 @@ impl Executor<'_> {
 
     async fn load_tree(&self, root_id: String) -> Result<Tree, SyncError> {
         let rows = self.store.list_remote_items(self.library_id).await?;
-        let stored = if self.options.full_listing {
+        let stored = if self.options.full_listing || self.options.purge {
             Some(self.stored_files().await?)
         } else {
             None
@@ -575,7 +765,7 @@ impl Executor<'_> {
 
     /// Plans a page and starts its downloads (they wait for a permit, after
     /// those of the page before). The tree takes the page's changes; the
-    /// files it downloads carry [`pending_hash`] until it ends.
+    /// files it downloads carry [`pending_hash`] until they end.
     async fn launch(
         &self,
         walk: &mut Walk<'_>,
@@ -597,13 +787,7 @@ impl Executor<'_> {
         let tree = self.loaded(&mut walk.tree).await?;
         let started = std::time::Instant::now();
         let plan = plan_page(tree, changes);
-        walk.outcome
-            .errors
-            .extend(plan.errors.iter().map(|e| FileError {
-                path: e.name.clone(),
-                remote_id: e.remote_id.clone(),
-                message: e.message.clone(),
-            }));
+        walk.outcome.errors.extend(plan_errors(&plan));
         tracing::debug!(
             library = %self.library_id,
             page = seq,
@@ -623,7 +807,7 @@ impl Executor<'_> {
     }
 
     /// Launches the downloads of a page, each once a slot is free.
-    fn download(&self, items: Vec<RemoteItem>, slots: &Slots) -> Downloads {
+    fn download(&self, items: Vec<(RemoteItem, String)>, slots: &Slots) -> Downloads {
         Downloads::launch(
             items,
             slots,
@@ -635,7 +819,7 @@ impl Executor<'_> {
 
     /// Starts a planned page on the tree it was planned on: takes its rows
     /// (marking what its listing saw) and marks its downloads pending.
-    /// Returns the rows and the items to download.
+    /// Returns the rows and the items to download with their paths.
     fn start(
         &self,
         tree: &mut Tree,
@@ -643,14 +827,16 @@ impl Executor<'_> {
         plan: &Plan,
         changes: &[RemoteChange],
         listing: Option<Uuid>,
-    ) -> (Vec<Node>, Vec<RemoteItem>) {
+    ) -> (Vec<Node>, Vec<(RemoteItem, String)>) {
         let rows = rows_of(tree, plan, changes, listing);
         let pending = pending_hash(seq);
-        let items: Vec<RemoteItem> = plan
+        let items: Vec<(RemoteItem, String)> = plan
             .actions
             .iter()
             .filter_map(|a| match a {
-                FileAction::Download { item, .. } => Some(item.as_ref().clone()),
+                FileAction::Download { item, path, .. } => {
+                    Some((item.as_ref().clone(), path.clone()))
+                }
                 _ => None,
             })
             .collect();
@@ -660,7 +846,7 @@ impl Executor<'_> {
                 p.total += items.len() as i64;
             });
         }
-        for item in &items {
+        for (item, _) in &items {
             tree.set_content_hash(&item.id, pending.clone());
         }
         (rows, items)
@@ -669,8 +855,9 @@ impl Executor<'_> {
     /// Ends a page: waits for its downloads while the commit in flight and
     /// `work` (the listing of a page ahead) run, settles its files' content
     /// hashes (in the tree, in its rows and in those of the page launched
-    /// after it), then queues its changes for a commit. Returns `work`'s
-    /// output.
+    /// after it), then queues its changes for a commit. A page that only
+    /// adds files queues the downloads it finished whenever a commit is due
+    /// by time, without its cursor. Returns `work`'s output.
     async fn end<'s, T>(
         &'s self,
         walk: &mut Walk<'s>,
@@ -685,71 +872,144 @@ impl Executor<'_> {
             mut downloads,
         } = page;
         let started = std::time::Instant::now();
-        let (settled, ((fetched, discarded), output)) = walk
-            .pipeline
-            .alongside(futures::future::join(self.collect(&mut downloads), work))
-            .await;
-        if let Err(err) = walk.pipeline.check_downloads(settled, &fetched, discarded) {
-            let abandoned = abandon(downloads).await;
-            walk.pipeline.released.extend(abandoned);
-            return Err(err);
-        }
-        let stored = |id: &str| match fetched.get(id) {
-            Some(Ok((hash, _))) => Some(Some(hash.clone())),
-            Some(Err(_)) => Some(None),
-            None => None,
+        let in_parts = only_adds(&plan);
+        let work = futures::future::maybe_done(work);
+        let mut work = std::pin::pin!(work);
+        let mut downloaded = 0usize;
+        let mut round = loop {
+            let due = if in_parts {
+                walk.pipeline.commit_due_at()
+            } else {
+                None
+            };
+            let breaker = walk.slots.breaker.clone();
+            let collect = self.collect(&mut downloads, due, &mut walk.failing, &breaker);
+            let (settled, round) = walk
+                .pipeline
+                .alongside(beside(collect, work.as_mut()))
+                .await;
+            walk.pipeline
+                .released
+                .extend(round.discarded.iter().cloned());
+            if let Err(err) = settled {
+                // An earlier commit failed: nothing after it may commit.
+                walk.pipeline.released.extend(round.stored());
+                walk.pipeline.released.extend(abandon(downloads).await);
+                return Err(err);
+            }
+            downloaded += round.fetched.len();
+            self.settle(walk, seq, &mut rows, &round.fetched);
+            if round.finished || (round.stop.is_some() && !in_parts) {
+                break round;
+            }
+            // Commit what this page fetched so far, without its cursor;
+            // after a stop, it is all the page keeps.
+            let fetched_rows = take_rows(&mut rows, &round.fetched);
+            let chunk = self.batch_of(&plan, fetched_rows, &round.fetched, None, &mut walk.outcome);
+            walk.pipeline.enqueue(chunk, |b| self.commit(b)).await?;
+            if let Some(stop) = round.stop {
+                walk.pipeline.released.extend(abandon(downloads).await);
+                return Err(stop);
+            }
         };
-        for node in &mut rows {
-            if let Some(hash) = stored(&node.id) {
-                node.content_hash = hash;
-            }
+        if let Some(stop) = round.stop.take() {
+            // The page is not committed (its cursor does not move past
+            // files never fetched): what it stored goes.
+            walk.pipeline.released.extend(round.stored());
+            walk.pipeline.released.extend(abandon(downloads).await);
+            return Err(stop);
         }
-        let pending = pending_hash(seq);
-        if let Some(tree) = walk.tree.as_mut() {
-            for id in fetched.keys() {
-                tree.settle_content_hash(id, &pending, stored(id).flatten());
-            }
-        }
-        if let Some(later) = walk.in_flight.as_mut() {
-            for node in &mut later.rows {
-                if node.content_hash.as_deref() == Some(pending.as_str()) {
-                    node.content_hash = stored(&node.id).flatten();
-                }
-            }
+        // The listing ahead may still run: it ends beside the commit.
+        let (settled, ()) = walk.pipeline.alongside(work.as_mut()).await;
+        if let Err(err) = settled {
+            walk.pipeline.released.extend(round.stored());
+            return Err(err);
         }
         tracing::debug!(
             library = %self.library_id,
             page = seq,
-            downloads = fetched.len(),
+            downloads = downloaded,
             download_ms = started.elapsed().as_millis() as u64,
             "page downloaded"
         );
-        let batch = self.batch_of(&plan, rows, &fetched, cursor, &mut walk.outcome);
+        let batch = self.batch_of(&plan, rows, &round.fetched, cursor, &mut walk.outcome);
         walk.pipeline.enqueue(batch, |b| self.commit(b)).await?;
-        Ok(output)
+        Ok(work.as_mut().take_output().unwrap_or_else(|| {
+            unreachable!("the page's downloads ended, and so did the work beside them")
+        }))
     }
 
-    /// Tries again the files whose download failed on their own (refused
-    /// by the provider, a hash that never matched) once their last try is
-    /// `retry_failed_after` old: the change feed reports such a file again
-    /// only when it changes, and a refusal such as Drive's
-    /// `downloadQuotaExceeded` lifts by itself. A file that fails again is
-    /// reported again and waits another interval. Committed before it
-    /// returns; the cursor stays.
-    async fn retry_unfetched<'s>(&'s self, walk: &mut Walk<'s>) -> Result<(), SyncError> {
-        let Some(after) = self.options.retry_failed_after else {
-            return Ok(());
-        };
-        let tried_before =
-            chrono::Utc::now() - chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+    /// Puts the stored hash (or none, with why) of each download that
+    /// ended in place of page `seq`'s pending marker: in the tree, in the
+    /// page's rows and in the rows of the page launched after it.
+    fn settle(&self, walk: &mut Walk<'_>, seq: u64, rows: &mut [Node], fetched: &Fetched) {
+        let pending = pending_hash(seq);
+        for node in rows.iter_mut() {
+            if let Some(ended) = fetched.get(&node.id) {
+                (node.content_hash, node.fetch_failure) = settled(ended);
+            }
+        }
+        if let Some(tree) = walk.tree.as_mut() {
+            for (id, ended) in fetched {
+                let (hash, failure) = settled(ended);
+                tree.settle_content_hash(id, &pending, hash, failure);
+            }
+        }
+        if let Some(later) = walk.in_flight.as_mut() {
+            for node in &mut later.rows {
+                if node.content_hash.as_deref() == Some(pending.as_str())
+                    && let Some(ended) = fetched.get(&node.id)
+                {
+                    (node.content_hash, node.fetch_failure) = settled(ended);
+                }
+            }
+        }
+    }
+
+    /// The files whose download failed on their own that an incremental
+    /// sync tries again now: every one that failed for a passing reason
+    /// ([`FETCH_TEMPORARY`]), and those refused (or whose hash never
+    /// matched) once their last try is `retry_failed_after` old: the change
+    /// feed reports such a file again only when it changes, and a refusal
+    /// such as Drive's `downloadQuotaExceeded` lifts by itself. Files a page
+    /// still downloading fetches anyway are left out.
+    async fn due_retries(&self, tree: &mut Option<Tree>) -> Result<Vec<String>, SyncError> {
+        let tried_before = self.options.retry_failed_after.map(|after| {
+            chrono::Utc::now() - chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX)
+        });
         let due: Vec<String> = self
             .store
             .unfetched_remote_files(self.library_id, RETRIES_AT_MOST)
             .await?
             .into_iter()
-            .filter(|row| row.updated_at <= tried_before)
+            .filter(|row| {
+                row.fetch_failure.as_deref() == Some(FETCH_TEMPORARY)
+                    || tried_before.is_some_and(|before| row.updated_at <= before)
+            })
             .map(|row| row.remote_id)
             .collect();
+        if due.is_empty() {
+            return Ok(due);
+        }
+        let tree = self.loaded(tree).await?;
+        Ok(due
+            .into_iter()
+            .filter(|id| {
+                tree.nodes()
+                    .get(id)
+                    .is_some_and(|n| n.content_hash.is_none() && n.path.is_some())
+            })
+            .collect())
+    }
+
+    /// Tries again the files [`Executor::due_retries`] found; a file that
+    /// fails again is reported again. Committed before it returns; the
+    /// cursor stays.
+    async fn retry_unfetched<'s>(
+        &'s self,
+        walk: &mut Walk<'s>,
+        due: Vec<String>,
+    ) -> Result<(), SyncError> {
         if due.is_empty() {
             return Ok(());
         }
@@ -761,6 +1021,10 @@ impl Executor<'_> {
                 .iter()
                 .filter_map(|id| {
                     let node = tree.nodes().get(id)?;
+                    // A page since may have fetched it after all.
+                    if node.content_hash.is_some() {
+                        return None;
+                    }
                     Some(FileAction::Download {
                         item: Box::new(node.as_remote_item()),
                         path: node.path.clone()?,
@@ -782,8 +1046,9 @@ impl Executor<'_> {
         walk.pipeline.settle(|b| self.commit(b)).await
     }
 
-    /// What a page writes once downloaded, counted into `outcome`; `rows`
-    /// are its item rows, their content hashes settled.
+    /// What a page (or the part of it in `fetched`) writes once
+    /// downloaded, counted into the walk's outcome; `rows` are its item
+    /// rows, their content hashes settled.
     fn batch_of(
         &self,
         plan: &Plan,
@@ -806,18 +1071,19 @@ impl Executor<'_> {
                     outcome.deleted_files += 1;
                 }
                 FileAction::Move { from, to, .. } => {
-                    batch.file_moves.push((from.clone(), to.clone()))
+                    batch.file_moves.push((from.clone(), to.clone()));
+                    outcome.moved_files += 1;
                 }
                 FileAction::Download {
                     item,
                     path,
                     replaces,
                 } => {
-                    if let Some(old) = replaces.as_ref().filter(|old| *old != path) {
-                        batch.file_deletes.push(old.clone());
-                    }
                     match fetched.get(&item.id) {
                         Some(Ok((hash, size))) => {
+                            if let Some(old) = replaces.as_ref().filter(|old| *old != path) {
+                                batch.file_deletes.push(old.clone());
+                            }
                             batch.file_puts.push(file_record(
                                 self.library_id,
                                 item,
@@ -833,8 +1099,11 @@ impl Executor<'_> {
                             }
                         }
                         Some(Err(failed)) => {
-                            if replaces.as_deref() == Some(path.as_str()) {
-                                batch.file_deletes.push(path.clone());
+                            // The node's row no longer points at bytes: the
+                            // file it replaced goes (the next sync fetches
+                            // it again).
+                            if let Some(old) = replaces {
+                                batch.file_deletes.push(old.clone());
                             }
                             outcome.errors.push(FileError {
                                 path: path.clone(),
@@ -860,12 +1129,18 @@ impl Executor<'_> {
                 row_of(self.library_id, node)
             })
             .collect();
+        self.report_counts(outcome);
         batch
     }
 
     /// Commits `batch`: first the flush of the blobs it points at (they
-    /// were written unsynced), then its transaction.
-    fn commit(&self, batch: SyncBatch) -> Commit<'_> {
+    /// were written unsynced), then its transaction, into the purge's
+    /// staging area for a purge, renewing and checking the run's lease.
+    fn commit(&self, mut batch: SyncBatch) -> Commit<'_> {
+        if self.options.purge {
+            batch.space = Space::Purge;
+        }
+        batch.fence = self.lease.as_ref().map(LeaseHold::fence);
         Box::pin(async move {
             let started = std::time::Instant::now();
             if !batch.file_puts.is_empty() {
@@ -913,25 +1188,42 @@ impl Executor<'_> {
         // The share deleted is of the files stored, the listing's included.
         walk.pipeline.settle(|b| self.commit(b)).await?;
         let files_before = self.store.count_files(self.library_id).await?;
-        let mut trial = self.loaded(&mut walk.tree).await?.clone();
-        let would_delete = plan_page(&mut trial, &gone)
-            .actions
-            .iter()
-            .filter(|a| matches!(a, FileAction::Delete { .. }))
-            .count();
-        let too_many = files_before > 0
-            && (would_delete as f64) > self.options.max_delete_share * files_before as f64;
-        if too_many && !self.options.confirm_deletes {
-            let why = format!(
-                "a full listing would delete {would_delete} of {files_before} files; nothing was deleted: \
-                 sync again with {{\"confirmDeletes\": true}} or {{\"purge\": true}}"
-            );
+        if let Some(why) = self.deletions_held(walk.tree.as_ref(), &gone, files_before) {
             walk.outcome.held = Some(why);
             // No complete cursor: the next sync lists again.
             let empty = cursor_row(&Cursor(String::new()), false, None);
             return self.apply(walk, &[], Some(empty)).await;
         }
         self.apply(walk, &gone, Some(done)).await
+    }
+
+    /// Why a full listing's deletions of `gone` must wait for a
+    /// confirmation: they would remove more than `max_delete_share` of the
+    /// `files_before` files, and neither `confirm_deletes` nor a purge
+    /// allows that.
+    fn deletions_held(
+        &self,
+        tree: Option<&Tree>,
+        gone: &[RemoteChange],
+        files_before: i64,
+    ) -> Option<String> {
+        if self.options.confirm_deletes || self.options.purge {
+            return None;
+        }
+        let mut trial = tree?.clone();
+        let would_delete = plan_page(&mut trial, gone)
+            .actions
+            .iter()
+            .filter(|a| matches!(a, FileAction::Delete { .. }))
+            .count();
+        let too_many = files_before > 0
+            && (would_delete as f64) > self.options.max_delete_share * files_before as f64;
+        too_many.then(|| {
+            format!(
+                "a full listing would delete {would_delete} of {files_before} files; nothing was deleted: \
+                 sync again with {{\"confirmDeletes\": true}} or {{\"purge\": true}}"
+            )
+        })
     }
 
     /// One page on its own, with nothing else downloading, committed before
@@ -947,29 +1239,72 @@ impl Executor<'_> {
         walk.pipeline.settle(|b| self.commit(b)).await
     }
 
-    /// Waits for a page's downloads, counting them into the progress; stops
-    /// at the first failure of the provider itself. Also returns the hashes
-    /// of the copies that failed their hash check.
-    async fn collect(&self, downloads: &mut Downloads) -> (Fetched, Vec<String>) {
-        let mut fetched = HashMap::new();
-        let mut discarded = Vec::new();
+    /// Waits for a page's downloads, counting them into the progress,
+    /// until all ended, or `due` passed with some ended (a commit is due),
+    /// or the sync must stop: a download says so (the connection needs a
+    /// user, storage failed). Once `failing_in_a_row` downloads in a row
+    /// failed for a passing reason (counted in `failing` across pages), it
+    /// opens the `breaker`: the run's downloads not started yet are not
+    /// tried.
+    async fn collect(
+        &self,
+        downloads: &mut Downloads,
+        due: Option<Instant>,
+        failing: &mut usize,
+        breaker: &Breaker,
+    ) -> Round {
+        let mut round = Round::default();
         while !downloads.waiting.is_empty() {
-            let (id, name, download) = downloads.next().await;
+            let next = match due {
+                Some(due) if !round.fetched.is_empty() => {
+                    match tokio::time::timeout_at(due, downloads.next()).await {
+                        Ok(next) => next,
+                        Err(_) => return round,
+                    }
+                }
+                _ => downloads.next().await,
+            };
+            let (id, path, download) = next;
+            let Download { result, discarded } = download;
+            round.discarded.extend(discarded);
             self.report(|p| {
                 p.done += 1;
-                p.current_file = Some(name);
-                if let Ok((_, size)) = &download.result {
+                p.current_file = Some(path);
+                if let Ok((_, size)) = &result {
                     p.bytes += size;
                 }
             });
-            let provider_failed = matches!(download.result, Err(Failed::Provider(_)));
-            fetched.insert(id, download.result);
-            discarded.extend(download.discarded);
-            if provider_failed {
-                break;
+            let ended = match result {
+                Ok(stored) => {
+                    *failing = 0;
+                    Ok(stored)
+                }
+                Err(Failure::Stop(err)) => {
+                    round.stop = Some(err);
+                    return round;
+                }
+                Err(Failure::File(failed)) => {
+                    if let Failed::Temporary(err) = &failed {
+                        *failing += 1;
+                        if *failing >= self.options.failing_in_a_row.max(1) {
+                            breaker.open(format!(
+                                "{failing} downloads in a row failed after their retries, the last with: {err}"
+                            ));
+                        }
+                    }
+                    Err(failed)
+                }
+            };
+            round.fetched.insert(id, ended);
+            if round.stop.is_some() {
+                return round;
+            }
+            if due.is_some_and(|due| due <= Instant::now()) {
+                return round;
             }
         }
-        (fetched, discarded)
+        round.finished = true;
+        round
     }
 
     /// Updates the live progress, if anyone watches.
@@ -977,6 +1312,17 @@ impl Executor<'_> {
         if let Some(progress) = self.progress {
             progress.send_modify(change);
         }
+    }
+
+    /// Copies the counts so far into the live progress.
+    fn report_counts(&self, outcome: &SyncOutcome) {
+        self.report(|p| {
+            p.added = outcome.added_files;
+            p.updated = outcome.updated_files;
+            p.deleted = outcome.deleted_files;
+            p.moved = outcome.moved_files;
+            p.failed = outcome.errors.len() as i64;
+        });
     }
 
     /// Removes blobs no file uses any more, once every unsynced put so far
@@ -1004,11 +1350,51 @@ impl Executor<'_> {
     }
 }
 
+/// Drives `main` to its end while polling `side` (a listing page fetched
+/// ahead) as long as it runs; `side` keeps its output once done.
+async fn beside<T, W: Future>(
+    main: impl Future<Output = T>,
+    side: std::pin::Pin<&mut futures::future::MaybeDone<W>>,
+) -> T {
+    let main = std::pin::pin!(main);
+    match futures::future::select(main, side).await {
+        Either::Left((output, _)) => output,
+        Either::Right(((), main)) => main.await,
+    }
+}
+
+/// The per-file errors of names that cannot become paths.
+fn plan_errors(plan: &Plan) -> impl Iterator<Item = FileError> + '_ {
+    plan.errors.iter().map(|e| FileError {
+        path: e.name.clone(),
+        remote_id: e.remote_id.clone(),
+        message: e.message.clone(),
+    })
+}
+
+/// Moves out of `rows` those of the items in `fetched`.
+fn take_rows(rows: &mut Vec<Node>, fetched: &Fetched) -> Vec<Node> {
+    let (taken, kept): (Vec<Node>, Vec<Node>) = std::mem::take(rows)
+        .into_iter()
+        .partition(|node| fetched.contains_key(&node.id));
+    *rows = kept;
+    taken
+}
+
+/// A node's content hash and failure once its download ended.
+fn settled(ended: &Result<(String, i64), Failed>) -> (Option<String>, Option<FetchFailure>) {
+    match ended {
+        Ok((hash, _)) => (Some(hash.clone()), None),
+        Err(Failed::Temporary(_)) => (None, Some(FetchFailure::Temporary)),
+        Err(Failed::Refused(_)) => (None, Some(FetchFailure::Refused)),
+    }
+}
+
 /// Streams one file into blob storage, verifying the provider hash; a
-/// mismatch is retried (`hash_retries` times), then reported. A body that
-/// breaks off is retried too (the retry layer only sees the request); when
-/// it breaks off every time, the provider (or the storage) is failing and
-/// the sync stops.
+/// mismatch is retried (`hash_retries` times), then reported, and so is a
+/// body that breaks off (the retry layer only sees the request). A file
+/// that keeps failing is a per-file failure; only a connection needing a
+/// user, or storage failing, stops the sync.
 async fn download(
     connector: Arc<dyn Connector>,
     blobs: BlobStore,
@@ -1016,16 +1402,27 @@ async fn download(
     hash_retries: u32,
 ) -> Download {
     let mut discarded = Vec::new();
-    let mut last = Failed::File(String::new());
+    let mut last = Failed::Refused(String::new());
     for _ in 0..=hash_retries {
         let stream = match connector.download(&item).await {
             Ok(stream) => stream,
             Err(err) => {
-                last = Failed::of(err);
-                break;
+                return Download {
+                    result: Err(Failure::of(err)),
+                    discarded,
+                };
             }
         };
-        let body = stream.map_err(std::io::Error::other).boxed();
+        // Set when the provider's body fails, to tell a cut connection
+        // (the file's problem) from storage failing (ours).
+        let body_broke = Arc::new(AtomicBool::new(false));
+        let flag = body_broke.clone();
+        let body = stream
+            .map_err(move |e| {
+                flag.store(true, Ordering::Relaxed);
+                std::io::Error::other(e)
+            })
+            .boxed();
         let mut verifier = item.hash.as_ref().map(|h| h.kind.verifier());
         let stored = blobs
             .put_observed_unsynced(body, None, &mut |chunk| {
@@ -1036,12 +1433,18 @@ async fn download(
             .await;
         let stored = match stored {
             Ok(stored) => stored,
-            Err(e) => {
-                last = Failed::Provider(ConnectorError::temporary(format!(
-                    "the download of '{}' broke off: {e}",
-                    item.name
+            Err(e) if body_broke.load(Ordering::Relaxed) => {
+                last = Failed::Temporary(ConnectorError::temporary(format!(
+                    "the download broke off: {}",
+                    folio_connectors::cause_chain(&e)
                 )));
                 continue;
+            }
+            Err(e) => {
+                return Download {
+                    result: Err(Failure::Stop(SyncError::Blobs(e))),
+                    discarded,
+                };
             }
         };
         let size = i64::try_from(stored.size).unwrap_or(i64::MAX);
@@ -1065,13 +1468,13 @@ async fn download(
                 };
             }
             Some(mismatch) => {
-                last = Failed::File(mismatch);
+                last = Failed::Refused(mismatch);
                 discarded.push(stored.hash);
             }
         }
     }
     Download {
-        result: Err(last),
+        result: Err(Failure::File(last)),
         discarded,
     }
 }
@@ -1082,45 +1485,50 @@ type Fetched = HashMap<String, Result<(String, i64), Failed>>;
 /// One file's download, and the bytes it stored then let go of (copies
 /// that failed the hash check).
 struct Download {
-    result: Result<(String, i64), Failed>,
+    result: Result<(String, i64), Failure>,
     discarded: Vec<String>,
 }
 
-/// Why one download failed.
+/// Why one download ended without bytes.
 #[derive(Debug)]
-enum Failed {
-    /// This file alone (refused, gone, corrupt): reported, the sync goes on.
-    File(String),
-    /// The provider kept failing after the retries, or the connection
-    /// needs a user: the sync stops.
-    Provider(ConnectorError),
+enum Failure {
+    /// The file failed: reported in `errors`, the sync goes on.
+    File(Failed),
+    /// The sync cannot go on: the connection needs a user, or storage
+    /// failed.
+    Stop(SyncError),
 }
 
-impl Failed {
+impl Failure {
     fn of(err: ConnectorError) -> Self {
-        if err.is_temporary() || err.needs_reconnect() {
-            Self::Provider(err)
+        if err.needs_reconnect() {
+            Self::Stop(SyncError::Provider(err))
+        } else if err.is_temporary() {
+            Self::File(Failed::Temporary(err))
         } else {
-            Self::File(err.to_string())
+            Self::File(Failed::Refused(err.to_string()))
         }
     }
+}
+
+/// Why one file has no bytes after its download.
+#[derive(Debug)]
+enum Failed {
+    /// Refused by the provider, gone, or its bytes never matched the hash:
+    /// tried again once the retry interval is over.
+    Refused(String),
+    /// The provider kept failing on it (5xx, 429, a timeout, a cut
+    /// connection) through its retries: tried again by the next sync.
+    Temporary(ConnectorError),
 }
 
 impl std::fmt::Display for Failed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::File(message) => f.write_str(message),
-            Self::Provider(err) => write!(f, "{err}"),
+            Self::Refused(message) => f.write_str(message),
+            Self::Temporary(err) => write!(f, "{err}"),
         }
     }
-}
-
-/// The provider failure among a page's downloads, if any.
-fn provider_failure(fetched: &Fetched) -> Option<ConnectorError> {
-    fetched.values().find_map(|r| match r {
-        Err(Failed::Provider(err)) => Some(err.clone()),
-        _ => None,
-    })
 }
 
 /// The run's download slots: `download_concurrency` permits, and the turn
@@ -1130,6 +1538,36 @@ fn provider_failure(fetched: &Fetched) -> Option<ConnectorError> {
 struct Slots {
     permits: Arc<tokio::sync::Semaphore>,
     turn: Arc<tokio::sync::Mutex<()>>,
+    /// Opened once [`SyncOptions::failing_in_a_row`] downloads in a row
+    /// failed: the provider as a whole is failing, and the run's downloads
+    /// not started yet are not tried (each a per-file error, tried again
+    /// by the next sync) instead of each spending its retries.
+    breaker: Arc<Breaker>,
+}
+
+/// See [`Slots::breaker`]: why downloads are no longer tried, once open.
+#[derive(Default)]
+struct Breaker {
+    open: std::sync::OnceLock<String>,
+}
+
+impl Breaker {
+    fn open(&self, why: String) {
+        if self.open.set(why).is_ok() {
+            tracing::warn!(why = %self.open.get().map_or("", String::as_str), "downloads stopped for this sync");
+        }
+    }
+
+    /// The end of a download not tried because the breaker is open.
+    fn skipped(&self) -> Option<Download> {
+        let why = self.open.get()?;
+        Some(Download {
+            result: Err(Failure::File(Failed::Temporary(ConnectorError::temporary(
+                format!("not tried in this sync: {why}"),
+            )))),
+            discarded: Vec::new(),
+        })
+    }
 }
 
 /// A page's downloads. One task per page launches them, each as a task of
@@ -1142,7 +1580,7 @@ struct Slots {
 struct Downloads {
     launcher: Option<tokio::task::JoinHandle<()>>,
     ended: tokio::sync::mpsc::UnboundedReceiver<(String, Download)>,
-    /// The downloads not yet ended: file names by id.
+    /// The downloads not yet ended: library paths by id.
     waiting: HashMap<String, String>,
 }
 
@@ -1158,7 +1596,7 @@ impl Downloads {
     }
 
     fn launch(
-        items: Vec<RemoteItem>,
+        items: Vec<(RemoteItem, String)>,
         slots: &Slots,
         connector: Arc<dyn Connector>,
         blobs: BlobStore,
@@ -1168,16 +1606,21 @@ impl Downloads {
         if items.is_empty() {
             return downloads;
         }
-        for item in &items {
-            downloads.waiting.insert(item.id.clone(), item.name.clone());
+        for (item, path) in &items {
+            downloads.waiting.insert(item.id.clone(), path.clone());
         }
         let (sender, ended) = tokio::sync::mpsc::unbounded_channel();
         downloads.ended = ended;
         let (permits, turn) = (slots.permits.clone(), slots.turn.clone());
+        let breaker = slots.breaker.clone();
         downloads.launcher = Some(tokio::spawn(async move {
             let my_turn = turn.lock_owned().await;
             let mut running = tokio::task::JoinSet::new();
-            for item in items {
+            for (item, _) in items {
+                if let Some(skipped) = breaker.skipped() {
+                    drop(sender.send((item.id.clone(), skipped)));
+                    continue;
+                }
                 // The semaphore is never closed: a permit always comes.
                 let permit = permits.clone().acquire_owned().await;
                 let (connector, blobs) = (connector.clone(), blobs.clone());
@@ -1198,14 +1641,14 @@ impl Downloads {
         downloads
     }
 
-    /// The next download to end: its id, its file's name and its end. A
+    /// The next download to end: its id, its file's path and its end. A
     /// launcher gone before all ended was cancelled (the runtime shuts
-    /// down): each download left fails as the provider's, which stops the
-    /// sync.
+    /// down): each download left fails as a temporary failure of its file.
+    /// Cancel-safe while it waits for an end.
     async fn next(&mut self) -> (String, String, Download) {
         if let Some((id, download)) = self.ended.recv().await {
-            let name = self.waiting.remove(&id).unwrap_or_default();
-            return (id, name, download);
+            let path = self.waiting.remove(&id).unwrap_or_default();
+            return (id, path, download);
         }
         if let Some(launcher) = self.launcher.take()
             && let Err(e) = launcher.await
@@ -1215,14 +1658,16 @@ impl Downloads {
             std::panic::resume_unwind(e.into_panic());
         }
         let id = self.waiting.keys().next().cloned().unwrap_or_default();
-        let name = self.waiting.remove(&id).unwrap_or_default();
+        let path = self.waiting.remove(&id).unwrap_or_default();
         let cancelled = Download {
-            result: Err(Failed::Provider(ConnectorError::temporary(format!(
-                "the download of '{name}' was cancelled: the server is shutting down"
-            )))),
+            result: Err(Failure::Stop(SyncError::Provider(
+                ConnectorError::temporary(format!(
+                    "the download of '{path}' was cancelled: the server is shutting down"
+                )),
+            ))),
             discarded: Vec::new(),
         };
-        (id, name, cancelled)
+        (id, path, cancelled)
     }
 }
 
@@ -1379,6 +1824,11 @@ fn node_of(row: RemoteItemRow) -> Node {
         content_hash: row.content_hash,
         path: row.path,
         seen_listing: row.seen_listing,
+        fetch_failure: match row.fetch_failure.as_deref() {
+            Some(FETCH_TEMPORARY) => Some(FetchFailure::Temporary),
+            Some(_) => Some(FetchFailure::Refused),
+            None => None,
+        },
     }
 }
 
@@ -1417,8 +1867,18 @@ fn row_of(library_id: Uuid, node: Node) -> RemoteItemRow {
         updated_at: chrono::Utc::now(),
         path_lower: node.path_lower,
         content_kind: Some(content_kind),
+        fetch_failure: node.fetch_failure.map(|failure| {
+            match failure {
+                FetchFailure::Temporary => FETCH_TEMPORARY,
+                FetchFailure::Refused => FETCH_REFUSED,
+            }
+            .to_owned()
+        }),
     }
 }
+
+#[path = "dry_run.rs"]
+mod dry_run;
 
 #[cfg(test)]
 #[path = "executor_pipeline_tests.rs"]

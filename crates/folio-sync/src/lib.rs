@@ -12,6 +12,7 @@
 //! (`gc.rs`).
 
 pub mod executor;
+pub mod lease;
 pub mod nodes;
 pub mod planner;
 pub mod run;

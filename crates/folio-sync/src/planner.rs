@@ -10,8 +10,12 @@
 //! - an item whose parent chain does not reach the source root is outside
 //!   the source: its file leaves the library;
 //! - every path comes from [`folio_domain::sanitize`]; siblings whose safe
-//!   names collide are ordered by remote id: the first keeps the name, the
-//!   others get a stable suffix derived from their id;
+//!   names collide are told apart by a stable suffix derived from their id.
+//!   A segment once given stays while the item keeps its name and folder:
+//!   the item holding the plain name keeps it, a suffixed one keeps its
+//!   suffix even when its twin leaves; the plain name, when free, goes to
+//!   the first newcomer by remote id (so twins that arrive together are
+//!   ordered by remote id);
 //! - folders, shortcuts and Google-native documents without an export have
 //!   no file; exported documents get their export extension.
 
@@ -54,6 +58,20 @@ pub struct Node {
     /// kept here rather than in a map of its own: at 100,000 items such a
     /// map held another copy of every id.
     pub seen_listing: Option<Uuid>,
+    /// Why a placed file has no bytes (its last download failed).
+    pub fetch_failure: Option<FetchFailure>,
+}
+
+/// Why a file's last download failed, which says when a sync tries it
+/// again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// The provider kept failing on it (5xx, 429, a timeout, a cut
+    /// connection): the next sync tries it again.
+    Temporary,
+    /// The provider refused it, or its bytes never matched the provider's
+    /// hash: tried again once the retry interval is over.
+    Refused,
 }
 
 impl Node {
@@ -76,6 +94,7 @@ impl Node {
             content_hash: None,
             path: None,
             seen_listing: None,
+            fetch_failure: None,
         }
     }
 
@@ -179,12 +198,20 @@ impl Tree {
     }
 
     /// Gives a node whose content hash is still `marker` the hash of its
-    /// stored bytes, or none: a node changed since keeps what it has.
-    pub fn settle_content_hash(&mut self, id: &str, marker: &str, stored: Option<String>) {
+    /// stored bytes, or none and why: a node changed since keeps what it
+    /// has.
+    pub fn settle_content_hash(
+        &mut self,
+        id: &str,
+        marker: &str,
+        stored: Option<String>,
+        failure: Option<FetchFailure>,
+    ) {
         if let Some(node) = self.nodes.get_mut(id)
             && node.content_hash.as_deref() == Some(marker)
         {
             node.content_hash = stored;
+            node.fetch_failure = failure;
         }
     }
 
@@ -310,9 +337,12 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
         }
         if let Some(old) = tree.nodes.get(&node.id) {
             node.content_hash = old.content_hash.clone();
+            node.fetch_failure = old.fetch_failure;
             node.seen_listing = old.seen_listing;
             // Kept until placed again from its parent (dirty below), so a
-            // path that does not change is not taken for a move.
+            // path that does not change is not taken for a move. Whether
+            // its segment is kept too (see `sibling_names`) depends on its
+            // name and folder staying the same (see `kept_segment`).
             node.path = old.path.clone();
         }
         if node.parent_id.is_none() {
@@ -500,7 +530,7 @@ fn assign_paths(
     dirty: &Dirty,
     before: &mut HashMap<String, Node>,
 ) -> Vec<PlanError> {
-    let (moved, errors) = path_changes(tree, dirty);
+    let (moved, errors) = path_changes(tree, dirty, before);
     for (id, path) in moved {
         if let Some(node) = tree.nodes.get_mut(&id) {
             before.entry(id).or_insert_with(|| node.clone());
@@ -520,6 +550,7 @@ fn assign_paths(
 fn path_changes<'t>(
     tree: &'t Tree,
     dirty: &'t Dirty,
+    before: &'t HashMap<String, Node>,
 ) -> (Vec<(String, Option<String>)>, Vec<PlanError>) {
     let mut placed: HashMap<&'t str, Option<String>> = HashMap::new();
     let mut errors: BTreeMap<&'t str, PlanError> = BTreeMap::new();
@@ -530,7 +561,7 @@ fn path_changes<'t>(
         let mut next = HashMap::new();
         for &folder in level.keys() {
             let ids = children.get(folder).map(Vec::as_slice).unwrap_or_default();
-            for (id, path) in placements(tree, folder, ids, &placed, &mut errors) {
+            for (id, path) in placements(tree, folder, ids, &placed, before, &mut errors) {
                 let current = match placed.get(id) {
                     Some(path) => path.as_deref(),
                     None => tree.nodes.get(id).and_then(|n| n.path.as_deref()),
@@ -584,12 +615,16 @@ fn placements<'t>(
     folder: &str,
     ids: &[&'t str],
     placed: &HashMap<&'t str, Option<String>>,
+    before: &'t HashMap<String, Node>,
     errors: &mut BTreeMap<&'t str, PlanError>,
 ) -> Vec<(&'t str, Option<String>)> {
     let Some(base) = folder_base(tree, folder, placed) else {
         return ids.iter().map(|&id| (id, None)).collect();
     };
-    let mut named: HashMap<&'t str, String> = sibling_names(tree, ids).into_iter().collect();
+    let mut named: HashMap<&'t str, String> =
+        sibling_names(tree, ids, |node| kept_segment(node, before.get(&node.id)))
+            .into_iter()
+            .collect();
     ids.iter()
         .map(|&id| {
             let Some(segment) = named.remove(id) else {
@@ -656,10 +691,34 @@ fn reaches_root(tree: &Tree, id: &str) -> bool {
     false
 }
 
-/// Every node's path computed from the root down, the whole tree at once:
-/// the reference the page-by-page placement is tested against.
+/// The segment `node` holds and may keep: the last segment of its path,
+/// unless this page renamed it or moved it to another folder (`previous`
+/// is the node before the page, if the page changed it). A renamed or
+/// moved item is a newcomer among its new siblings.
+fn kept_segment<'n>(node: &'n Node, previous: Option<&Node>) -> Option<&'n str> {
+    if previous.is_some_and(|p| p.parent_id != node.parent_id || p.name != node.name) {
+        return None;
+    }
+    node.path.as_deref().map(last_segment)
+}
+
+/// The last segment of a library path.
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Every node's path computed from the root down, the whole tree at once,
+/// each item keeping the segment it had in `previous` (the tree before the
+/// page) while its name and folder are the same: the reference the
+/// page-by-page placement is tested against.
 #[cfg(test)]
-pub(crate) fn full_placement(tree: &Tree) -> HashMap<String, Option<String>> {
+pub(crate) fn full_placement(tree: &Tree, previous: &Tree) -> HashMap<String, Option<String>> {
+    let kept = |node: &Node| {
+        let before = previous.nodes.get(&node.id)?;
+        (before.parent_id == node.parent_id && before.name == node.name)
+            .then(|| before.path.as_deref().map(last_segment))
+            .flatten()
+    };
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for node in tree.nodes.values() {
         if let Some(parent) = &node.parent_id {
@@ -673,7 +732,7 @@ pub(crate) fn full_placement(tree: &Tree) -> HashMap<String, Option<String>> {
         let Some(ids) = children.get(folder) else {
             continue;
         };
-        for (id, segment) in sibling_names(tree, ids) {
+        for (id, segment) in sibling_names(tree, ids, kept) {
             if let Ok(path) = child_path(folder_path.as_ref(), &segment) {
                 placed.insert(id.to_owned(), Some(path.to_string()));
                 stack.push((id, Some(path)));
@@ -684,9 +743,17 @@ pub(crate) fn full_placement(tree: &Tree) -> HashMap<String, Option<String>> {
 }
 
 /// The safe segment of each sibling that has one (folders and files with
-/// content): in remote id order, the first of a name keeps it, the rest
-/// get a stable suffix.
-fn sibling_names<'t>(tree: &Tree, ids: &[&'t str]) -> Vec<(&'t str, String)> {
+/// content). Siblings sharing a safe name keep what they hold: `current`
+/// gives a node's segment as placed so far, and one that is the plain name
+/// or the node's own suffixed name is kept (of two claiming the plain
+/// name, the first by remote id). The plain name, when nobody keeps it,
+/// goes to the first newcomer by remote id; everyone else gets the stable
+/// suffix. So a suffix never moves to a twin that did not change.
+fn sibling_names<'t, 'n, 'c>(
+    tree: &'n Tree,
+    ids: &[&'t str],
+    current: impl Fn(&'n Node) -> Option<&'c str>,
+) -> Vec<(&'t str, String)> {
     let mut by_name: BTreeMap<Cow<'_, str>, Vec<&'t str>> = BTreeMap::new();
     for &id in ids {
         let Some(node) = tree.nodes.get(id) else {
@@ -700,8 +767,27 @@ fn sibling_names<'t>(tree: &Tree, ids: &[&'t str]) -> Vec<(&'t str, String)> {
     let mut out = Vec::new();
     for (name, mut holders) in by_name {
         holders.sort_unstable();
-        for (rank, id) in holders.into_iter().enumerate() {
-            let segment = if rank == 0 {
+        if let [id] = holders[..] {
+            let segment = lone_segment(&name, id, tree.nodes.get(id).and_then(&current));
+            out.push((id, segment));
+            continue;
+        }
+        let holds_plain = |id: &str| {
+            let node = tree.nodes.get(id)?;
+            Some(current(node)? == name.as_ref())
+        };
+        let incumbent = |id: &str| {
+            let node = tree.nodes.get(id)?;
+            let segment = current(node)?;
+            (segment == name.as_ref() || segment == with_stable_suffix(&name, id)).then_some(())
+        };
+        let plain = holders
+            .iter()
+            .find(|id| holds_plain(id) == Some(true))
+            .or_else(|| holders.iter().find(|id| incumbent(id).is_none()))
+            .copied();
+        for id in holders {
+            let segment = if Some(id) == plain {
                 name.clone().into_owned()
             } else {
                 with_stable_suffix(&name, id)
@@ -710,6 +796,19 @@ fn sibling_names<'t>(tree: &Tree, ids: &[&'t str]) -> Vec<(&'t str, String)> {
         }
     }
     out
+}
+
+/// The segment of the one sibling of its name, `current` the segment it
+/// holds: its suffixed name if it holds that (its twin left), else the
+/// plain name. Most siblings are alone and hold the plain name already:
+/// no suffix is computed for them.
+fn lone_segment(name: &str, id: &str, current: Option<&str>) -> String {
+    match current {
+        Some(segment) if segment != name && segment == with_stable_suffix(name, id) => {
+            segment.to_owned()
+        }
+        _ => name.to_owned(),
+    }
 }
 
 /// The sanitised name, with the export extension for exported documents.

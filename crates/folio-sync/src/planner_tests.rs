@@ -399,13 +399,14 @@ fn page_by_page_paths_equal_a_placement_of_the_whole_tree() {
             let changes: Vec<RemoteChange> = (0..1 + rng.below(12))
                 .map(|_| random_change(&mut rng, &ids))
                 .collect();
+            let previous = t.clone();
             plan_page(&mut t, &changes);
             store_all(&mut t);
             assert!(
                 t.children_match_parents(),
                 "seed {seed}, page {page}: children index after {changes:?}"
             );
-            let expected = crate::planner::full_placement(&t);
+            let expected = crate::planner::full_placement(&t, &previous);
             for node in t.nodes().values() {
                 let id = &node.id;
                 assert_eq!(

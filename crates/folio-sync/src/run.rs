@@ -1,8 +1,10 @@
 //! One sync run under the library's lease: begins the run row (409-style
-//! [`Started::Busy`] when another live run holds it), keeps the lease and
-//! the progress on the row fresh from a heartbeat task (progress at most
-//! every 250 ms while it changes, the lease at least every third of its
-//! length), runs the [`Executor`], and records the outcome (counts, errors,
+//! [`Started::Busy`] when another live run holds it, unless its holder is
+//! proven dead: see [`crate::lease`]), keeps the lease and the progress on
+//! the row fresh from a heartbeat task (progress at most every 250 ms while
+//! it changes, the lease at least every quarter of its length), runs the
+//! [`Executor`] (whose commits renew the lease too, and fail once another
+//! run took the library over), and records the outcome (counts, errors,
 //! held deletions or the failure) on the row. A run dropped half-way (its
 //! request cancelled) is recorded as failed at once by a drop guard.
 
@@ -17,7 +19,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::executor::{Executor, SyncError, SyncOptions, SyncOutcome};
+use crate::executor::{Executor, LeaseHold, SyncError, SyncOptions, SyncOutcome};
+use crate::lease::is_provably_dead;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -25,7 +28,7 @@ pub struct RunRequest {
     pub library_id: Uuid,
     /// The client's progress id; a fresh one when `None`.
     pub progress_id: Option<String>,
-    /// `manual`, `schedule` or `reconcile`.
+    /// `manual`, `schedule`, `reconcile` or `dry-run`.
     pub trigger: String,
     pub options: SyncOptions,
     /// Identifies this process as the lease holder.
@@ -48,7 +51,7 @@ pub enum Started {
         result: Result<SyncOutcome, SyncError>,
     },
     /// Another run of this library holds a live lease.
-    Busy(SyncRun),
+    Busy(Box<SyncRun>),
 }
 
 fn now_ms() -> i64 {
@@ -79,9 +82,22 @@ pub async fn run_locked(
         lease_until_ms: now_ms() + lease_ms(request.lease),
     };
     let run = match store.begin_sync_run(&new, now_ms()).await? {
-        BeginRun::Busy(run) => return Ok(Started::Busy(run)),
+        BeginRun::Busy(run) if is_provably_dead(&run.lease_owner) => {
+            abandon_dead(store, &run).await?;
+            match store.begin_sync_run(&new, now_ms()).await? {
+                BeginRun::Busy(run) => return Ok(Started::Busy(Box::new(run))),
+                BeginRun::Started(run) => run,
+            }
+        }
+        BeginRun::Busy(run) => return Ok(Started::Busy(Box::new(run))),
         BeginRun::Started(run) => run,
     };
+    progress.send_modify(|p| {
+        *p = RunProgress {
+            phase: "listing".to_owned(),
+            ..RunProgress::default()
+        }
+    });
     let mut guard = RunGuard {
         heartbeat: spawn_heartbeat(store.clone(), run.id, &request, progress.subscribe()),
         store: store.clone(),
@@ -95,6 +111,11 @@ pub async fn run_locked(
         library_id: request.library_id,
         options: request.options.clone(),
         progress: Some(progress),
+        lease: Some(LeaseHold {
+            run_id: run.id,
+            owner: request.owner.clone(),
+            lease: request.lease,
+        }),
     };
     let result = executor.run().await;
     guard.finishing = true;
@@ -111,6 +132,37 @@ pub async fn run_locked(
         run_id: run.id,
         result,
     })
+}
+
+/// The message of a run whose process was proven dead.
+pub const ABANDONED_DEAD: &str = "abandoned: the process running it is gone (it was killed or \
+     crashed; the library was taken over without waiting for its lease)";
+
+/// Marks a run failed whose holder is proven dead (see
+/// [`crate::lease::is_provably_dead`]).
+async fn abandon_dead(store: &Store, run: &SyncRun) -> Result<(), SyncError> {
+    if store
+        .abandon_sync_run(run.id, &run.lease_owner, ABANDONED_DEAD)
+        .await?
+    {
+        tracing::info!(run = %run.id, library = %run.library_id, holder = %run.lease_owner, "took over a sync run whose process is gone");
+    }
+    Ok(())
+}
+
+/// Marks failed every running run whose process is proven dead (a server
+/// restarted after a kill finds its previous instance's runs), so their
+/// libraries, their progress followers and the storage sweep need not
+/// wait for the leases to lapse. Returns how many it marked.
+pub async fn recover_dead_runs(store: &Store) -> Result<usize, SyncError> {
+    let mut recovered = 0;
+    for run in store.running_sync_runs().await? {
+        if is_provably_dead(&run.lease_owner) {
+            abandon_dead(store, &run).await?;
+            recovered += 1;
+        }
+    }
+    Ok(recovered)
 }
 
 /// Stops the heartbeat however [`run_locked`] ends. When its future is
@@ -160,8 +212,9 @@ pub const CANCELLED: &str =
 pub const PROGRESS_WRITE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Writes the latest progress when it changes (at most every
-/// [`PROGRESS_WRITE_INTERVAL`]) and renews the lease at least every third
-/// of the lease, until aborted or the run is no longer this owner's.
+/// [`PROGRESS_WRITE_INTERVAL`]) and renews the lease at least every
+/// quarter of the lease, until aborted or the run is no longer this
+/// owner's.
 fn spawn_heartbeat(
     store: Store,
     run_id: Uuid,
@@ -171,7 +224,7 @@ fn spawn_heartbeat(
     let owner = request.owner.clone();
     let lease = request.lease;
     tokio::spawn(async move {
-        let renew_every = (lease / 3).max(PROGRESS_WRITE_INTERVAL);
+        let renew_every = (lease / 4).max(PROGRESS_WRITE_INTERVAL);
         loop {
             let snapshot = progress.borrow_and_update().clone();
             let written = Instant::now();
@@ -214,6 +267,8 @@ fn outcome_row(
             added_files: outcome.added_files,
             updated_files: outcome.updated_files,
             deleted_files: outcome.deleted_files,
+            moved_files: outcome.moved_files,
+            failed_files: outcome.errors.len() as i64,
             errors: serde_json::to_string(&outcome.errors).unwrap_or_else(|_| "[]".to_owned()),
             message: outcome.held.clone(),
         },

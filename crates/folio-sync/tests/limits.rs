@@ -160,10 +160,11 @@ async fn transient_5xx_are_retried_for_every_provider() {
     }
 }
 
-/// After a first sync, a feed that keeps failing, then downloads that keep
-/// failing: each time the run fails with a clear error, the library keeps
-/// what it had and gets no half-written file, and once the provider is
-/// back the next sync brings exactly what was missed.
+/// After a first sync, a feed that keeps failing (the run fails with a
+/// clear error), then downloads that keep failing (each a per-file error,
+/// the run done): the library keeps what it had and gets no half-written
+/// file, and once the provider is back the next sync brings exactly what
+/// was missed.
 async fn keeps_failing(kind: ProviderKind) {
     let lib = setup(kind).await;
     lib.fx.put("a.txt", b"alpha").await;
@@ -206,16 +207,21 @@ async fn keeps_failing(kind: ProviderKind) {
     lib.fault(json!({"endpoint": download_key(kind), "kind": "server_error", "status": 503}))
         .await;
     let (row, result) = lib.run().await;
-    let err = result.expect_err("downloads that keep failing stop the sync");
+    let out = result.expect("downloads that keep failing are per-file errors");
+    assert_eq!(row.status, "done", "{kind}: {row:?}");
+    let mut failed: Vec<&str> = out.errors.iter().map(|e| e.path.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, ["c.txt", "docs/d.txt"], "{kind}: {out:?}");
     assert!(
-        matches!(&err, SyncError::Provider(e) if e.is_temporary()),
-        "{kind}: {err}"
+        out.errors
+            .iter()
+            .all(|e| e.message.contains("gave up after 5 attempts")),
+        "{kind}: {out:?}"
     );
-    assert_eq!(row.status, "failed", "{kind}: {row:?}");
-    let tries = lib.downloads().await;
-    assert!(
-        (5..=10).contains(&tries),
-        "{kind}: the first file tried five times stops the rest: {tries}"
+    assert_eq!(
+        lib.downloads().await,
+        10,
+        "{kind}: each file tried five times"
     );
     assert_eq!(lib.paths().await, ["a.txt", "b.txt"], "{kind}");
     assert_eq!(lib.orphans().await, 0, "{kind}: nothing half-written");
@@ -223,7 +229,10 @@ async fn keeps_failing(kind: ProviderKind) {
     lib.clear_faults().await;
     let back = lib.sync().await;
     assert!(back.errors.is_empty(), "{kind}: {back:?}");
-    assert_eq!(back.added_files, 2, "{kind}: {back:?}");
+    assert_eq!(
+        back.added_files, 2,
+        "{kind}: the next sync tries them again: {back:?}"
+    );
     assert_eq!(
         lib.files().await,
         [
@@ -237,17 +246,17 @@ async fn keeps_failing(kind: ProviderKind) {
 }
 
 #[tokio::test]
-async fn drive_that_keeps_failing_stops_the_sync() {
+async fn drive_that_keeps_failing() {
     keeps_failing(ProviderKind::GoogleDrive).await;
 }
 
 #[tokio::test]
-async fn onedrive_that_keeps_failing_stops_the_sync() {
+async fn onedrive_that_keeps_failing() {
     keeps_failing(ProviderKind::OneDrive).await;
 }
 
 #[tokio::test]
-async fn dropbox_that_keeps_failing_stops_the_sync() {
+async fn dropbox_that_keeps_failing() {
     keeps_failing(ProviderKind::Dropbox).await;
 }
 
@@ -465,8 +474,8 @@ async fn dropbox_restricted_content_is_reported_and_the_rest_arrives() {
 }
 
 /// A download body that breaks off mid-way is fetched again; one that
-/// breaks off every time stops the sync like any failing provider, and
-/// nothing of it is kept.
+/// breaks off every time is a per-file error (nothing of it kept), and the
+/// next sync fetches it again.
 async fn broken_bodies(kind: ProviderKind) {
     let lib = setup(kind).await;
     let big = vec![b'x'; 64 * 1024];
@@ -486,9 +495,14 @@ async fn broken_bodies(kind: ProviderKind) {
     lib.fault(json!({"endpoint": download_key(kind), "kind": "cut", "cutAfterBytes": 1000}))
         .await;
     let (row, result) = lib.run().await;
-    let err = result.expect_err("a body that always breaks off stops the sync");
-    assert!(err.to_string().contains("broke off"), "{kind}: {err}");
-    assert_eq!(row.status, "failed", "{kind}");
+    let out = result.expect("a body that always breaks off is a per-file error");
+    assert_eq!(out.errors.len(), 1, "{kind}: {out:?}");
+    assert_eq!(out.errors[0].path, "c.bin", "{kind}: {out:?}");
+    assert!(
+        out.errors[0].message.contains("broke off"),
+        "{kind}: {out:?}"
+    );
+    assert_eq!(row.status, "done", "{kind}");
     assert_eq!(lib.paths().await, ["a.bin", "b.bin"], "{kind}");
     assert_eq!(lib.orphans().await, 0, "{kind}: nothing half-written");
 

@@ -70,29 +70,29 @@ async fn listing_failing_ahead(commit_rows: Option<usize>) {
     assert_eq!(lib.orphans().await, 0);
 }
 
-/// A download of the last page keeps failing at the provider: the pages
-/// before it (the one before committing while it downloads) stay, what it
-/// stored goes, and the next sync fetches exactly the rest.
+/// A download of the middle or the last page keeps failing at the
+/// provider: it is a per-file error, every other file of every page is
+/// kept, nothing it stored is left over, and the next sync fetches exactly
+/// that file.
 #[tokio::test]
-async fn a_page_failing_its_downloads_keeps_the_pages_before_it() {
-    page_failing_its_downloads(None).await;
-    page_failing_its_downloads(Some(1)).await;
+async fn a_page_failing_one_download_keeps_everything_else() {
+    for path in ["f07.txt", "f11.txt"] {
+        page_failing_one_download(path, None).await;
+        page_failing_one_download(path, Some(1)).await;
+    }
 }
 
-async fn page_failing_its_downloads(commit_rows: Option<usize>) {
+async fn page_failing_one_download(path: &str, commit_rows: Option<usize>) {
     let lib = twelve_files().await;
-    let kept = sync_failing_to_download(&lib, "f11.txt", commit_rows).await;
-    assert!(!kept.contains(&"f11.txt".to_owned()), "{kept:?}");
-    assert!(
-        kept.len() >= 5 && kept.len() % 5 == 0,
-        "whole pages: {kept:?}"
-    );
-    assert_eq!(lib.orphans().await, 0, "the failed page's bytes are gone");
+    let kept = sync_failing_to_download(&lib, path, commit_rows).await;
+    assert!(!kept.contains(&path.to_owned()), "{kept:?}");
+    assert_eq!(kept.len(), 11, "all but {path}: {kept:?}");
+    assert_eq!(lib.orphans().await, 0, "nothing of {path} is left over");
     sync_the_rest(&lib, kept.len()).await;
 }
 
 /// Runs a sync whose download of `path` keeps failing at the provider,
-/// which stops it; returns the paths it kept.
+/// which reports it as a per-file error; returns the paths it kept.
 async fn sync_failing_to_download(
     lib: &Lib,
     path: &str,
@@ -105,11 +105,18 @@ async fn sync_failing_to_download(
         "itemId": id,
     }))
     .await;
-    let err = lib
+    let out = lib
         .try_sync_with(committing_every(commit_rows))
         .await
-        .expect_err("a download that keeps failing stops the sync");
-    assert!(matches!(&err, SyncError::Provider(_)), "{err}");
+        .expect("a download that keeps failing is a per-file error");
+    assert_eq!(out.errors.len(), 1, "{out:?}");
+    assert_eq!(
+        (
+            out.errors[0].path.as_str(),
+            out.errors[0].remote_id.as_str()
+        ),
+        (path, id.as_str())
+    );
     lib.paths().await
 }
 
@@ -243,21 +250,4 @@ async fn a_folder_renamed_while_its_new_file_fails_to_download() {
             ("papers/new.txt".to_owned(), b"november".to_vec()),
         ]
     );
-}
-
-/// A download of a middle page keeps failing at the provider while the
-/// page after it is already downloading: the run fails, what that page
-/// stored goes too, and the next sync fetches exactly what is missing.
-#[tokio::test]
-async fn a_middle_page_failing_drops_the_page_downloading_after_it() {
-    page_failing_in_the_middle(None).await;
-    page_failing_in_the_middle(Some(1)).await;
-}
-
-async fn page_failing_in_the_middle(commit_rows: Option<usize>) {
-    let lib = twelve_files().await;
-    let kept = sync_failing_to_download(&lib, "f07.txt", commit_rows).await;
-    assert_eq!(kept.len(), 5, "the first page alone: {kept:?}");
-    assert_eq!(lib.orphans().await, 0, "nothing of pages two and three");
-    sync_the_rest(&lib, kept.len()).await;
 }

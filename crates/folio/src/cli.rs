@@ -97,6 +97,7 @@ pub enum Command {
     },
     /// Sync a library on a running server, showing its progress; prints
     /// what changed.
+    #[command(after_help = crate::commands::sync::EXIT_CODES)]
     Sync(SyncArgs),
     /// Back up the embedded SQLite database and the file bytes it uses into
     /// a folder, while a server runs on the data folder; or check a backup.
@@ -243,12 +244,20 @@ pub struct SyncArgs {
     /// Default: the token in <data dir>/admin.token.
     #[arg(long, env = "FOLIO_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Delete every file of the library first and sync from scratch.
+    /// Sync from scratch: the library keeps serving its files until the
+    /// new set is fetched, then switches to it at once.
     #[arg(long)]
     pub purge: bool,
     /// Let a full listing delete more than half of the library.
     #[arg(long)]
     pub confirm_deletes: bool,
+    /// Only say what a sync would add, update, move and delete: nothing is
+    /// downloaded or changed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the server's result as JSON instead of a summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--url`: an absolute http(s) URL. A bare `host:port` gets a hint

@@ -12,12 +12,15 @@
 //! `FOLIO_TEST_DATABASE_URL` set the server runs on its own PostgreSQL
 //! schema, else on SQLite in its data directory.
 //!
-//! A killed run leaves its lease (30 s, `routes/sync.rs`) in the database,
-//! and a restarted process cannot tell that the holder died: lease owners
-//! are random per process, so the next sync answers 409 until the lease
-//! lapses. Rather than wait 30 s per round, the test moves the dead run's
-//! lease into the past through the store while no server runs: the state
-//! the database reaches by itself once the lease lapses.
+//! A killed run leaves its lease in the database; the restarted process
+//! recognises it as its previous instance's (same host, boot and process
+//! id namespace, a process id that no longer runs with that start time)
+//! and takes the library over at once: each round's first sync after a
+//! restart must not answer 409.
+//!
+//! `a_sigkilled_purge_keeps_the_old_files` kills a purge half-way: the
+//! library must still serve its old files byte-exact, and the next sync
+//! leaves no staged file nor stray blob.
 //!
 //! What a killed process leaves in blob storage, the blobs it stored for a
 //! page it never committed (useless once the remote changed) and its
@@ -41,7 +44,6 @@ use std::time::{Duration, Instant};
 
 use folio_domain::sanitize::with_stable_suffix;
 use folio_store::Store;
-use folio_store::sync::RunProgress;
 use folio_testkit::{postgres_url, say_loudly};
 use futures::{StreamExt, TryStreamExt};
 use rand::rngs::StdRng;
@@ -95,7 +97,7 @@ async fn sigkilled_syncs_resume_to_an_exact_copy_of_the_remote() {
     remote.populate().await;
 
     let mut folio = Folio::start(dir.path(), &database_url).await;
-    let library_id = folio.connected_library(&remote).await;
+    folio.connected_library(&remote).await;
 
     for round in 0..ROUNDS {
         let progress = format!("crash-{round}");
@@ -116,7 +118,6 @@ async fn sigkilled_syncs_resume_to_an_exact_copy_of_the_remote() {
             );
         }
         remote.change(&mut rng, round).await;
-        release_dead_lease(&database_url, library_id).await;
         age_blob_storage(dir.path());
         folio = Folio::start(dir.path(), &database_url).await;
     }
@@ -161,6 +162,79 @@ async fn sigkilled_syncs_resume_to_an_exact_copy_of_the_remote() {
         "seed {seed} (replay with FOLIO_CRASH_SEED={seed}):\n- {}",
         problems.join("\n- ")
     );
+}
+
+/// A purge SIGKILLed half-way (after it staged files): the restarted
+/// server serves the library's old files byte-exact, takes the dead run's
+/// library over at once (the next sync answers 200, not 409), and after
+/// that sync and the storage sweep no staged file and no stray blob is
+/// left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkilled_purge_keeps_the_old_files() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database(dir.path()).await;
+    let remote = Remote::start().await;
+    remote.populate().await;
+    let mut folio = Folio::start(dir.path(), &database_url).await;
+    let library_id = folio.connected_library(&remote).await;
+    folio.sync_to_end("before").await;
+    let before = folio.list_files().await;
+    remote.change(&mut rng, 1).await;
+
+    let purge = folio.start_sync_with(json!({"purge": true, "progress": "purge"}));
+    let staged = Instant::now();
+    loop {
+        let store = Store::connect(&database_url).await.expect("open the store");
+        let count = store.count_purge_files(library_id).await.expect("count");
+        store.close().await;
+        if count > 0 {
+            break;
+        }
+        assert!(
+            staged.elapsed() < ROUND_LIMIT,
+            "the purge staged nothing in {ROUND_LIMIT:?}: {}",
+            folio.progress("purge").await
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    folio.kill();
+    let answer = purge.await.expect("purge task");
+    assert!(answer.is_err(), "the purge ended before the kill");
+    age_blob_storage(dir.path());
+    let folio = Folio::start(dir.path(), &database_url).await;
+
+    let kept = folio.list_files().await;
+    assert_eq!(kept, before, "the library as it was before the purge");
+    for file in &kept {
+        let path = file["path"].as_str().unwrap_or_default();
+        let (hash, size) = folio.file_digest(path).await;
+        assert_eq!(
+            (hash.as_str(), size),
+            (
+                file["hash"].as_str().unwrap_or_default(),
+                file["size"].as_u64().unwrap_or_default()
+            ),
+            "{path}"
+        );
+    }
+    let result = folio.sync_to_end("after").await;
+    assert_eq!(result["errors"], json!([]), "{result}");
+    let mut problems = Vec::new();
+    problems.extend(folio.wait_for_startup_sweep().await);
+    let expected = remote.tree().await;
+    let files = folio.list_files().await;
+    problems.extend(file_problems(&expected, &files));
+    folio.terminate().await;
+    let store = Store::connect(&database_url).await.expect("open the store");
+    let staged_left = store.count_purge_files(library_id).await.expect("count");
+    store.close().await;
+    if staged_left > 0 {
+        problems.push(format!("{staged_left} staged purge files left"));
+    }
+    problems.extend(blob_problems(dir.path(), &database_url, &files).await);
+    problems.extend(leftover_problems(dir.path(), &files));
+    assert!(problems.is_empty(), "- {}", problems.join("\n- "));
 }
 
 /// When a round's kill lands, as seen through the run's progress record.
@@ -243,32 +317,6 @@ async fn fresh_database(dir: &Path) -> String {
         .await;
     let separator = if url.contains('?') { '&' } else { '?' };
     format!("{url}{separator}options[search_path]={schema}")
-}
-
-/// Moves the lease of a run left `running` by a killed process into the
-/// past, as time would, so the next sync may replace it at once.
-async fn release_dead_lease(database_url: &str, library_id: Uuid) {
-    let store = Store::connect(database_url).await.expect("open the store");
-    if let Some(run) = store
-        .running_sync_run(library_id)
-        .await
-        .expect("running run")
-    {
-        let lapsed = chrono::Utc::now().timestamp_millis() - 1;
-        let progress = RunProgress {
-            phase: run.phase.clone(),
-            done: run.done,
-            total: run.total,
-            bytes: run.bytes,
-            current_file: run.current_file.clone(),
-        };
-        let renewed = store
-            .renew_sync_run(run.id, &run.lease_owner, &progress, lapsed)
-            .await
-            .expect("lapse the lease");
-        assert!(renewed, "the dead run {} is still running", run.id);
-    }
-    store.close().await;
 }
 
 /// `folio serve` as a child process on a fixed data directory and
@@ -468,9 +516,17 @@ impl Folio {
         &self,
         progress: &str,
     ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+        self.start_sync_with(json!({ "progress": progress }))
+    }
+
+    /// Sends `POST /_sync` with `body` and does not wait for its answer.
+    fn start_sync_with(
+        &self,
+        body: Value,
+    ) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
         let request = self
             .request(Method::POST, &format!("/api/libraries/{LIBRARY}/_sync"))
-            .json(&json!({ "progress": progress }))
+            .json(&body)
             .send();
         tokio::spawn(request)
     }

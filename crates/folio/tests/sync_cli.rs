@@ -54,7 +54,9 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
         "stdout: {stdout}\nstderr: {stderr}"
     );
     assert!(
-        stdout.contains("synced library 'docs': 3 files (3 added, 0 updated, 0 deleted, 0 errors)"),
+        stdout.contains(
+            "synced library 'docs': 3 files (3 added, 0 updated, 0 deleted, 0 moved, 0 errors)"
+        ),
         "{stdout}"
     );
     assert!(
@@ -68,7 +70,7 @@ async fn folio_sync_prints_the_counts_and_exits_0() {
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout} {}", text(&output.stderr));
     assert!(
-        stdout.contains("3 files (0 added, 1 updated, 0 deleted, 0 errors)"),
+        stdout.contains("3 files (0 added, 1 updated, 0 deleted, 0 moved, 0 errors)"),
         "{stdout}"
     );
 
@@ -166,5 +168,70 @@ async fn stopping_folio_sync_with_ctrl_c_cancels_the_sync() {
             .as_str()
             .is_some_and(|m| m.starts_with("cancelled")),
         "{run}"
+    );
+}
+
+#[tokio::test]
+async fn folio_sync_dry_run_prints_json_and_per_file_errors_exit_3() {
+    let world = SimWorld::start(Provider::Google).await;
+    let drive = world.connect_library("docs").await.account_id;
+    world.put_file(&drive, "a.txt", b"alpha").await;
+    let refused = world.put_file(&drive, "b.txt", b"bravo").await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let token = world.app.admin_token.clone();
+
+    let output = folio_sync(
+        &world.app,
+        &["docs", "--token", &token, "--dry-run", "--json"],
+        None,
+    )
+    .await;
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout} {}",
+        text(&output.stderr)
+    );
+    let result: Value = serde_json::from_str(&stdout).expect("--json prints the result");
+    assert_eq!(result["dryRun"], true, "{result}");
+    assert_eq!(result["addedFiles"], 2, "{result}");
+    assert!(
+        world.app.files("docs").await.is_empty(),
+        "a dry run changes nothing"
+    );
+
+    world
+        .sim
+        .post(
+            "/_sim/faults",
+            serde_json::json!({"provider": "google", "kind": "file_error",
+                "endpoint": "GET /drive/v3/files/{fileId}?alt=media", "itemId": refused}),
+        )
+        .await;
+    let output = folio_sync(&world.app, &["docs", "--token", &token], None).await;
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "synced with a per-file error: {stdout} {}",
+        text(&output.stderr)
+    );
+    assert!(
+        stdout.contains("1 added") && stdout.contains("error: b.txt"),
+        "{stdout}"
+    );
+
+    let help = tokio::process::Command::new(env!("CARGO_BIN_EXE_folio"))
+        .args(["sync", "--help"])
+        .output()
+        .await
+        .expect("folio sync --help");
+    let help = text(&help.stdout);
+    assert!(
+        help.contains("Exit codes:") && help.contains("3  the sync ended"),
+        "{help}"
     );
 }

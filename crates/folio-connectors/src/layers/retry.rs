@@ -1,12 +1,19 @@
-//! The retry layer: backon's jittered exponential backoff, `Retry-After`
-//! honoured (seconds or HTTP date, parsed by the backends), capped.
+//! The retry layer: each call is retried on its own, with backon's
+//! jittered exponential backoff, honouring the provider's `Retry-After`
+//! (seconds or HTTP date, parsed by the backends; capped).
+//!
+//! Throttled answers ([`ConnectorError::is_throttle`]) and other temporary
+//! failures (5xx, network errors, timeouts) have budgets of their own: a
+//! provider that asks us to slow down, and says for how long, is not
+//! failing, so waiting it out does not spend the retries a failing request
+//! has. The pacer below this layer slows the whole connection down
+//! meanwhile (see `pacer`).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use backon::{ExponentialBuilder, Retryable};
+use backon::{BackoffBuilder, ExponentialBuilder};
 
 use crate::{
     AccountInfo, ByteStream, Capability, ChangePage, Connector, ConnectorError, Cursor,
@@ -16,8 +23,11 @@ use crate::{
 /// How the [`Retry`] layer retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt (default 5).
+    /// Retries after failures (5xx, network errors, timeouts) (default 5).
     pub max_retries: usize,
+    /// Retries after throttled answers (429, rate-limit errors, a 503 with
+    /// `Retry-After`) (default 10, rclone's low-level retries).
+    pub max_throttled_retries: usize,
     /// First backoff delay (default 500 ms), doubled each time, jittered.
     pub min_delay: Duration,
     /// Largest computed backoff delay (default 30 s).
@@ -31,6 +41,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_retries: 5,
+            max_throttled_retries: 10,
             min_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             max_retry_after: Duration::from_secs(300),
@@ -39,12 +50,12 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    fn backoff(&self) -> ExponentialBuilder {
+    fn backoff(&self, times: usize) -> ExponentialBuilder {
         ExponentialBuilder::default()
             .with_jitter()
             .with_min_delay(self.min_delay)
             .with_max_delay(self.max_delay)
-            .with_max_times(self.max_retries)
+            .with_max_times(times)
     }
 }
 
@@ -60,33 +71,42 @@ impl Retry {
         Self { inner, policy }
     }
 
-    async fn run<T, F, Fut>(&self, what: &'static str, op: F) -> Result<T, ConnectorError>
+    async fn run<T, F, Fut>(&self, what: &'static str, mut op: F) -> Result<T, ConnectorError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ConnectorError>>,
     {
-        let retries = AtomicUsize::new(0);
-        let cap = self.policy.max_retry_after;
-        let result = op
-            .retry(self.policy.backoff())
-            .sleep(tokio::time::sleep)
-            .when(ConnectorError::is_temporary)
-            // Retry-After replaces the computed delay, but never revives
-            // an exhausted backoff (dur == None).
-            .adjust(|e, dur| dur.map(|d| e.retry_after().map_or(d, |r| r.min(cap))))
-            .notify(|e, wait| {
-                retries.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(call = what, error = %e, wait_ms = wait.as_millis() as u64, "retrying");
-            })
-            .await;
-        result.map_err(|e| {
-            let n = retries.load(Ordering::Relaxed);
-            if e.is_temporary() && n > 0 {
-                e.context(&format!("{what}: gave up after {} attempts", n + 1))
+        let mut failures = self.policy.backoff(self.policy.max_retries).build();
+        let mut throttles = self
+            .policy
+            .backoff(self.policy.max_throttled_retries)
+            .build();
+        let mut attempts = 1usize;
+        loop {
+            let err = match op().await {
+                Ok(value) => return Ok(value),
+                Err(err) if !err.is_temporary() => return Err(err),
+                Err(err) => err,
+            };
+            let backoff = if err.is_throttle() {
+                throttles.next()
             } else {
-                e
-            }
-        })
+                failures.next()
+            };
+            let Some(backoff) = backoff else {
+                return Err(if attempts > 1 {
+                    err.context(&format!("{what}: gave up after {attempts} attempts"))
+                } else {
+                    err
+                });
+            };
+            let wait = err
+                .retry_after()
+                .map_or(backoff, |r| r.min(self.policy.max_retry_after));
+            tracing::warn!(call = what, error = %err, wait_ms = wait.as_millis() as u64, "retrying");
+            tokio::time::sleep(wait).await;
+            attempts += 1;
+        }
     }
 }
 

@@ -302,6 +302,7 @@ pub struct Fixture {
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         max_retries: 4,
+        max_throttled_retries: 4,
         min_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
         max_retry_after: Duration::from_secs(5),

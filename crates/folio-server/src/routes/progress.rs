@@ -69,10 +69,23 @@ pub struct ProgressBody {
     pub status: String,
     /// `listing`, `downloading`, `deleting` or `done`.
     pub phase: String,
+    /// Downloads ended (fetched or failed).
     pub done: i64,
+    /// Downloads planned so far: final once `totalKnown`.
     pub total: i64,
+    /// False while the listing may still plan more downloads (a client
+    /// shows `total` as counting); true once it is final.
+    pub total_known: bool,
     pub bytes: i64,
+    /// The library path of the file that ended last.
     pub current: Option<String>,
+    /// What the run changed so far: files added, updated, deleted, moved
+    /// (or renamed) and failed.
+    pub added: i64,
+    pub updated: i64,
+    pub deleted: i64,
+    pub moved: i64,
+    pub failed: i64,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -92,8 +105,14 @@ impl ProgressBody {
             phase: run.phase,
             done: run.done,
             total: run.total,
+            total_known: run.total_known || run.status != "running",
             bytes: run.bytes,
             current: run.current_file,
+            added: run.added_files,
+            updated: run.updated_files,
+            deleted: run.deleted_files,
+            moved: run.moved_files,
+            failed: run.failed_files,
             started_at: run.started_at,
             updated_at: run.updated_at,
         }

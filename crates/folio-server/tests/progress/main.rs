@@ -112,8 +112,20 @@ async fn events_follow_a_sync_from_before_it_starts_to_done_then_end() {
         downloading.count() >= 1,
         "no event while the files were downloading: {events:?}"
     );
+    assert!(
+        events
+            .iter()
+            .all(|e| e.data["phase"].as_str().is_some_and(|p| !p.is_empty())),
+        "every event, the first included, names its phase: {events:?}"
+    );
+    assert!(
+        events.iter().all(|e| e.data["current"].is_null()
+            || e.data["current"].as_str().is_some_and(|c| c.contains('/'))),
+        "the current file is its library path (gen/...): {events:?}"
+    );
     let last = events.last().expect("at least one event");
     assert_eq!(last.data["status"], "done", "{events:?}");
+    assert_eq!(last.data["totalKnown"], true, "{events:?}");
     assert_eq!(last.data["done"], 40);
     assert_eq!(last.data["total"], 40);
     assert_eq!(last.data["id"], "live-1");

@@ -3,6 +3,13 @@
 //! the real OAuth flow, on SQLite or (with FOLIO_TEST_DATABASE_URL)
 //! PostgreSQL.
 
+mod dry_run;
+mod messages;
+mod moves;
+mod per_file;
+mod purge;
+mod storm;
+
 use folio_testkit::sim::{Provider, SimWorld};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -32,7 +39,7 @@ async fn sync_route_answers_the_contract_shape_and_records_history() {
     assert_eq!(status, 200, "{result}");
     assert_eq!(
         result,
-        json!({"syncedFiles": 2, "addedFiles": 2, "updatedFiles": 0, "deletedFiles": 0, "errors": []})
+        json!({"syncedFiles": 2, "addedFiles": 2, "updatedFiles": 0, "deletedFiles": 0, "movedFiles": 0, "errors": []})
     );
     let (status, file) = world.app.file("docs", "sub/b.txt").await;
     assert_eq!((status, file), (200, Value::String("bravo".into())));

@@ -118,6 +118,7 @@ impl Lib {
             library_id: self.id,
             options,
             progress: None,
+            lease: None,
         }
         .run()
         .await

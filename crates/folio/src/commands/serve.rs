@@ -24,6 +24,18 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     let store = config::open_store(&args.data_dir, &serve.database).await?;
     let blobs = config::open_blobs(&args.data_dir, &serve.storage).await?;
     ensure_admin(&store, &args.data_dir, serve.admin_token.as_deref()).await?;
+    // Runs a previous instance of this process left running (it was killed)
+    // free their libraries now rather than when their leases lapse.
+    match folio_sync::run::recover_dead_runs(&store).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            runs = n,
+            "marked failed the sync runs of a process that is gone"
+        ),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not look for the runs of a process that is gone")
+        }
+    }
     let server_config = ServerConfig {
         max_upload_bytes: serve.max_upload_bytes,
         secure_cookies: serve.secure_cookies,

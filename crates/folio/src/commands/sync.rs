@@ -6,9 +6,11 @@
 //! (which waits for the run to appear, so the order of the two requests
 //! does not matter). The bar goes to stderr and hides itself when stderr
 //! is not a terminal; the result (counts and per-file errors) goes to
-//! stdout once the POST returns. An error answer ends the command with the
-//! server's message and a non-zero exit.
+//! stdout once the POST returns (`--json`: the server's JSON as it came).
+//! An error answer ends the command with the server's message; the exit
+//! codes are in [`EXIT_CODES`].
 
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
@@ -22,6 +24,17 @@ use serde_json::json;
 use crate::cli::{GlobalArgs, SyncArgs};
 use crate::commands::serve::ADMIN_TOKEN_FILE;
 
+/// The exit codes of `folio sync`, as its `--help` shows them.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  the sync ended and every file was synced (or, with --dry-run, planned)
+  1  the sync did not run or failed (the server's message says why)
+  2  the command line was wrong
+  3  the sync ended, but some files failed (listed as errors; the next sync
+     tries them again)";
+
+/// The exit code of a sync that ended with per-file errors.
+const EXIT_FILE_ERRORS: i32 = 3;
+
 /// What `POST /_sync` answers (docs/api.md, "Syncs").
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,8 +43,25 @@ struct SyncResult {
     added_files: i64,
     updated_files: i64,
     deleted_files: i64,
+    #[serde(default)]
+    moved_files: i64,
     errors: Vec<FileError>,
     deletions_held: Option<String>,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    changes: Vec<PlannedChange>,
+    #[serde(default)]
+    changes_total: usize,
+}
+
+/// One change a dry run plans.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PlannedChange {
+    action: String,
+    path: String,
+    previous_path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,11 +74,16 @@ struct FileError {
 
 /// One `event: progress` (the `GET /api/progress/{id}` JSON).
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Progress {
     phase: String,
     done: u64,
     total: u64,
+    /// False while the listing still counts the downloads.
+    #[serde(default)]
+    total_known: bool,
     bytes: u64,
+    /// The library path of the file that ended last.
     current: Option<String>,
 }
 
@@ -71,14 +106,23 @@ pub async fn run(global: &GlobalArgs, args: &SyncArgs) -> anyhow::Result<()> {
             "progress": progress_id,
             "purge": args.purge,
             "confirmDeletes": args.confirm_deletes,
+            "dryRun": args.dry_run,
         }))
         .send()
         .await
         .with_context(|| format!("could not reach Folio at {base}"));
     follower.abort();
     bar.finish_and_clear();
-    let result = read_result(answer?).await?;
-    print_result(&args.library, &result);
+    let (result, raw) = read_result(answer?).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&raw)?);
+    } else {
+        print_result(&args.library, &result);
+    }
+    if !result.errors.is_empty() {
+        std::io::stdout().flush()?;
+        std::process::exit(EXIT_FILE_ERRORS);
+    }
     Ok(())
 }
 
@@ -113,8 +157,11 @@ fn api_url(base: &Url, segments: &[&str]) -> anyhow::Result<Url> {
     Ok(url)
 }
 
-/// The result of a 2xx answer, or the server's error message.
-async fn read_result(response: reqwest::Response) -> anyhow::Result<SyncResult> {
+/// The result of a 2xx answer (read, and as the server sent it), or the
+/// server's error message.
+async fn read_result(
+    response: reqwest::Response,
+) -> anyhow::Result<(SyncResult, serde_json::Value)> {
     let status = response.status();
     let body = response
         .bytes()
@@ -127,18 +174,40 @@ async fn read_result(response: reqwest::Response) -> anyhow::Result<SyncResult> 
             .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
         bail!("{message} (HTTP {status})");
     }
-    serde_json::from_slice(&body).context("the server's sync result is not the expected JSON")
+    let raw: serde_json::Value =
+        serde_json::from_slice(&body).context("the server's sync result is not JSON")?;
+    let result = serde_json::from_value(raw.clone())
+        .context("the server's sync result is not the expected JSON")?;
+    Ok((result, raw))
 }
 
 fn print_result(library: &str, result: &SyncResult) {
+    let what = if result.dry_run {
+        "dry run of library"
+    } else {
+        "synced library"
+    };
     println!(
-        "synced library '{library}': {} files ({} added, {} updated, {} deleted, {} errors)",
+        "{what} '{library}': {} files ({} added, {} updated, {} deleted, {} moved, {} errors)",
         result.synced_files,
         result.added_files,
         result.updated_files,
         result.deleted_files,
+        result.moved_files,
         result.errors.len()
     );
+    for change in &result.changes {
+        match &change.previous_path {
+            Some(from) => println!("would {} {from} -> {}", change.action, change.path),
+            None => println!("would {} {}", change.action, change.path),
+        }
+    }
+    if result.changes_total > result.changes.len() {
+        println!(
+            "... and {} more changes",
+            result.changes_total - result.changes.len()
+        );
+    }
     for error in &result.errors {
         println!(
             "error: {} ({}): {}",
@@ -166,18 +235,24 @@ fn spinner_style() -> ProgressStyle {
 }
 
 fn bar_style() -> ProgressStyle {
-    ProgressStyle::with_template("{spinner} {prefix:<11} [{bar:30}] {pos}/{len} {wide_msg}")
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
+    ProgressStyle::with_template(
+        "{spinner} {prefix:<11} [{bar:30}] {pos}/{len} {per_sec} {eta} left {wide_msg}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 /// Shows one progress snapshot.
 fn show(bar: &ProgressBar, progress: &Progress) {
     let current = progress.current.as_deref().unwrap_or_default();
     bar.set_prefix(progress.phase.clone());
-    if progress.total == 0 || progress.phase == "listing" {
+    if !progress.total_known {
+        // The listing still finds files to download: count, no bar yet.
         bar.set_style(spinner_style());
-        bar.set_message(current.to_owned());
+        bar.set_message(format!(
+            "{}/{} so far (counting) {current}",
+            progress.done, progress.total
+        ));
         return;
     }
     bar.set_style(bar_style());
