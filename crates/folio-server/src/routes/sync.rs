@@ -19,6 +19,7 @@ use axum::extract::State;
 use folio_connectors::layers::Pacer;
 use folio_connectors::{Connector, ConnectorConfig, ConnectorError, ProviderKind, connector_for};
 use folio_domain::Permission;
+use folio_domain::object::Object;
 use folio_store::StoreError;
 use folio_store::sync::{RunProgress, SyncRun};
 use folio_sync::executor::{FileError, PlannedChange, SyncError, SyncOptions, SyncOutcome};
@@ -196,7 +197,8 @@ async fn sync_library(
     let body: SyncRequestBody = if raw.iter().all(u8::is_ascii_whitespace) {
         SyncRequestBody::default()
     } else {
-        serde_json::from_slice(&raw)
+        serde_json::from_slice::<Object<SyncRequestBody>>(&raw)
+            .map(|body| body.0)
             .map_err(|e| ApiError::BadRequest(format!("invalid sync request body: {e}")))?
     };
     let library = load_library(&state, &user, &key, Permission::Sync).await?;

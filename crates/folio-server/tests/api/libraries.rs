@@ -455,6 +455,19 @@ async fn bodies_and_nested_objects_must_be_objects() {
         .await
         .unwrap();
     assert_error(response, 400).await;
+    for body in [json!([true]), json!([false, "p"]), json!("purge")] {
+        let response = app
+            .admin(POST, "/api/libraries/drive/_sync")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let message = assert_error(response, 400).await;
+        assert!(
+            message.contains("expected a JSON object"),
+            "{body}: {message}"
+        );
+    }
 
     let library: Value = app
         .admin(GET, "/api/libraries/drive")
