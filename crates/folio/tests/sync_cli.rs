@@ -159,7 +159,7 @@ async fn stopping_folio_sync_with_ctrl_c_cancels_the_sync() {
         .expect("kill -INT");
     assert!(interrupted.success());
     let status = child.wait().await.expect("wait");
-    assert!(!status.success());
+    assert_eq!(status.code(), Some(130), "{status}");
 
     let run = newest_run_until(&world, |run| run["status"] != "running").await;
     assert_eq!(run["status"], "failed", "{run}");

@@ -87,6 +87,31 @@ async fn a_dead_api_port_is_named_with_the_cause() {
     }
 }
 
+/// A provider whose certificate Folio cannot verify (here a cloudsim whose
+/// CA nobody trusts): the answer carries the cause, not only the log.
+#[tokio::test]
+async fn an_untrusted_certificate_is_named_in_the_answer() {
+    let world = SimWorld::start(Provider::Google).await;
+    let tls_dir = tempfile::tempdir().expect("tls dir");
+    let untrusted = cloudsim::Sim::start(cloudsim::SimOptions {
+        tls: Some(cloudsim::server::TlsOptions::Generate {
+            dir: tls_dir.path().to_path_buf(),
+        }),
+        ..Default::default()
+    })
+    .await
+    .expect("start cloudsim with TLS");
+    let api = untrusted.base_url().to_owned();
+    assert!(api.starts_with("https://"), "{api}");
+    misconfigured(&world, "tls", "apiUri", &api).await;
+    let (status, body) = world.app.sync("tls", json!({})).await;
+    assert_eq!(status, 502, "{body}");
+    let said = message(&body);
+    for part in ["apiUri", "certificate"] {
+        assert!(said.contains(part), "{part} in {said}");
+    }
+}
+
 #[tokio::test]
 async fn a_local_library_has_no_provider_to_sync_from() {
     let world = SimWorld::start(Provider::Google).await;

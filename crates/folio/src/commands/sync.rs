@@ -30,7 +30,12 @@ pub const EXIT_CODES: &str = "Exit codes:
   1  the sync did not run or failed (the server's message says why)
   2  the command line was wrong
   3  the sync ended, but some files failed (listed as errors; the next sync
-     tries them again)";
+     tries them again)
+130  interrupted (Ctrl-C): the sync was cancelled; what it had committed
+     stays";
+
+/// The exit code after Ctrl-C, as shells report a SIGINT.
+const EXIT_INTERRUPTED: i32 = 130;
 
 /// The exit code of a sync that ended with per-file errors.
 const EXIT_FILE_ERRORS: i32 = 3;
@@ -99,7 +104,7 @@ pub async fn run(global: &GlobalArgs, args: &SyncArgs) -> anyhow::Result<()> {
         token.clone(),
         bar.clone(),
     ));
-    let answer = client
+    let request = client
         .post(api_url(&base, &["libraries", &args.library, "_sync"])?)
         .bearer_auth(&token)
         .json(&json!({
@@ -108,9 +113,19 @@ pub async fn run(global: &GlobalArgs, args: &SyncArgs) -> anyhow::Result<()> {
             "confirmDeletes": args.confirm_deletes,
             "dryRun": args.dry_run,
         }))
-        .send()
-        .await
-        .with_context(|| format!("could not reach Folio at {base}"));
+        .send();
+    // Handled here rather than left to the default action, which a parent
+    // may have set to "ignore" (a background job of a script): dropping the
+    // request closes the connection, and the server cancels the run.
+    let answer = tokio::select! {
+        answer = request => answer.with_context(|| format!("could not reach Folio at {base}")),
+        _ = tokio::signal::ctrl_c() => {
+            follower.abort();
+            bar.finish_and_clear();
+            eprintln!("interrupted: the sync of '{}' is cancelled; what it had committed stays", args.library);
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+    };
     follower.abort();
     bar.finish_and_clear();
     let (result, raw) = read_result(answer?).await?;
