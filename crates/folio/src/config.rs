@@ -52,7 +52,8 @@ fn with_password_from(url: &str, path: &Path) -> anyhow::Result<String> {
             parsed.scheme()
         );
     }
-    if parsed.password().is_some() {
+    let password_in_query = parsed.query_pairs().any(|(key, _)| key == "password");
+    if parsed.password().is_some() || password_in_query {
         anyhow::bail!("the database URL holds a password and {SETTING} is set too: give one");
     }
     let password = read_secret_file(path).context("reading the database password file")?;
@@ -157,8 +158,13 @@ mod tests {
             with_password_from("postgres://folio@db.internal:5432/folio", &path).unwrap(),
             "postgres://folio:p%40ss%3Aw%2Frd@db.internal:5432/folio"
         );
-        let err = with_password_from("postgres://folio:x@db/folio", &path).unwrap_err();
-        assert!(err.to_string().contains("holds a password"), "{err}");
+        for url in [
+            "postgres://folio:x@db/folio",
+            "postgres://folio@db/folio?password=x",
+        ] {
+            let err = with_password_from(url, &path).unwrap_err();
+            assert!(err.to_string().contains("holds a password"), "{err}");
+        }
         std::fs::write(&path, "\n").unwrap();
         let err = with_password_from("postgres://folio@db/folio", &path).unwrap_err();
         assert!(format!("{err:#}").contains("is empty"), "{err:#}");

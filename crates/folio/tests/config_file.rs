@@ -271,6 +271,49 @@ fn database_password_file_needs_a_postgres_url_without_a_password() {
     assert!(!dir.path().join("data").exists());
 }
 
+/// With FOLIO_TEST_DATABASE_URL (a URL without a password), the server
+/// reaches PostgreSQL with the password from `database_password_file`, in
+/// a schema of its own, and logs the URL with the password hidden.
+#[tokio::test]
+async fn database_password_file_reaches_postgres() {
+    let Some(url) = folio_testkit::postgres_url() else {
+        folio_testkit::say_loudly("database_password_file_reaches_postgres: PostgreSQL NOT RUN");
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    folio_store::Store::connect_postgres_schema(&url, &schema)
+        .await
+        .expect("create the schema")
+        .close()
+        .await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("db.secret"), "not-in-the-log\n").unwrap();
+    std::fs::write(dir.path().join("admin.secret"), "folio-admin-on-postgres\n").unwrap();
+    std::fs::write(
+        dir.path().join("folio.toml"),
+        format!(
+            "listen = \"127.0.0.1:0\"\n\
+             database_url = \"{url}{separator}options[search_path]={schema}\"\n\
+             database_password_file = \"db.secret\"\n\
+             admin_token_file = \"admin.secret\"\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &["--config", "folio.toml"], &[]);
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/me", server.base_url))
+        .bearer_auth("folio-admin-on-postgres")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let log = server.stop();
+    assert!(log.contains(":***@"), "{log}");
+    assert!(!log.contains("not-in-the-log"), "{log}");
+    assert!(!dir.path().join("data/folio.db").exists());
+}
+
 /// docs/folio.example.toml is `folio config example`; regenerate it with
 /// `cargo run -p folio -- config example > docs/folio.example.toml`.
 #[test]
