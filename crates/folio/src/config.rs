@@ -25,14 +25,19 @@ pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The database as configured, without the password of
+/// `database_password_file`: for messages (through [`redact`]).
+pub fn configured_database_url(data_dir: &Path, args: &DatabaseArgs) -> String {
+    args.database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("folio.db").display()))
+}
+
 /// The database to open: `database_url` (with the password from
 /// `database_password_file` when that is set), else SQLite in the data
 /// directory.
 pub fn database_url(data_dir: &Path, args: &DatabaseArgs) -> anyhow::Result<String> {
-    let url = args
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("folio.db").display()));
+    let url = configured_database_url(data_dir, args);
     match &args.database_password_file {
         Some(path) => with_password_from(&url, path),
         None => Ok(url),

@@ -66,7 +66,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     tracing::info!(callback = %folio_server::routes::oauth::callback_url(&running_state), "OAuth redirect URI to register with providers");
     tracing::info!(
         %addr,
-        database = %config::redact(&config::database_url(&args.data_dir, &serve.database)?),
+        database = %config::redact(&config::configured_database_url(&args.data_dir, &serve.database)),
         data_dir = %args.data_dir.display(),
         sync_concurrency = serve.sync_concurrency,
         "folio is serving"
