@@ -33,6 +33,10 @@ pub struct GlobalArgs {
     /// Log line format.
     #[arg(long, global = true, env = "FOLIO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// TOML file of settings: the long option names of `folio serve` with
+    /// `_` for `-`. Flags and FOLIO_* variables win over it.
+    #[arg(long, global = true, env = "FOLIO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// The metadata database, for the commands that open it.
@@ -42,6 +46,10 @@ pub struct DatabaseArgs {
     /// Default: SQLite at <data dir>/folio.db.
     #[arg(long, env = "FOLIO_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// File holding the password for a PostgreSQL database URL that has
+    /// none (a final newline is dropped).
+    #[arg(long, env = "FOLIO_DATABASE_PASSWORD_FILE", value_name = "FILE")]
+    pub database_password_file: Option<PathBuf>,
 }
 
 /// The keys sealing secrets at rest, for the commands that seal or open them.
@@ -104,6 +112,18 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup into a new, empty data folder (--data-dir).
     Restore(RestoreArgs),
+    /// Help with the config file (--config).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a config file holding every setting of `folio serve` with its
+    /// default, commented out.
+    Example,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +141,10 @@ pub struct ServeArgs {
     /// <data dir>/admin.token on first start).
     #[arg(long, env = "FOLIO_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// File holding the admin API token, instead of --admin-token (a final
+    /// newline is dropped).
+    #[arg(long, env = "FOLIO_ADMIN_TOKEN_FILE", value_name = "FILE")]
+    pub admin_token_file: Option<PathBuf>,
     /// Largest file upload, in bytes.
     #[arg(long, env = "FOLIO_MAX_UPLOAD_BYTES", default_value_t = 1024 * 1024 * 1024)]
     pub max_upload_bytes: u64,

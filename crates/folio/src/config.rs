@@ -25,16 +25,81 @@ pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn database_url(data_dir: &Path, args: &DatabaseArgs) -> String {
+/// The database as configured, without the password of
+/// `database_password_file`: for messages (through [`redact`]).
+pub fn configured_database_url(data_dir: &Path, args: &DatabaseArgs) -> String {
     args.database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("folio.db").display()))
 }
 
+/// The database to open: `database_url` (with the password from
+/// `database_password_file` when that is set), else SQLite in the data
+/// directory.
+pub fn database_url(data_dir: &Path, args: &DatabaseArgs) -> anyhow::Result<String> {
+    let url = configured_database_url(data_dir, args);
+    match &args.database_password_file {
+        Some(path) => with_password_from(&url, path),
+        None => Ok(url),
+    }
+}
+
+/// `url` with the password read from `path`; only for a PostgreSQL URL
+/// that holds none. Errors name no part of the URL but its scheme.
+fn with_password_from(url: &str, path: &Path) -> anyhow::Result<String> {
+    const SETTING: &str = "database_password_file (FOLIO_DATABASE_PASSWORD_FILE)";
+    let mut parsed = reqwest::Url::parse(url).map_err(|err| {
+        anyhow::anyhow!("{SETTING} is set but the database URL is not a URL: {err}")
+    })?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        anyhow::bail!(
+            "{SETTING} is only for a postgres:// database URL, not {}://",
+            parsed.scheme()
+        );
+    }
+    let password_in_query = parsed.query_pairs().any(|(key, _)| key == "password");
+    if parsed.password().is_some() || password_in_query {
+        anyhow::bail!("the database URL holds a password and {SETTING} is set too: give one");
+    }
+    let password = read_secret_file(path).context("reading the database password file")?;
+    parsed
+        .set_password(Some(&password))
+        .map_err(|()| anyhow::anyhow!("the database URL cannot hold a password"))?;
+    Ok(parsed.into())
+}
+
+/// A secret given either inline or in a file: both at once is an error.
+/// `names` are the two settings, for the message.
+pub fn inline_or_file(
+    inline: Option<&str>,
+    file: Option<&Path>,
+    names: (&str, &str),
+) -> anyhow::Result<Option<String>> {
+    match (inline, file) {
+        (Some(_), Some(_)) => anyhow::bail!("both {} and {} are set: give one", names.0, names.1),
+        (Some(value), None) => Ok(Some(value.to_owned())),
+        (None, Some(path)) => read_secret_file(path).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A file's content without its final newline; an empty one is an error.
+pub fn read_secret_file(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the secret file {}", path.display()))?;
+    let value = text.strip_suffix('\n').map_or(text.as_str(), |line| {
+        line.strip_suffix('\r').unwrap_or(line)
+    });
+    if value.is_empty() {
+        anyhow::bail!("the secret file {} is empty", path.display());
+    }
+    Ok(value.to_owned())
+}
+
 /// Connects to the configured database and applies pending migrations.
 pub async fn open_store(data_dir: &Path, args: &DatabaseArgs) -> anyhow::Result<Store> {
+    let url = database_url(data_dir, args)?;
     ensure_data_dir(data_dir)?;
-    let url = database_url(data_dir, args);
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("connecting to the database ({})", redact(&url)))?;
@@ -87,7 +152,28 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, with_password_from};
+
+    #[test]
+    fn the_password_file_fills_a_postgres_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "p@ss:w/rd\r\n").unwrap();
+        assert_eq!(
+            with_password_from("postgres://folio@db.internal:5432/folio", &path).unwrap(),
+            "postgres://folio:p%40ss%3Aw%2Frd@db.internal:5432/folio"
+        );
+        for url in [
+            "postgres://folio:x@db/folio",
+            "postgres://folio@db/folio?password=x",
+        ] {
+            let err = with_password_from(url, &path).unwrap_err();
+            assert!(err.to_string().contains("holds a password"), "{err}");
+        }
+        std::fs::write(&path, "\n").unwrap();
+        let err = with_password_from("postgres://folio@db/folio", &path).unwrap_err();
+        assert!(format!("{err:#}").contains("is empty"), "{err:#}");
+    }
 
     #[test]
     fn redacts_passwords() {

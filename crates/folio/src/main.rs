@@ -1,18 +1,18 @@
 //! The `folio` command: `serve`, `migrate`, `token create`, `keys rotate`,
-//! `user set-password`, `sync`, `backup`, `restore`.
+//! `user set-password`, `sync`, `backup`, `restore`, `config example`.
 //!
 //! Reading order: [`cli`] (arguments and their environment variables),
+//! [`config_file`] (the `--config` file filling what they leave unset),
 //! [`config`] (turning them into settings), then one module per command.
 
 mod cli;
 mod commands;
 mod config;
+mod config_file;
 mod memory;
 mod telemetry;
 
-use clap::Parser;
-
-use crate::cli::{Cli, Command, KeysCommand, LogFormat, TokenCommand, UserCommand};
+use crate::cli::{Command, ConfigCommand, KeysCommand, LogFormat, TokenCommand, UserCommand};
 
 fn main() -> std::process::ExitCode {
     // Before any thread exists: the allocator setting applies to all.
@@ -29,7 +29,13 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match config_file::parse_cli(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     telemetry::init(&cli.global);
     // A failure is said once: as a JSON log line when the server's logs
     // are JSON (what collects them reads nothing else), else as one
@@ -51,6 +57,12 @@ async fn run() -> std::process::ExitCode {
         Command::Sync(args) => commands::sync::run(&cli.global, &args).await,
         Command::Backup(args) => commands::backup::run(&cli.global, &args).await,
         Command::Restore(args) => commands::restore::run(&cli.global, &args).await,
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
+            print!("{}", config_file::example());
+            Ok(())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ pub async fn run(args: &GlobalArgs, database: &DatabaseArgs) -> anyhow::Result<(
     store.close().await;
     println!(
         "migrations applied to {}",
-        config::redact(&config::database_url(&args.data_dir, database))
+        config::redact(&config::configured_database_url(&args.data_dir, database))
     );
     Ok(())
 }

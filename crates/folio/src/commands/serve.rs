@@ -21,9 +21,17 @@ pub const ADMIN_USERNAME: &str = "admin";
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
 
 pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    let admin_token = config::inline_or_file(
+        serve.admin_token.as_deref(),
+        serve.admin_token_file.as_deref(),
+        (
+            "admin_token (--admin-token, FOLIO_ADMIN_TOKEN)",
+            "admin_token_file (--admin-token-file, FOLIO_ADMIN_TOKEN_FILE)",
+        ),
+    )?;
     let store = config::open_store(&args.data_dir, &serve.database).await?;
     let blobs = config::open_blobs(&args.data_dir, &serve.storage).await?;
-    ensure_admin(&store, &args.data_dir, serve.admin_token.as_deref()).await?;
+    ensure_admin(&store, &args.data_dir, admin_token.as_deref()).await?;
     // Runs a previous instance of this process left running (it was killed)
     // free their libraries now rather than when their leases lapse.
     match folio_sync::run::recover_dead_runs(&store).await {
@@ -68,7 +76,13 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
     tracing::info!(callback = %folio_server::routes::oauth::callback_url(&running_state), "OAuth redirect URI to register with providers");
-    tracing::info!(%addr, database = %config::redact(&config::database_url(&args.data_dir, &serve.database)), "folio is serving");
+    tracing::info!(
+        %addr,
+        database = %config::redact(&config::configured_database_url(&args.data_dir, &serve.database)),
+        data_dir = %args.data_dir.display(),
+        sync_concurrency = serve.sync_concurrency,
+        "folio is serving"
+    );
     let scheduler = Scheduler::start(running_state);
     let stop_scheduling = scheduler.stop_token();
     let served = app
