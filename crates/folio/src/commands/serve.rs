@@ -73,6 +73,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", serve.listen))?;
     let addr = app.local_addr()?;
+    let shutdown = shutdown_signal()?;
     println!("listening on http://{addr}");
     std::io::stdout().flush()?;
     tracing::info!(callback = %folio_server::routes::oauth::callback_url(&running_state), "OAuth redirect URI to register with providers");
@@ -88,7 +89,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     let served = app
         .serve_until(
             async move {
-                shutdown_signal().await;
+                shutdown.await;
                 stop_scheduling.cancel();
             },
             Duration::from_secs(serve.shutdown_grace_secs),
@@ -212,30 +213,31 @@ fn write_secret_file(path: &Path, secret: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Installs the SIGTERM and Ctrl-C handlers now, before the server says it
+/// listens, so a signal sent as soon as it does never meets the default
+/// action (or an inherited "ignore"); the future ends at the first one.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        let mut interrupt = signal(SignalKind::interrupt()).context("listening for Ctrl-C")?;
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
+            tracing::info!("shutting down: finishing requests in flight");
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            if let Err(err) = tokio::signal::ctrl_c().await {
+                tracing::error!(error = %err, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+            tracing::info!("shutting down: finishing requests in flight");
+        })
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }
