@@ -352,7 +352,7 @@ async fn run_scheduled(
     let started = run_under_lease(
         &state,
         connector,
-        library.id,
+        &library,
         trigger,
         None,
         options,
