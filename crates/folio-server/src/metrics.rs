@@ -184,6 +184,19 @@ pub(crate) fn record_sync(
     }
 }
 
+/// Records a scheduled run that could not start (no usable connection):
+/// a failed run, as its row in the library's `syncs` says.
+pub(crate) fn record_sync_not_run(library_type: &str, trigger: &str) {
+    METRICS
+        .sync_runs
+        .get_or_create(&vec![
+            ("type", library_type.to_owned()),
+            ("trigger", trigger.to_owned()),
+            ("status", "failed".to_owned()),
+        ])
+        .inc();
+}
+
 /// Middleware: counts and times every request by its route template
 /// (`MatchedPath`), never by the path asked for.
 pub(crate) async fn track_http(request: Request, next: Next) -> Response {

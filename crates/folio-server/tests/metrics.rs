@@ -8,8 +8,10 @@
 //! ([`TURN`]) and compare the counters before and after what they do.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
-use folio_server::ServerConfig;
+use folio_server::scheduler::{Scheduler, SchedulerConfig};
+use folio_server::{AppState, ServerConfig};
 use folio_testkit::TestApp;
 use folio_testkit::sim::{Provider, SimWorld};
 use reqwest::Method;
@@ -420,4 +422,55 @@ async fn a_metrics_token_is_the_only_credential_the_metrics_take() {
 
     let (status, _) = app.call(Method::GET, "/api/metrics", None).await;
     assert_eq!(status, 404, "not under /api");
+}
+
+#[tokio::test]
+async fn a_scheduled_sync_that_cannot_start_is_a_failed_run() {
+    let _turn = TURN.lock().await;
+    let config = ServerConfig {
+        scheduler: SchedulerConfig {
+            tick: Duration::from_millis(100),
+            ..SchedulerConfig::default()
+        },
+        ..ServerConfig::default()
+    };
+    let app = TestApp::spawn_with(config.clone()).await;
+    let before = scrape(&app).await;
+    let scheduler = Scheduler::start(AppState::new(app.store.clone(), app.blobs.clone(), config));
+    // A Drive library with a schedule and no connection.
+    let (status, library) = app
+        .call(
+            Method::POST,
+            "/api/libraries",
+            Some(
+                json!({"name": "lone", "naturalId": "lone", "type": "google-drive",
+                        "syncSchedule": {"intervalMinutes": 60}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{library}");
+    let mut runs = Vec::new();
+    for _ in 0..100 {
+        runs = app.runs("lone").await;
+        if !runs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    scheduler.shutdown().await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (&runs[0]["trigger"], &runs[0]["status"]),
+        (&json!("schedule"), &json!("failed"))
+    );
+    let after = scrape(&app).await;
+    assert_eq!(
+        after.grew(
+            &before,
+            r#"folio_sync_runs_total{type="google-drive",trigger="schedule",status="failed"}"#
+        ),
+        1.0,
+        "{}",
+        after.text
+    );
 }
