@@ -115,6 +115,10 @@ enum Command {
         /// Bytes of each generated file.
         #[arg(long, default_value_t = 4096)]
         file_bytes: u64,
+        /// The route requested; `/healthz` gives the same server's
+        /// latency without the scrape's own work, for comparison.
+        #[arg(long, default_value = "/metrics")]
+        path: String,
     },
     /// A bare axum server answering a fixed JSON body: the baseline.
     BaselineServer,
@@ -176,11 +180,13 @@ fn main() -> anyhow::Result<()> {
             seconds,
             files,
             file_bytes,
+            path,
         } => runtime.block_on(scrape::run(scrape::ScrapeArgs {
             rate,
             seconds,
             files,
             file_bytes,
+            path,
         })),
         Command::BaselineServer => runtime.block_on(process::baseline_server()),
     }

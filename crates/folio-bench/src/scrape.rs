@@ -15,12 +15,14 @@ pub struct ScrapeArgs {
     pub seconds: u64,
     pub files: u64,
     pub file_bytes: u64,
+    /// What is requested: `/metrics`, or another open route to compare.
+    pub path: String,
 }
 
 pub async fn run(args: ScrapeArgs) -> anyhow::Result<()> {
     println!(
-        "# folio-bench scrape: GET /metrics at {}/s for {}s, idle then during a sync of {} files of {} bytes",
-        args.rate, args.seconds, args.files, args.file_bytes
+        "# folio-bench scrape: GET {} at {}/s for {}s, idle then during a sync of {} files of {} bytes",
+        args.path, args.rate, args.seconds, args.files, args.file_bytes
     );
     let sim = Sim::start(Transport::Http).await?;
     sim.generate("bench", args.files, args.file_bytes, 2)
@@ -30,11 +32,11 @@ pub async fn run(args: ScrapeArgs) -> anyhow::Result<()> {
     let folio = Folio::start_connected(&sim).await?;
     let duration = Duration::from_secs(args.seconds);
 
-    let idle = load::run(folio.base_url(), "/metrics", None, args.rate, duration).await?;
+    let idle = load::run(folio.base_url(), &args.path, None, args.rate, duration).await?;
     let scraping_during_sync = async {
         // Let the listing start and downloads get going first.
         tokio::time::sleep(Duration::from_secs(2)).await;
-        load::run(folio.base_url(), "/metrics", None, args.rate, duration).await
+        load::run(folio.base_url(), &args.path, None, args.rate, duration).await
     };
     let (sync, busy) = tokio::join!(folio.sync(), scraping_during_sync);
     let sync = sync.context("the sync")?;
@@ -46,8 +48,8 @@ pub async fn run(args: ScrapeArgs) -> anyhow::Result<()> {
         "latency at {}/s (ms)              p50     p90     p99   p99.9     max   sent  errors",
         args.rate
     );
-    idle.print("GET /metrics, idle");
-    busy.print("GET /metrics, during the sync");
+    idle.print(&format!("GET {}, idle", args.path));
+    busy.print(&format!("GET {}, during the sync", args.path));
     println!();
     println!(
         "the sync took {:.1} s (it outlasted the scrapes: {}); the last scrape was {size} bytes",
