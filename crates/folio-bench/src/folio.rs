@@ -157,6 +157,25 @@ impl Folio {
         self.process.pid().context("folio serve has exited")
     }
 
+    /// Where it serves.
+    pub fn base_url(&self) -> &str {
+        &self.process.base_url
+    }
+
+    /// The size of one `GET /metrics` answer, bytes.
+    pub async fn metrics_size(&self) -> anyhow::Result<usize> {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .context("GET /metrics")?
+            .error_for_status()?
+            .text()
+            .await?;
+        Ok(text.len())
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.process.base_url)
     }

@@ -26,6 +26,7 @@ mod folio;
 mod load;
 mod process;
 mod rclone;
+mod scrape;
 mod sim;
 mod sync;
 
@@ -100,6 +101,25 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         rounds: u32,
     },
+    /// GET /metrics latency at a fixed rate, idle and during a large sync.
+    Scrape {
+        /// Scrapes per second.
+        #[arg(long, default_value_t = 10)]
+        rate: u32,
+        /// Seconds of scraping, idle and then during the sync.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Files of the sync (it should outlast the scraping).
+        #[arg(long, default_value_t = 100_000)]
+        files: u64,
+        /// Bytes of each generated file.
+        #[arg(long, default_value_t = 4096)]
+        file_bytes: u64,
+        /// The route requested; `/healthz` gives the same server's
+        /// latency without the scrape's own work, for comparison.
+        #[arg(long, default_value = "/metrics")]
+        path: String,
+    },
     /// A bare axum server answering a fixed JSON body: the baseline.
     BaselineServer,
 }
@@ -109,7 +129,10 @@ fn main() -> anyhow::Result<()> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // The load generator keeps to one thread; the sync baseline (a bare
     // concurrent client) gets the default, as Folio's server does.
-    if !matches!(cli.command, Command::Sync { .. } | Command::Rclone { .. }) {
+    if !matches!(
+        cli.command,
+        Command::Sync { .. } | Command::Rclone { .. } | Command::Scrape { .. }
+    ) {
         builder.worker_threads(1);
     }
     let runtime = builder
@@ -151,6 +174,19 @@ fn main() -> anyhow::Result<()> {
             files,
             file_bytes,
             rounds,
+        })),
+        Command::Scrape {
+            rate,
+            seconds,
+            files,
+            file_bytes,
+            path,
+        } => runtime.block_on(scrape::run(scrape::ScrapeArgs {
+            rate,
+            seconds,
+            files,
+            file_bytes,
+            path,
         })),
         Command::BaselineServer => runtime.block_on(process::baseline_server()),
     }

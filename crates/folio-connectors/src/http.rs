@@ -20,6 +20,8 @@ pub(crate) struct Http {
     pub client: reqwest::Client,
     tokens: Arc<dyn AccessTokenSource>,
     parse_error: ParseError,
+    /// The metrics label: `google`, `microsoft` or `dropbox`.
+    provider: &'static str,
 }
 
 /// Error bodies are read up to this size for the message.
@@ -30,11 +32,13 @@ impl Http {
         client: reqwest::Client,
         tokens: Arc<dyn AccessTokenSource>,
         parse_error: ParseError,
+        provider: &'static str,
     ) -> Self {
         Self {
             client,
             tokens,
             parse_error,
+            provider,
         }
     }
 
@@ -46,12 +50,12 @@ impl Http {
         make: impl Fn() -> RequestBuilder,
     ) -> Result<Response, ConnectorError> {
         let token = self.tokens.access_token().await?;
-        let resp = make().bearer_auth(&token).send().await?;
+        let resp = self.sent(make().bearer_auth(&token)).await?;
         if resp.status() != StatusCode::UNAUTHORIZED {
             return self.check(resp, Place::WithPath).await;
         }
         let fresh = self.tokens.refresh_after_unauthorized(&token).await?;
-        let resp = make().bearer_auth(&fresh).send().await?;
+        let resp = self.sent(make().bearer_auth(&fresh)).await?;
         if resp.status() == StatusCode::UNAUTHORIZED {
             let at = place(resp.url(), Place::WithPath);
             let body = read_error_body(resp).await;
@@ -65,7 +69,14 @@ impl Http {
     /// Sends without any token (pre-authenticated download URLs, whose
     /// path may be the token: errors name only their origin).
     pub async fn send_anonymous(&self, req: RequestBuilder) -> Result<Response, ConnectorError> {
-        self.check(req.send().await?, Place::OriginOnly).await
+        self.check(self.sent(req).await?, Place::OriginOnly).await
+    }
+
+    /// Sends one request, counting it in the provider metrics.
+    async fn sent(&self, req: RequestBuilder) -> Result<Response, reqwest::Error> {
+        let sent = req.send().await;
+        crate::metrics::record(self.provider, &sent);
+        sent
     }
 
     /// [`Self::send`] and decode the JSON body.

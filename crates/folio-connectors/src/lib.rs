@@ -24,6 +24,7 @@ pub mod gdrive;
 pub mod hash;
 mod http;
 pub mod layers;
+pub mod metrics;
 pub mod msgraph;
 pub mod onedrive;
 pub mod sharepoint;

@@ -12,6 +12,7 @@
 //! with the token that was refused, then retry once.
 
 pub mod client;
+pub mod metrics;
 pub mod pkce;
 pub mod provider;
 pub mod seal;

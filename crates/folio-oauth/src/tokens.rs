@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::client::{
     Account, ClientCredentials, Grant, OAuthError, OAuthHttp, TokenResponse, authorize_url,
 };
+use crate::metrics::{RefreshResult, record_refresh};
 use crate::pkce;
 use crate::provider::{Endpoints, FieldError, IntegrationType, Provider};
 use crate::seal::{Aad, Keyring, SealError};
@@ -412,7 +413,27 @@ impl TokenManager {
 
     /// Redeems the refresh token under a claimed lease and stores the
     /// result. `Ok(None)`: the row changed meanwhile; nothing was stored.
+    /// Each call counts once in `folio_token_refreshes_total`.
     async fn refresh(
+        &self,
+        connection: &Connection,
+        claimed: i64,
+        endpoints: &Endpoints,
+        credentials: &ClientCredentials,
+    ) -> Result<Option<AccessToken>, TokenError> {
+        let refreshed = self
+            .redeem_refresh_token(connection, claimed, endpoints, credentials)
+            .await;
+        let result = match &refreshed {
+            Ok(_) => RefreshResult::Ok,
+            Err(TokenError::NeedsReauthorization { .. }) => RefreshResult::Reauthorize,
+            Err(_) => RefreshResult::Failed,
+        };
+        record_refresh(endpoints.provider, result);
+        refreshed
+    }
+
+    async fn redeem_refresh_token(
         &self,
         connection: &Connection,
         claimed: i64,

@@ -41,8 +41,11 @@ pub fn router(state: AppState) -> Router {
                 ([(axum::http::header::CONTENT_TYPE, "application/json")], spec_json)
             }),
         )
+        .route("/metrics", axum::routing::get(crate::metrics::metrics))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
+        // After the routes, so that it sees each request's route template.
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .layer(DefaultBodyLimit::max(json_limit))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -352,7 +352,7 @@ async fn run_scheduled(
     let started = run_under_lease(
         &state,
         connector,
-        library.id,
+        &library,
         trigger,
         None,
         options,
@@ -389,6 +389,7 @@ async fn run_scheduled(
 async fn record_not_run(state: &AppState, library: &Library, reason: &str) {
     let message = format!("scheduled sync not run: {reason}");
     tracing::warn!(library = %library.natural_id, %message);
+    crate::metrics::record_sync_not_run(&library.library_type, "schedule");
     if let Err(err) = state
         .store
         .record_sync_run(library.id, "schedule", "failed", &message)

@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub sync: SyncOptions,
     /// What Google-native documents are exported to.
     pub google_exports: ExportFormats,
+    /// When set, `GET /metrics` needs `Authorization: Bearer` with it.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +61,7 @@ impl Default for ServerConfig {
             scheduler: SchedulerConfig::default(),
             sync: SyncOptions::default(),
             google_exports: ExportFormats::default(),
+            metrics_token: None,
         }
     }
 }

@@ -203,6 +203,10 @@ pub struct ServeArgs {
     /// sync page: a page's blobs wait that long for their commit.
     #[arg(long, env = "FOLIO_ORPHAN_GRACE_MINUTES", default_value_t = 360, value_parser = clap::value_parser!(u64).range(1..))]
     pub orphan_grace_minutes: u64,
+    /// A token `GET /metrics` then requires as `Authorization: Bearer`;
+    /// without it the metrics are open.
+    #[arg(long, env = "FOLIO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -521,3 +521,40 @@ async fn secret_key_file_and_keys_rotate() {
         "the key value is never printed"
     );
 }
+
+#[tokio::test]
+async fn the_metrics_token_from_the_environment_guards_the_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[("FOLIO_METRICS_TOKEN", "scrape-token-42")]);
+    let client = reqwest::Client::new();
+    let url = format!("{}/metrics", server.base_url);
+    let open = client.get(&url).send().await.unwrap();
+    assert_eq!(open.status(), 401);
+    let wrong = client
+        .get(&url)
+        .bearer_auth("scrape-token-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let scraped = client
+        .get(&url)
+        .bearer_auth("scrape-token-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("folio_syncs_running"), "{text}");
+    assert!(server.terminate().success());
+
+    // Unset (or empty), the metrics are open.
+    let server = Server::start(dir.path(), &[("FOLIO_METRICS_TOKEN", "")]);
+    let open = client
+        .get(format!("{}/metrics", server.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), 200);
+    assert!(server.terminate().success());
+}

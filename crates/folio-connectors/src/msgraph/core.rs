@@ -37,7 +37,7 @@ impl GraphCore {
     ) -> Result<Self, ConnectorError> {
         let base = endpoint(&config.base_or("https://graph.microsoft.com")?, "v1.0/");
         Ok(Self {
-            http: Http::new(config.http.clone(), tokens, super::parse_error),
+            http: Http::new(config.http.clone(), tokens, super::parse_error, "microsoft"),
             base,
             flavor,
             source: config.source.clone(),

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use folio_connectors::layers::Pacer;
@@ -34,6 +34,7 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
+use crate::metrics::{RunningSync, record_sync};
 use crate::routes::libraries::load_library;
 use crate::state::AppState;
 
@@ -223,7 +224,7 @@ async fn sync_library(
     let started = run_under_lease(
         &state,
         connector,
-        library.id,
+        &library,
         trigger,
         body.progress.clone(),
         options,
@@ -250,14 +251,14 @@ async fn sync_library(
 pub(crate) async fn run_under_lease(
     state: &AppState,
     connector: Arc<dyn Connector>,
-    library_id: Uuid,
+    library: &folio_store::Library,
     trigger: &str,
     progress_id: Option<String>,
     options: SyncOptions,
     reconnect_with: Option<String>,
 ) -> Result<Started, SyncError> {
     let request = RunRequest {
-        library_id,
+        library_id: library.id,
         progress_id,
         trigger: trigger.to_owned(),
         options,
@@ -266,7 +267,19 @@ pub(crate) async fn run_under_lease(
         reconnect_with,
     };
     let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
-    run_locked(&state.store, &state.blobs, connector, request, &progress).await
+    let running = RunningSync::start();
+    let started = Instant::now();
+    let result = run_locked(&state.store, &state.blobs, connector, request, &progress).await;
+    drop(running);
+    let bytes = progress.borrow().bytes;
+    record_sync(
+        &library.library_type,
+        trigger,
+        &result,
+        bytes,
+        started.elapsed(),
+    );
+    result
 }
 
 fn error_body(e: FileError) -> SyncErrorBody {

@@ -54,6 +54,7 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         scheduler: scheduler_config(serve),
         sync: sync_options(serve),
         google_exports: serve.google_exports.clone(),
+        metrics_token: serve.metrics_token.clone().filter(|t| !t.is_empty()),
         ..ServerConfig::default()
     };
     if serve.allow_private_provider_urls {
