@@ -252,19 +252,14 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             if let (Some(cursor), Space::Live) = (&batch.cursor, batch.space) {
-                sqlx::query(
-                    "INSERT INTO sync_cursors (library_id, cursor, complete, listing_id, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (library_id) DO UPDATE SET \
-                     cursor = excluded.cursor, complete = excluded.complete, \
-                     listing_id = excluded.listing_id, updated_at = excluded.updated_at",
-                )
-                .bind(lib)
-                .bind(&cursor.cursor)
-                .bind(cursor.complete)
-                .bind(cursor.listing_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(CURSOR_SQL)
+                    .bind(lib)
+                    .bind(&cursor.cursor)
+                    .bind(cursor.complete)
+                    .bind(cursor.listing_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let hashes = puts.iter().map(|f| f.hash.clone()).collect();
             if !blobs_still_stored(hashes).await.map_err(StoreError::Blob)? {
@@ -283,6 +278,14 @@ impl Store {
 /// holds it ([`crate::sync::Fence`]): `$1` run id, `$2` owner, `$3` the lease's new end.
 pub(crate) const FENCE_SQL: &str = "UPDATE sync_runs SET lease_until_ms = $3 \
      WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
+
+/// Stores a library's change cursor: `$1` library id, `$2` cursor, `$3`
+/// complete, `$4` listing id, `$5` when.
+pub(crate) const CURSOR_SQL: &str = "INSERT INTO sync_cursors \
+     (library_id, cursor, complete, listing_id, updated_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (library_id) DO UPDATE SET \
+     cursor = excluded.cursor, complete = excluded.complete, \
+     listing_id = excluded.listing_id, updated_at = excluded.updated_at";
 
 /// The puts to write, the last one per path (their indexes, in the order
 /// of those last ones), and the hashes of the earlier puts they override:

@@ -78,16 +78,13 @@ impl Store {
         let switch = on_db!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             if let Some(fence) = fence {
-                let held = sqlx::query(
-                    "UPDATE sync_runs SET lease_until_ms = $3 \
-                     WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
-                )
-                .bind(fence.run_id)
-                .bind(&fence.owner)
-                .bind(fence.lease_until_ms)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                let held = sqlx::query(crate::batch::FENCE_SQL)
+                    .bind(fence.run_id)
+                    .bind(&fence.owner)
+                    .bind(fence.lease_until_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
                 if held == 0 {
                     return Err(StoreError::LeaseLost);
                 }
@@ -119,19 +116,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(
-                "INSERT INTO sync_cursors (library_id, cursor, complete, listing_id, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (library_id) DO UPDATE SET \
-                 cursor = excluded.cursor, complete = excluded.complete, \
-                 listing_id = excluded.listing_id, updated_at = excluded.updated_at",
-            )
-            .bind(library_id)
-            .bind(&cursor.cursor)
-            .bind(cursor.complete)
-            .bind(cursor.listing_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query(crate::batch::CURSOR_SQL)
+                .bind(library_id)
+                .bind(&cursor.cursor)
+                .bind(cursor.complete)
+                .bind(cursor.listing_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             let files: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE library_id = $1")
                 .bind(library_id)
                 .fetch_one(&mut *tx)

@@ -315,12 +315,7 @@ fn write(
     }
     if let (Some(cursor), Space::Live) = (&batch.cursor, batch.space) {
         connection
-            .prepare_cached(
-                "INSERT INTO sync_cursors (library_id, cursor, complete, listing_id, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (library_id) DO UPDATE SET \
-                 cursor = excluded.cursor, complete = excluded.complete, \
-                 listing_id = excluded.listing_id, updated_at = excluded.updated_at",
-            )?
+            .prepare_cached(&numbered(crate::batch::CURSOR_SQL))?
             .execute(params![
                 lib,
                 cursor.cursor,
