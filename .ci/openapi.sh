@@ -12,6 +12,12 @@ cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/folio-ci-target}"
 venv="$CARGO_TARGET_DIR/ci-openapi-venv"
+# A venv that no longer runs (the cache directory was copied or moved, the
+# scripts' first lines still name the old place; or Python changed) is made
+# again from scratch.
+if [ -d "$venv" ] && ! "$venv/bin/pip" --version >/dev/null 2>&1; then
+  rm -rf "$venv"
+fi
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
   "openapi-spec-validator==0.9.0" "schemathesis==4.32.5"
