@@ -136,9 +136,11 @@ pub async fn open_blobs(data_dir: &Path, args: &StorageArgs) -> anyhow::Result<B
         .context("opening file storage")
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password, for messages: the password of its
+/// user part and the value of any `password`-like query parameter
+/// (`?password=`, `?sslpassword=`) become `***`.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let without_user_password = match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.split_once(':') {
@@ -147,6 +149,21 @@ pub fn redact(url: &str) -> String {
             }
         }
         _ => url.to_owned(),
+    };
+    match without_user_password.split_once('?') {
+        Some((base, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", pairs.join("&"))
+        }
+        None => without_user_password,
     }
 }
 
@@ -179,6 +196,14 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("postgres://u@h/db?sslmode=require&password=secret"),
+            "postgres://u@h/db?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact("postgres://u:a@h/db?sslpassword=b"),
+            "postgres://u:***@h/db?sslpassword=***"
+        );
         assert_eq!(
             redact("sqlite://./data/folio.db"),
             "sqlite://./data/folio.db"
