@@ -44,7 +44,7 @@ pub struct GlobalArgs {
 pub struct DatabaseArgs {
     /// Metadata database: sqlite://PATH or postgres://USER@HOST/DB.
     /// Default: SQLite at <data dir>/folio.db.
-    #[arg(long, env = "FOLIO_DATABASE_URL")]
+    #[arg(long, env = "FOLIO_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// File holding the password for a PostgreSQL database URL that has
     /// none (a final newline is dropped).

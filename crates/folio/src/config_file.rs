@@ -109,7 +109,18 @@ fn apply(mut root: Command, path: &[String], table: &toml::Table) -> anyhow::Res
         };
         let values = values_of(arg, value).with_context(|| format!("key `{key}`"))?;
         let id = arg.get_id().clone();
-        let defaults = move |arg: Arg| arg.default_values(values);
+        // Hidden from `--help`: a value from the file may be a secret
+        // (admin_token, metrics_token, a database URL with its password).
+        let defaults = move |arg: Arg| {
+            // clap allows hiding the default only of an option that takes a value.
+            let takes_value = arg.get_action().takes_values();
+            let arg = arg.default_values(values);
+            if takes_value {
+                arg.hide_default_value(true)
+            } else {
+                arg
+            }
+        };
         if arg.is_global_set() {
             root = root.mut_arg(id, defaults);
         } else if given.as_ref().is_some_and(|ids| ids.contains(&id)) {

@@ -196,6 +196,35 @@ fn a_bad_file_stops_the_start_naming_the_key_and_the_file() {
     refused(None, &["reading the config file folio.toml"]);
 }
 
+/// A secret from the file or the environment never shows in `--help`
+/// (values from the file become clap defaults, which help would print).
+#[test]
+fn help_shows_no_secret_from_the_file_or_the_environment() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("folio.toml"),
+        "admin_token = \"file-admin-token-secret\"\nmetrics_token = \"file-metrics-secret\"\n\
+         database_url = \"postgres://u:file-db-secret@h/db\"\n",
+    )
+    .expect("write config");
+    let output = run(
+        dir.path(),
+        &["--config", "folio.toml", "serve", "--help"],
+        &[("FOLIO_DATABASE_URL", "postgres://u:env-db-secret@h/db")],
+    );
+    assert!(output.status.success(), "{output:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("--admin-token"), "{help}");
+    for secret in [
+        "file-admin-token-secret",
+        "file-metrics-secret",
+        "file-db-secret",
+        "env-db-secret",
+    ] {
+        assert!(!help.contains(secret), "{secret} in {help}");
+    }
+}
+
 #[test]
 fn other_commands_read_their_settings_and_ignore_the_servers() {
     let dir = tempfile::tempdir().unwrap();
