@@ -330,7 +330,9 @@ fn take_snapshot(source: &Path, target: &Path) -> anyhow::Result<Snapshot> {
     }
     let live = rusqlite::Connection::open_with_flags(
         source,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        // Read-only: the live database belongs to the server; `VACUUM INTO`
+        // only reads it.
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .with_context(|| format!("opening the database {}", source.display()))?;
     live.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -373,7 +375,11 @@ impl Snapshot {
         let rows = statement.query_map([], |row| {
             Ok(BlobEntry {
                 hash: row.get(0)?,
-                size: row.get::<_, i64>(1)?.try_into().unwrap_or(0),
+                size: {
+                    let size: i64 = row.get(1)?;
+                    u64::try_from(size)
+                        .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(1, size))?
+                },
             })
         })?;
         let blobs = rows
@@ -395,7 +401,7 @@ impl Snapshot {
                 row.get(0)
             })
             .with_context(|| format!("counting {table}"))?;
-        Ok(count.try_into().unwrap_or(0))
+        u64::try_from(count).with_context(|| format!("{table} counts {count} rows"))
     }
 
     fn counts(&self, blobs: &[BlobEntry]) -> anyhow::Result<Counts> {

@@ -89,9 +89,17 @@ fn place(
     place_blobs(from, &manifest.blobs, &targets.blob_root)?;
     // Each file is recorded once written: one that was there before (and
     // made the copy fail) is not the restore's to remove.
-    if let (Some(name), Some(key_file)) = (&manifest.secret_key_file, &targets.key_file) {
-        copy_secret(&from.join(name), key_file)?;
-        written.files.push(key_file.clone());
+    match (&manifest.secret_key_file, &targets.key_file) {
+        (Some(name), Some(key_file)) => {
+            copy_secret(&from.join(name), key_file)?;
+            written.files.push(key_file.clone());
+        }
+        (Some(_), None) => eprintln!(
+            "warning: the backup holds a key file, but FOLIO_SECRET_KEY is set, so it was not \
+             restored: the restored server opens its sealed tokens and client secrets only if \
+             FOLIO_SECRET_KEY holds the keys that sealed them (the backup's key file has them)"
+        ),
+        (None, _) => {}
     }
     if let Some(name) = &manifest.admin_token_file {
         copy_secret(&from.join(name), &targets.admin_token)?;
