@@ -186,12 +186,13 @@ pub fn describe_request_error(url: Option<&url::Url>, e: &dyn std::error::Error)
 /// An error and its sources, joined by `: `; a source whose text the
 /// message before it already holds is left out. reqwest's own text for a
 /// request is dropped of its URL (`for url (...)`), which may hold a
-/// token: the callers say where instead.
+/// token, at every level of the chain (a reqwest error may sit under a
+/// storage or an anyhow error): the callers say where instead.
 pub fn cause_chain(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![without_url(&e.to_string())];
     let mut source = e.source();
     while let Some(cause) = source {
-        let text = cause.to_string();
+        let text = without_url(&cause.to_string());
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
@@ -255,5 +256,16 @@ mod tests {
             Some(Box::new(Layer("UnknownIssuer", None))),
         );
         assert_eq!(cause_chain(&repeated), "tls: UnknownIssuer");
+        let nested = Layer(
+            "storing the download",
+            Some(Box::new(Layer(
+                "error decoding response body for url (https://h/download?tempauth=secret-token)",
+                None,
+            ))),
+        );
+        assert_eq!(
+            cause_chain(&nested),
+            "storing the download: error decoding response body"
+        );
     }
 }

@@ -152,7 +152,9 @@ pub(crate) async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T, Con
 async fn read_error_body(resp: Response) -> String {
     match resp.bytes().await {
         Ok(b) => String::from_utf8_lossy(&b[..b.len().min(MAX_ERROR_BODY)]).into_owned(),
-        Err(e) => format!("(body unreadable: {e})"),
+        // Not `{e}`: reqwest's text holds the whole URL, which may be a
+        // pre-authenticated download address.
+        Err(e) => format!("(body unreadable: {})", crate::error::cause_chain(&e)),
     }
 }
 
