@@ -67,7 +67,7 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// The token of an `Authorization: Bearer <token>` value. The scheme is
 /// case-insensitive (RFC 9110 section 11.1), so `bearer` and `BEARER` work.
-fn bearer_token(value: &str) -> Option<&str> {
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim_start().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

@@ -205,7 +205,7 @@ pub(crate) async fn track_http(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
         .to_owned();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method()).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     let took = started.elapsed().as_secs_f64();
@@ -250,13 +250,30 @@ pub(crate) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -
         .into_response()
 }
 
+/// The method as a label from a closed set: a client may send any token
+/// as a method, and each new label value would be a series kept forever.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The scheme is read as the API reads it (case-insensitive).
 fn bearer_matches(headers: &HeaderMap, expected: &str) -> bool {
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(crate::auth::bearer_token)
     else {
         return false;
     };
-    given.trim().as_bytes().ct_eq(expected.as_bytes()).into()
+    given.as_bytes().ct_eq(expected.as_bytes()).into()
 }

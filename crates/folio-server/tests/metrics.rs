@@ -419,6 +419,31 @@ async fn a_metrics_token_is_the_only_credential_the_metrics_take() {
     let text = response.text().await.expect("body");
     assert!(text.contains("# TYPE folio_syncs_running gauge"), "{text}");
     assert!(!text.contains(token));
+    let lower_case = app
+        .client
+        .get(app.url("/metrics"))
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .expect("GET /metrics");
+    assert_eq!(lower_case.status(), 200, "the scheme is case-insensitive");
+
+    // A method a client invents is one `other` label, not a series of its own.
+    let invented = Method::from_bytes(b"FROBNICATE").expect("method");
+    app.client
+        .request(invented, app.url("/api/libraries"))
+        .send()
+        .await
+        .expect("request");
+    let text = get(Some(token))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(!text.contains("FROBNICATE"), "{text}");
+    assert!(text.contains(r#"method="other""#), "{text}");
 
     let (status, _) = app.call(Method::GET, "/api/metrics", None).await;
     assert_eq!(status, 404, "not under /api");
