@@ -140,16 +140,31 @@ impl Store {
 
     /// Drops the staged rows of every purge no live run holds any more (its
     /// process was killed, or its request cancelled): no running run of
-    /// the library with a lease alive at `now_ms`. Returns the hashes they
-    /// used; the storage sweep collects those no file uses.
+    /// the library with a lease alive at `now_ms`. A run still marked
+    /// running whose lease lapsed is marked failed in the same transaction,
+    /// so that, should its process wake up, its fence refuses the switch
+    /// instead of putting a partial set in place of the library's files.
+    /// Returns the hashes the staged rows used; the storage sweep collects
+    /// those no file uses.
     pub async fn drop_abandoned_purges(&self, now_ms: i64) -> Result<Vec<String>> {
         const LIVE: &str =
             "SELECT library_id FROM sync_runs WHERE status = 'running' AND lease_until_ms >= $1";
+        const LAPSED: &str = "UPDATE sync_runs SET status = 'failed', finished_at = $2, \
+             updated_at = $2, message = 'abandoned: its lease expired during a purge, whose \
+             staged files were dropped' WHERE status = 'running' AND lease_until_ms < $1 \
+             AND library_id IN (SELECT library_id FROM purge_files \
+             UNION SELECT library_id FROM purge_items)";
         let drop_files =
             format!("DELETE FROM purge_files WHERE library_id NOT IN ({LIVE}) RETURNING hash");
         let drop_items = format!("DELETE FROM purge_items WHERE library_id NOT IN ({LIVE})");
+        let now = chrono::Utc::now();
         let hashes = on_db!(self, |pool| {
             let mut tx = pool.begin_write().await?;
+            sqlx::query(LAPSED)
+                .bind(now_ms)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             let hashes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(drop_files))
                 .bind(now_ms)
                 .fetch_all(&mut *tx)

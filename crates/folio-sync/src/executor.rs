@@ -542,8 +542,14 @@ impl Executor<'_> {
         // meanwhile are kept (if they commit), like every page before them;
         // after a failed commit nothing was left gathered.
         let settled = walk.pipeline.settle(|b| self.commit(b)).await;
-        if self.options.purge && (paged.is_err() || settled.is_err()) {
-            // A purge that failed leaves the library as it was.
+        let lease_lost = [paged.as_ref().err(), settled.as_ref().err()]
+            .into_iter()
+            .flatten()
+            .any(|e| matches!(e, SyncError::Store(folio_store::StoreError::LeaseLost)));
+        // A purge that failed leaves the library as it was. Not when its
+        // lease was lost: the staging then belongs to the run that holds
+        // the library now.
+        if self.options.purge && (paged.is_err() || settled.is_err()) && !lease_lost {
             let staged = self.store.clear_purge(self.library_id).await?;
             walk.pipeline.released.extend(staged);
         }
