@@ -67,7 +67,7 @@ async fn a_wrong_api_uri_is_named_for_the_sync_and_the_account() {
         .app
         .call(Method::GET, "/api/libraries/api/account", None)
         .await;
-    assert_ne!(status, 200, "{body}");
+    assert_eq!(status, 422, "{body}");
     let said = message(&body);
     for part in ["/nowhere/drive/v3/about", "apiUri", "404"] {
         assert!(said.contains(part), "{part} in {said}");
