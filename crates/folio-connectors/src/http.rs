@@ -186,9 +186,14 @@ pub(crate) fn by_status(
             message,
         },
         408 | 504 => ConnectorError::TimedOut(format!("{status}: {message}")),
+        // Only a 503 with `Retry-After` is a throttle (Graph's documented
+        // answer); any other 5xx is a failure, retried with backoff, even
+        // if it carries the header.
         500..=599 => ConnectorError::Temporary {
             message: format!("{status}: {message}"),
-            retry_after: parse_retry_after(headers),
+            retry_after: (status.as_u16() == 503)
+                .then(|| parse_retry_after(headers))
+                .flatten(),
         },
         _ => ConnectorError::Permanent(format!("{status}: {message}")),
     }
@@ -222,6 +227,19 @@ mod tests {
         assert_eq!(parse_retry_after(&h), Some(Duration::ZERO));
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn only_a_503_or_a_429_with_retry_after_is_a_throttle() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        let status = |code| StatusCode::from_u16(code).expect("status");
+        assert!(by_status(status(503), &h, "busy".into()).is_throttle());
+        assert!(by_status(status(429), &h, "slow down".into()).is_throttle());
+        for code in [500, 502] {
+            let err = by_status(status(code), &h, "broken".into());
+            assert!(err.is_temporary() && !err.is_throttle(), "{code}: {err:?}");
+        }
     }
 }
 
