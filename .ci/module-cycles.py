@@ -13,7 +13,7 @@ imports: a parent that re-exports its children is a table of contents.
 Prints every cycle found (one strongly connected component per line, with
 one cycle through it) and exits 1 if there is any; exits 0 otherwise.
 
-Usage: python3 .ci/module-cycles.py [CRATES_DIR]   (default: crates)
+Usage: python3 .ci/module-cycles.py [CRATES_DIR]   (default: the repository's crates/)
 """
 
 import os
@@ -183,7 +183,8 @@ def name(module):
 
 
 def main():
-    crates_dir = sys.argv[1] if len(sys.argv) > 1 else "crates"
+    default = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "crates")
+    crates_dir = sys.argv[1] if len(sys.argv) > 1 else default
     found = 0
     for crate in sorted(os.listdir(crates_dir)):
         src = os.path.join(crates_dir, crate, "src")
