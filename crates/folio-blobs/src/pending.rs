@@ -5,7 +5,7 @@
 //! queues the bytes here and returns. A batch of queued blobs (up to
 //! [`BATCH_FILES`] or [`BATCH_BYTES`]) is written, each straight to its key
 //! when that is new (else through a staging file and a rename, see
-//! [`crate::put::write_gathered`]), by one call on the blocking pool: a
+//! [`write_gathered`]), by one call on the blocking pool: a
 //! sync of many small files paid a hand-off to the blocking pool and back
 //! per file, which cost more than the writes themselves. Everything queued
 //! is written by [`PendingWrites::drain`], which `sync_written` runs before
@@ -17,7 +17,7 @@
 //! for the oldest.
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use bytes::Bytes;
@@ -32,7 +32,7 @@ const BATCH_BYTES: usize = 4 * 1024 * 1024;
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// One gathered blob to write to `target`, through `staging` when
-/// `target` exists already (see [`crate::put::write_gathered`]).
+/// `target` exists already (see [`write_gathered`]).
 pub(crate) struct Gathered {
     pub staging: PathBuf,
     pub target: PathBuf,
@@ -156,12 +156,12 @@ async fn joined(batch: JoinHandle<std::io::Result<()>>) -> std::io::Result<()> {
     batch.await.map_err(std::io::Error::other).and_then(|r| r)
 }
 
-/// Writes each blob of `batch` ([`crate::put::write_gathered`]); one that
+/// Writes each blob of `batch` ([`write_gathered`]); one that
 /// fails does not stop the others.
 fn write_batch(batch: Vec<Gathered>) -> std::io::Result<()> {
     let mut first = None;
     for blob in batch {
-        if let Err(e) = crate::put::write_gathered(&blob) {
+        if let Err(e) = write_gathered(&blob) {
             first.get_or_insert(std::io::Error::new(
                 e.kind(),
                 format!("write {}: {e}", blob.target.display()),
@@ -169,4 +169,79 @@ fn write_batch(batch: Vec<Gathered>) -> std::io::Result<()> {
         }
     }
     first.map_or(Ok(()), Err)
+}
+
+/// Writes a gathered (small, unsynced) blob. A key that does not exist yet
+/// is created exclusively (`O_EXCL`) and written in place: a sync of many
+/// small files paid a rename per file for the staging file, 4% of the
+/// server's CPU in a profile of 30,000 files. A key that exists already is
+/// replaced as every put replaces it: the bytes go to `staging`, then a
+/// rename over the key (atomic for readers of the stored blob, and it makes
+/// the blob young again for the orphan sweep).
+///
+/// Only the blob's own put can leave it half-written (a crash, a failed
+/// write), and no file row names such a blob: rows are committed after the
+/// puts they name returned and were flushed, and any later put of the same
+/// bytes finds the key and replaces it whole. A half-written blob no row
+/// names is left to the orphan sweep: deleting it on failure could delete
+/// a whole copy another put renamed over it meanwhile.
+fn write_gathered(blob: &Gathered) -> std::io::Result<()> {
+    match create_file_with(
+        &blob.target,
+        std::fs::OpenOptions::new().write(true).create_new(true),
+    ) {
+        Ok(file) => write_parts(file, &blob.parts),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let staged = create_file_with(
+                &blob.staging,
+                std::fs::File::options()
+                    .write(true)
+                    .create(true)
+                    .truncate(true),
+            )
+            .and_then(|file| write_parts(file, &blob.parts))
+            .and_then(|()| move_into_place(&blob.staging, &blob.target));
+            if staged.is_err() {
+                let _ = std::fs::remove_file(&blob.staging);
+            }
+            staged
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens `path` with `options`, making its directory when missing.
+fn create_file_with(path: &Path, options: &std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
+    match options.open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            options.open(path)
+        }
+        other => other,
+    }
+}
+
+fn write_parts(mut out: std::fs::File, parts: &[Bytes]) -> std::io::Result<()> {
+    use std::io::Write;
+    for part in parts {
+        out.write_all(part)?;
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to` (also what a streamed put ends with: atomic, replacing a blob of the same bytes),
+/// making `to`'s directory first when it is missing. Tried first without
+/// it: in a store holding many blobs the directory usually exists.
+pub(crate) fn move_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
+    match std::fs::rename(from, to) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && from.exists() => {
+            if let Some(dir) = to.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::rename(from, to)
+        }
+        other => other,
+    }
 }

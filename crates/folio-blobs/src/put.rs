@@ -6,9 +6,9 @@
 //! is atomic). So a blob key only ever names a whole blob, and on any failure
 //! the staging object is removed before the error is returned. One
 //! exception, for a sync's small files on Fs: a key that does not exist yet
-//! is written in place, without staging (`write_gathered`); until the put
+//! is written in place, without staging (`pending.rs`, `write_gathered`); until the put
 //! returns it may name part of a blob, and a crash can leave it so, but no
-//! file row ever names it then (see `write_gathered`).
+//! file row ever names it then (see `pending.rs`, `write_gathered`).
 //!
 //! Durability: [`BlobStore::put`] returns once the blob is on stable storage
 //! (OpenDAL's Fs writer fsyncs every file). A caller storing many blobs
@@ -40,7 +40,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::BackendContext;
 use crate::key::{Layout, new_staging_key};
-use crate::pending::Gathered;
+use crate::pending::{Gathered, move_into_place};
 use crate::{BlobError, BlobStore, ByteStream, StoredBlob};
 
 /// When a put's bytes reach stable storage.
@@ -347,81 +347,6 @@ async fn create_file(path: &Path) -> std::io::Result<tokio::fs::File> {
                 tokio::fs::create_dir_all(dir).await?;
             }
             tokio::fs::File::create(path).await
-        }
-        other => other,
-    }
-}
-
-/// Writes a gathered (small, unsynced) blob. A key that does not exist yet
-/// is created exclusively (`O_EXCL`) and written in place: a sync of many
-/// small files paid a rename per file for the staging file, 4% of the
-/// server's CPU in a profile of 30,000 files. A key that exists already is
-/// replaced as every put replaces it: the bytes go to `staging`, then a
-/// rename over the key (atomic for readers of the stored blob, and it makes
-/// the blob young again for the orphan sweep).
-///
-/// Only the blob's own put can leave it half-written (a crash, a failed
-/// write), and no file row names such a blob: rows are committed after the
-/// puts they name returned and were flushed, and any later put of the same
-/// bytes finds the key and replaces it whole. A half-written blob no row
-/// names is left to the orphan sweep: deleting it on failure could delete
-/// a whole copy another put renamed over it meanwhile.
-pub(crate) fn write_gathered(blob: &Gathered) -> std::io::Result<()> {
-    match create_file_with(
-        &blob.target,
-        std::fs::OpenOptions::new().write(true).create_new(true),
-    ) {
-        Ok(file) => write_parts(file, &blob.parts),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let staged = create_file_with(
-                &blob.staging,
-                std::fs::File::options()
-                    .write(true)
-                    .create(true)
-                    .truncate(true),
-            )
-            .and_then(|file| write_parts(file, &blob.parts))
-            .and_then(|()| move_into_place(&blob.staging, &blob.target));
-            if staged.is_err() {
-                let _ = std::fs::remove_file(&blob.staging);
-            }
-            staged
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// Opens `path` with `options`, making its directory when missing.
-fn create_file_with(path: &Path, options: &std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
-    match options.open(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            options.open(path)
-        }
-        other => other,
-    }
-}
-
-fn write_parts(mut out: std::fs::File, parts: &[Bytes]) -> std::io::Result<()> {
-    use std::io::Write;
-    for part in parts {
-        out.write_all(part)?;
-    }
-    Ok(())
-}
-
-/// Renames `from` to `to` (atomic, replacing a blob of the same bytes),
-/// making `to`'s directory first when it is missing. Tried first without
-/// it: in a store holding many blobs the directory usually exists.
-pub(crate) fn move_into_place(from: &Path, to: &Path) -> std::io::Result<()> {
-    match std::fs::rename(from, to) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && from.exists() => {
-            if let Some(dir) = to.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::rename(from, to)
         }
         other => other,
     }

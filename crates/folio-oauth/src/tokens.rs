@@ -55,7 +55,7 @@ pub enum TokenError {
     NotFound,
     /// The grant is dead (`invalid_grant`, or no refresh token): 422.
     #[error(
-        "the {provider} connection needs to be re-authorized: the provider refused the stored grant; reconnect the library (GET /api/libraries/{{id}}/connection/authorize)"
+        "the {provider} connection needs to be re-authorized: the provider refused the stored grant; reconnect the library"
     )]
     NeedsReauthorization { provider: &'static str },
     #[error("the connection was revoked; connect the library again")]
@@ -66,9 +66,10 @@ pub enum TokenError {
     /// An admin-entered URL is unsafe or malformed.
     #[error("the integration is misconfigured: {0}")]
     Integration(#[from] FieldError),
-    /// The `state` is unknown, already used, or expired: 400.
+    /// The `state` is unknown, already used, or expired: 400. (The caller
+    /// says where to start again: the route is its own.)
     #[error(
-        "this authorization link is unknown, already used or expired (links live 10 minutes); start again from /api/libraries/{{id}}/connection/authorize"
+        "this authorization link is unknown, already used or expired (links live 10 minutes); start again"
     )]
     InvalidState,
     /// Reconnected as another provider account without `switchAccount`: 409.

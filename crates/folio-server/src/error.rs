@@ -8,6 +8,8 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use folio_app::AppError;
+use folio_app::connections::authorize_route;
 use folio_domain::ParseError;
 use folio_store::StoreError;
 use serde::Serialize;
@@ -127,6 +129,48 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// A service's failure, worded for the API: each kind gets its status, and
+/// the kinds that need a next step name the route to take.
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::Invalid(m) => Self::BadRequest(m),
+            AppError::Forbidden(m) => Self::Forbidden(m),
+            AppError::NotFound(m) => Self::NotFound(m),
+            AppError::Conflict(m) => Self::Conflict(m),
+            AppError::TooLarge(m) => Self::PayloadTooLarge(m),
+            AppError::NoConnection { library } => Self::Conflict(format!(
+                "library '{library}' has no connection yet; connect it with {}",
+                authorize_route(&library)
+            )),
+            AppError::NoIntegration { library } => Self::Conflict(format!(
+                "library '{library}' has no integration yet; set one with PUT /api/libraries/{library}/integration"
+            )),
+            AppError::ConnectionInactive { library, status } => Self::Unprocessable(format!(
+                "the connection of library '{library}' is {status}; reconnect it with {}",
+                authorize_route(&library)
+            )),
+            AppError::SyncRunning {
+                library,
+                progress_id,
+            } => Self::Conflict(format!(
+                "a sync of library '{library}' is already running; follow it at /api/progress/{progress_id}"
+            )),
+            AppError::NeedsReauthorization { library, message } => {
+                Self::Unprocessable(format!("{message} ({})", authorize_route(&library)))
+            }
+            AppError::StaleAuthorization(m) => Self::BadRequest(format!(
+                "state: {m} from the library's connection/authorize route"
+            )),
+            AppError::Refused(m) => Self::Unprocessable(m),
+            AppError::ProviderFailed(m) => Self::BadGateway(m),
+            AppError::ProviderTimedOut(m) => Self::GatewayTimeout(m),
+            AppError::Unavailable(m) => Self::Unavailable(m),
+            AppError::Internal(e) => Self::Internal(e),
+        }
     }
 }
 

@@ -1,17 +1,19 @@
-//! What every handler can reach.
+//! What every handler can reach: the application context
+//! ([`folio_app::App`], which every service call takes) and what only the
+//! HTTP layer needs.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
+use folio_app::scheduler::SchedulerConfig;
+use folio_app::{App, AppConfig};
 use folio_blobs::BlobStore;
 use folio_connectors::ExportFormats;
-use folio_oauth::{Keyring, TokenManager, UrlPolicy};
+use folio_oauth::Keyring;
 use folio_store::Store;
 use folio_sync::executor::SyncOptions;
 
 use crate::readiness::Readiness;
-use crate::scheduler::SchedulerConfig;
 
 /// Settings of the HTTP layer, filled from the binary's configuration.
 #[derive(Debug, Clone)]
@@ -35,7 +37,7 @@ pub struct ServerConfig {
     pub allowed_return_origins: Vec<String>,
     /// Keys sealing client secrets and tokens at rest.
     pub secret_keys: Keyring,
-    /// Scheduled syncs and reconciles (see [`crate::scheduler`]).
+    /// Scheduled syncs and reconciles (see [`folio_app::scheduler`]).
     pub scheduler: SchedulerConfig,
     /// What every sync run starts from (download concurrency, when failed
     /// files are tried again); each run sets its own purge, confirmation
@@ -66,17 +68,30 @@ impl Default for ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// The part of these settings the application services read.
+    fn app_config(&self) -> AppConfig {
+        AppConfig {
+            max_upload_bytes: self.max_upload_bytes,
+            public_url: self.public_url.clone(),
+            allow_private_provider_urls: self.allow_private_provider_urls,
+            allowed_return_origins: self.allowed_return_origins.clone(),
+            secret_keys: self.secret_keys.clone(),
+            scheduler: self.scheduler.clone(),
+            sync: self.sync.clone(),
+            google_exports: self.google_exports.clone(),
+        }
+    }
+}
+
+/// The handlers' state: the application context (reached through `Deref`:
+/// `state.store`, `state.tokens`...) and the HTTP layer's own settings.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub blobs: BlobStore,
+    /// What every service call takes.
+    pub app: App,
+    /// The HTTP layer's settings (the services read `app.config`).
     pub config: Arc<ServerConfig>,
-    /// Access tokens, refreshes and the OAuth flows (folio-oauth).
-    pub tokens: TokenManager,
-    /// `config.public_url`, or the bound address once known.
-    pub public_url: Arc<OnceLock<String>>,
-    /// The client every sync's connector talks to the provider with.
-    pub provider_http: reqwest::Client,
     /// The checks behind `/readyz`, with their cached result.
     pub readiness: Arc<Readiness>,
 }
@@ -86,36 +101,26 @@ impl AppState {
     /// When no HTTP client can be built (no TLS backend), as
     /// `reqwest::Client::new` would.
     pub fn new(store: Store, blobs: BlobStore, config: ServerConfig) -> Self {
-        let policy = UrlPolicy {
-            allow_private: config.allow_private_provider_urls,
-        };
-        let tokens = TokenManager::new(store.clone(), config.secret_keys.clone(), policy)
-            .expect("an HTTP client for OAuth servers");
-        let public_url = Arc::new(OnceLock::new());
-        if let Some(url) = &config.public_url {
-            let _ = public_url.set(url.trim_end_matches('/').to_owned());
-        }
         let readiness = Arc::new(Readiness::new(store.clone(), blobs.clone()));
         Self {
-            store,
-            blobs,
-            readiness,
+            app: App::new(store, blobs, config.app_config()),
             config: Arc::new(config),
-            tokens,
-            public_url,
-            provider_http: folio_connectors::provider_http_client(),
+            readiness,
         }
     }
+}
 
-    /// Fills the public URL from the bound address unless configured.
-    pub fn bound_to(&self, addr: SocketAddr) {
-        let _ = self.public_url.set(format!("http://{addr}"));
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
     }
+}
 
-    /// The public base URL (no trailing slash).
-    pub fn public_url(&self) -> &str {
-        self.public_url
-            .get()
-            .map_or("http://127.0.0.1", String::as_str)
+/// The scheduler (and any other service runner) takes the context.
+impl From<AppState> for App {
+    fn from(state: AppState) -> App {
+        state.app
     }
 }

@@ -1,7 +1,7 @@
 //! Who holds a sync run's lease, and telling that a holder is dead.
 //!
 //! A run's lease lapses a few seconds after its process stops renewing it
-//! (`folio-server`'s `routes/sync.rs` sets the length). Often a process can
+//! (`folio-app`'s `sync.rs` sets the length). Often a process can
 //! do better than wait: a run left `running` by its own previous instance
 //! (the server was killed and restarted on the same machine) can be proven
 //! dead at once, and its library synced again without waiting for the

@@ -6,10 +6,10 @@
 //! and sweep with the deletion cap), then [`run`] (one run under the
 //! library's lease, with heartbeat, live progress and the run row), and
 //! [`tokens`] (the OAuth token manager as a connector token source). The
-//! HTTP routes live in `folio-server` (`routes/sync.rs`, `routes/progress.rs`
-//! with the Server-Sent Events stream), and so do the scheduler that runs
-//! scheduled and reconcile syncs (`scheduler.rs`) and the storage sweep
-//! (`gc.rs`).
+//! services that start runs live in `folio-app` (`sync.rs`, the scheduler
+//! that runs scheduled and reconcile syncs in `scheduler.rs`, the storage
+//! sweep in `gc.rs`); the HTTP routes in `folio-server` (`routes/sync.rs`,
+//! `routes/progress.rs` with the Server-Sent Events stream).
 
 pub mod executor;
 pub mod lease;

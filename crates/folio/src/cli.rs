@@ -105,7 +105,7 @@ pub enum Command {
     },
     /// Sync a library on a running server, showing its progress; prints
     /// what changed.
-    #[command(after_help = crate::commands::sync::EXIT_CODES)]
+    #[command(after_help = EXIT_CODES)]
     Sync(SyncArgs),
     /// Back up the embedded SQLite database and the file bytes it uses into
     /// a folder, while a server runs on the data folder; or check a backup.
@@ -344,3 +344,13 @@ pub struct RestoreArgs {
 fn parse_exports(spec: &str) -> Result<ExportFormats, String> {
     ExportFormats::with_choices(spec)
 }
+
+/// The exit codes of `folio sync`, as its `--help` shows them.
+pub const EXIT_CODES: &str = "Exit codes:
+  0  the sync ended and every file was synced (or, with --dry-run, planned)
+  1  the sync did not run or failed (the server's message says why)
+  2  the command line was wrong
+  3  the sync ended, but some files failed (listed as errors; the next sync
+     tries them again)
+130  interrupted (Ctrl-C): the sync was cancelled; what it had committed
+     stays";

@@ -5,9 +5,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use folio_domain::Permission;
-use folio_oauth::{AuthorizeRequest, OAuthError, TokenError};
-use folio_store::{Connection, Library};
+use folio_app::connections::{self, ConnectRequest};
+use folio_store::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,10 +14,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::routes::libraries::load_library;
-use crate::routes::oauth::{allowed_return_to, callback_url};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -91,70 +88,6 @@ pub struct AuthorizeQuery {
     pub login_hint: Option<String>,
 }
 
-/// 409 for a library that has no connection yet: the one status and the
-/// one message for that condition, on every route that needs one (showing,
-/// deleting or using the connection, reading the account, syncing).
-pub fn no_connection(key: &str) -> ApiError {
-    ApiError::Conflict(format!(
-        "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
-    ))
-}
-
-/// 409 for a library that has no integration yet, likewise the same on
-/// every route.
-pub fn no_integration(key: &str) -> ApiError {
-    ApiError::Conflict(format!(
-        "library '{key}' has no integration yet; set one with PUT /api/libraries/{key}/integration"
-    ))
-}
-
-/// Maps the token lifecycle's errors to the API's, for library `key`.
-pub fn token_error(err: TokenError, key: &str) -> ApiError {
-    let reconnect = format!("/api/libraries/{key}/connection/authorize");
-    match err {
-        TokenError::NotFound => no_connection(key),
-        TokenError::NeedsReauthorization { .. } | TokenError::Revoked => ApiError::Unprocessable(
-            err.to_string()
-                .replace("/api/libraries/{id}/connection/authorize", &reconnect),
-        ),
-        TokenError::InvalidState => ApiError::BadRequest(format!("state: {err}").replace(
-            "/api/libraries/{id}/connection/authorize",
-            "the library's connection/authorize route",
-        )),
-        TokenError::DifferentAccount { .. } | TokenError::IntegrationChanged => {
-            ApiError::Conflict(err.to_string())
-        }
-        TokenError::Integration(field) => ApiError::BadRequest(field.to_string()),
-        TokenError::Busy => ApiError::Unavailable(err.to_string()),
-        TokenError::Provider(e) => provider_error(e),
-        TokenError::Store(e) => e.into(),
-        TokenError::Seal(e) => ApiError::internal(e),
-    }
-}
-
-fn provider_error(err: OAuthError) -> ApiError {
-    match err {
-        OAuthError::InvalidGrant(_) => ApiError::Unprocessable(format!(
-            "{err}; nothing was stored, start the connection again"
-        )),
-        OAuthError::InvalidClient(_) => ApiError::Unprocessable(format!(
-            "{err}; an admin must fix the integration's clientId/clientSecret"
-        )),
-        OAuthError::Provider { status, .. } if status < 500 && status != 429 => {
-            ApiError::Unprocessable(err.to_string())
-        }
-        other => ApiError::BadGateway(other.to_string()),
-    }
-}
-
-async fn connection_of(state: &AppState, library: &Library, key: &str) -> ApiResult<Connection> {
-    state
-        .store
-        .connection_for_library(library.id)
-        .await?
-        .ok_or_else(|| no_connection(key))
-}
-
 /// The library's OAuth connection.
 #[utoipa::path(get, path = "/api/libraries/{id}/connection", tag = "connections",
     params(("id" = String, Path, description = "UUID or natural id")),
@@ -164,9 +97,8 @@ async fn get_connection(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<ConnectionBody>> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
     Ok(axum::Json(
-        connection_of(&state, &library, &key).await?.into(),
+        connections::get(&state, &user.0, &key).await?.into(),
     ))
 }
 
@@ -181,14 +113,7 @@ async fn delete_connection(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let connection = connection_of(&state, &library, &key).await?;
-    let revoked = state
-        .tokens
-        .disconnect(&connection)
-        .await
-        .map_err(|e| token_error(e, &key))?;
-    tracing::info!(library = %library.id, revoked_at_provider = revoked, "library disconnected; tokens destroyed");
+    connections::disconnect(&state, &user.0, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -203,40 +128,12 @@ async fn authorize(
     ApiPath(key): ApiPath<String>,
     ApiQuery(query): ApiQuery<AuthorizeQuery>,
 ) -> ApiResult<Response> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let integration = state
-        .store
-        .library_integration(library.id)
-        .await?
-        .ok_or_else(|| no_integration(&key))?;
-    let return_to = query
-        .return_to
-        .map(|raw| {
-            allowed_return_to(&state, &raw).ok_or_else(|| {
-                ApiError::BadRequest(
-                    "returnTo: must be on Folio's own origin or one of FOLIO_ALLOWED_RETURN_ORIGINS".into(),
-                )
-            })
-        })
-        .transpose()?;
-    let url = state
-        .tokens
-        .begin_authorization(
-            &integration,
-            AuthorizeRequest {
-                library_id: library.id,
-                user_id: user.0.id,
-                redirect_uri: &callback_url(&state),
-                return_to,
-                switch_account: query.switch_account.unwrap_or(false),
-                login_hint: query
-                    .login_hint
-                    .as_deref()
-                    .filter(|h| !h.is_empty() && h.len() <= 320),
-            },
-        )
-        .await
-        .map_err(|e| token_error(e, &key))?;
+    let request = ConnectRequest {
+        return_to: query.return_to,
+        switch_account: query.switch_account.unwrap_or(false),
+        login_hint: query.login_hint,
+    };
+    let url = connections::begin(&state, &user.0, &key, request).await?;
     Ok((
         StatusCode::FOUND,
         [
@@ -258,13 +155,7 @@ async fn get_account(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<AccountBody>> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let connection = connection_of(&state, &library, &key).await?;
-    let account = state
-        .tokens
-        .account(connection.id)
-        .await
-        .map_err(|e| token_error(e, &key))?;
+    let account = connections::account(&state, &user.0, &key).await?;
     Ok(axum::Json(AccountBody {
         email: account.email,
         display_name: account.display_name,

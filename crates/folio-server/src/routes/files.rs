@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use folio_domain::{LibraryPath, LibraryType, Permission};
-use folio_store::{FileRecord, Library};
+use folio_app::files::{self, Upload};
+use folio_store::FileRecord;
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -18,7 +18,6 @@ use utoipa_axum::routes;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::routes::libraries::load_library;
 use crate::routes::paging::{decode_cursor, encode_cursor, page_limit};
 use crate::state::AppState;
 
@@ -99,14 +98,10 @@ async fn list_files(
     ApiPath(key): ApiPath<String>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<axum::Json<FileList>> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
     let limit = page_limit(query.limit)?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let prefix = query.prefix.unwrap_or_default();
-    let page = state
-        .store
-        .list_files(library.id, &prefix, after.as_deref(), limit)
-        .await?;
+    let page = files::list(&state, &user.0, &key, &prefix, after.as_deref(), limit).await?;
     Ok(axum::Json(FileList {
         items: page.items.into_iter().map(FileBody::from).collect(),
         next: page.next_after.as_deref().map(encode_cursor),
@@ -128,13 +123,7 @@ pub(crate) async fn download_file(
     ApiPath((key, raw_path)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let path = LibraryPath::parse(&raw_path)?;
-    let file = state
-        .store
-        .get_file(library.id, path.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("file '{path}' not found in library '{key}'")))?;
+    let file = files::find(&state, &user.0, &key, &raw_path).await?;
     let etag = format!("\"{}\"", file.hash);
     if etag_matches(&headers, &etag) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
@@ -143,7 +132,7 @@ pub(crate) async fn download_file(
     }
     let size = u64::try_from(file.size).map_err(ApiError::internal)?;
     let range = requested_range(&headers, &etag, size)?;
-    let stream = state.blobs.get(&file.hash, range.clone()).await?;
+    let stream = files::read(&state, &file, range.clone()).await?;
     let (status, length) = match &range {
         Some(r) => (StatusCode::PARTIAL_CONTENT, r.end - r.start),
         None => (StatusCode::OK, size),
@@ -216,34 +205,18 @@ fn requested_range(
         })
 }
 
+/// One `bytes=` range spec (`0-9`, `90-`, `-10`) as the part of a `size`
+/// byte file it selects, read by `http-range-header` (RFC 9110's rules:
+/// an end past the file is cut to it, a suffix longer than the file is the
+/// whole file); `None` when it selects nothing.
 fn parse_range(spec: &str, size: u64) -> Option<std::ops::Range<u64>> {
-    let (start, end) = spec.split_once('-')?;
-    let range = if start.is_empty() {
-        let suffix: u64 = end.parse().ok()?;
-        if suffix == 0 {
-            return None;
-        }
-        size.saturating_sub(suffix)..size
-    } else {
-        let start: u64 = start.parse().ok()?;
-        let end = if end.is_empty() {
-            size
-        } else {
-            end.parse::<u64>().ok()?.saturating_add(1).min(size)
-        };
-        start..end
-    };
-    (range.start < range.end && range.start < size).then_some(range)
-}
-
-fn require_local(library: &Library, key: &str) -> ApiResult<()> {
-    if library.library_type == LibraryType::Local.as_str() {
-        Ok(())
-    } else {
-        Err(ApiError::Conflict(format!(
-            "library '{key}' is a {} library: its files come from sync; uploads and deletes go to local libraries",
-            library.library_type
-        )))
+    let ranges = http_range_header::parse_range_header(&format!("bytes={spec}"))
+        .ok()?
+        .validate(size)
+        .ok()?;
+    match ranges.as_slice() {
+        [only] => Some(*only.start()..only.end().saturating_add(1)),
+        _ => None,
     }
 }
 
@@ -261,80 +234,28 @@ pub(crate) async fn upload_file(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<impl IntoResponse> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    require_local(&library, &key)?;
-    let path = LibraryPath::parse(&raw_path)?;
-    let limit = state.config.max_upload_bytes;
-    let declared = headers
+    let declared_length = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit) {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "the body is larger than the limit of {limit} bytes"
-        )));
-    }
-    let stream = body.into_data_stream().map_err(std::io::Error::other);
-    let stored = state.blobs.put(Box::pin(stream), Some(limit)).await?;
-    let now = Utc::now();
-    let existing = state.store.get_file(library.id, path.as_str()).await?;
-    let record = FileRecord {
-        library_id: library.id,
-        path: path.to_string(),
-        size: i64::try_from(stored.size).map_err(ApiError::internal)?,
-        content_type: content_type_for(&headers, &path),
-        hash: stored.hash.clone(),
-        modified_at: now,
-        remote_id: None,
-        synced_at: None,
-        created_at: existing.as_ref().map_or(now, |f| f.created_at),
-        updated_at: now,
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = Box::pin(body.into_data_stream().map_err(std::io::Error::other));
+    let upload = Upload {
+        raw_path,
+        declared_length,
+        content_type,
+        bytes,
     };
-    let blobs = state.blobs.clone();
-    let hash = stored.hash.clone();
-    let put = state
-        .store
-        .put_file(&record, || async move {
-            blobs.exists(&hash).await.map_err(|e| e.to_string())
-        })
-        .await;
-    let replaced = match put {
-        Ok(replaced) => replaced,
-        Err(err) => {
-            collect_blobs(&state, vec![stored.hash]).await;
-            return Err(err.into());
-        }
-    };
-    if let Some(old) = replaced {
-        collect_blobs(&state, vec![old]).await;
-    }
-    let status = if existing.is_some() {
+    let uploaded = files::upload(&state, &user.0, &key, upload).await?;
+    let status = if uploaded.replaced {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    Ok((status, axum::Json(FileBody::from(record))))
-}
-
-/// The declared content type, unless it is missing or generic, in which
-/// case one guessed from the file name.
-fn content_type_for(headers: &HeaderMap, path: &LibraryPath) -> String {
-    let declared = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| {
-            !v.is_empty()
-                && *v != "application/octet-stream"
-                && !v.starts_with("application/x-www-form-urlencoded")
-        });
-    match declared {
-        Some(value) => value.to_owned(),
-        None => mime_guess::from_path(path.file_name())
-            .first_or_octet_stream()
-            .essence_str()
-            .to_owned(),
-    }
+    Ok((status, axum::Json(FileBody::from(uploaded.file))))
 }
 
 /// Delete a file of a local library.
@@ -346,35 +267,8 @@ pub(crate) async fn delete_file(
     user: AuthUser,
     ApiPath((key, raw_path)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    require_local(&library, &key)?;
-    let path = LibraryPath::parse(&raw_path)?;
-    let hash = state
-        .store
-        .delete_file(library.id, path.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("file '{path}' not found in library '{key}'")))?;
-    collect_blobs(&state, vec![hash]).await;
+    files::delete(&state, &user.0, &key, &raw_path).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Deletes each blob no file uses any more. Failures are logged, not
-/// returned: the caller's change is already committed, and the startup
-/// sweep collects what is left.
-pub async fn collect_blobs(state: &AppState, hashes: Vec<String>) {
-    for hash in hashes {
-        let blobs = state.blobs.clone();
-        let target = hash.clone();
-        let result = state
-            .store
-            .remove_blob_if_orphan(&hash, || async move {
-                blobs.delete(&target).await.map_err(|e| e.to_string())
-            })
-            .await;
-        if let Err(err) = result {
-            tracing::warn!(hash, error = %err, "could not collect an unused blob; the next sweep will");
-        }
-    }
 }
 
 #[cfg(test)]

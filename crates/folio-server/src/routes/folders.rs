@@ -2,7 +2,7 @@
 //! can pick as the library's `source`.
 
 use axum::extract::State;
-use folio_domain::{LibrarySource, Permission};
+use folio_domain::LibrarySource;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -11,8 +11,6 @@ use utoipa_axum::routes;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::routes::libraries::load_library;
-use crate::routes::sync::{library_connector, provider_error};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -51,12 +49,7 @@ async fn list_folders(
     ApiPath(key): ApiPath<String>,
     ApiQuery(query): ApiQuery<FoldersQuery>,
 ) -> ApiResult<axum::Json<FolderList>> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let connector = library_connector(&state, &library, &key).await?;
-    let folders = connector
-        .list_folders(query.parent.as_deref())
-        .await
-        .map_err(provider_error)?;
+    let folders = folio_app::sync::folders(&state, &user.0, &key, query.parent.as_deref()).await?;
     let items = folders
         .into_iter()
         .map(|f| FolderBody {

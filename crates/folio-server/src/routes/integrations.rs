@@ -11,19 +11,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use folio_domain::Permission;
-use folio_oauth::{Endpoints, IntegrationType, SecretString, provider::parse_url};
+use folio_app::integrations::{self, IntegrationChanges, IntegrationDraft, effective_endpoints};
 use folio_store::Integration;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
-use crate::routes::libraries::load_library;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -66,11 +64,7 @@ pub struct IntegrationBody {
 
 impl IntegrationBody {
     pub fn new(integration: Integration, library_id: Option<Uuid>) -> Self {
-        let resolved = integration
-            .integration_type
-            .parse::<IntegrationType>()
-            .ok()
-            .and_then(|t| endpoints_of(t, &integration).ok());
+        let resolved = effective_endpoints(&integration);
         let (auth_uri, token_uri, api_uri, scope, tenant) = match resolved {
             Some(e) => (
                 e.auth_uri.to_string(),
@@ -104,17 +98,6 @@ impl IntegrationBody {
             updated_at: integration.updated_at,
         }
     }
-}
-
-fn endpoints_of(t: IntegrationType, i: &Integration) -> Result<Endpoints, folio_oauth::FieldError> {
-    Endpoints::resolve(
-        t,
-        i.auth_uri.as_deref(),
-        i.token_uri.as_deref(),
-        i.api_uri.as_deref(),
-        i.scope.as_deref(),
-        i.tenant.as_deref(),
-    )
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -177,27 +160,21 @@ pub struct PatchIntegration {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub client_secret: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>, format = "uri")]
     pub auth_uri: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>, format = "uri")]
     pub token_uri: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
     pub scope: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>, format = "uri")]
     pub api_uri: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
     pub tenant: Option<Option<String>>,
-}
-
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -208,7 +185,7 @@ pub struct PutLibraryIntegration {
 }
 
 /// The provider an integration is a client of (the document's name for
-/// [`IntegrationType`]'s values).
+/// [`folio_oauth::IntegrationType`]'s values).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub enum IntegrationKind {
@@ -222,73 +199,6 @@ pub enum IntegrationKind {
     Dropbox,
 }
 
-fn required(field: &'static str, value: Option<String>) -> ApiResult<String> {
-    value.ok_or_else(|| ApiError::BadRequest(format!("{field}: required")))
-}
-
-/// A short single-line text field: trimmed, 1..=max characters.
-fn text(field: &'static str, value: &str, max: usize) -> ApiResult<String> {
-    let v = value.trim();
-    if v.is_empty() || v.chars().count() > max || v.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!(
-            "{field}: must be 1 to {max} characters without control characters"
-        )));
-    }
-    Ok(v.to_owned())
-}
-
-/// A secret: non-empty, bounded; kept as is (no trimming of its content).
-fn secret(value: &str) -> ApiResult<SecretString> {
-    if value.trim().is_empty()
-        || value.chars().count() > 4096
-        || value.chars().any(char::is_control)
-    {
-        return Err(ApiError::BadRequest(
-            "clientSecret: must be 1 to 4096 characters".into(),
-        ));
-    }
-    Ok(SecretString::from(value.to_owned()))
-}
-
-fn url_field(
-    state: &AppState,
-    field: &'static str,
-    value: Option<String>,
-) -> ApiResult<Option<String>> {
-    let Some(raw) = value else { return Ok(None) };
-    let url = parse_url(field, raw.trim()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    state
-        .tokens
-        .policy()
-        .check_static(field, &url)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(Some(url.to_string()))
-}
-
-fn tenant_field(itype: IntegrationType, value: Option<String>) -> ApiResult<Option<String>> {
-    let Some(raw) = value else { return Ok(None) };
-    if itype.provider() != folio_oauth::Provider::Microsoft {
-        return Err(ApiError::BadRequest(
-            "tenant: only onedrive and sharepoint integrations have a tenant".into(),
-        ));
-    }
-    let ok = !raw.is_empty()
-        && raw.len() <= 100
-        && raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if !ok {
-        return Err(ApiError::BadRequest(
-            "tenant: must be common, organizations, consumers, a tenant id or a domain".into(),
-        ));
-    }
-    Ok(Some(raw))
-}
-
-fn scope_field(value: Option<String>) -> ApiResult<Option<String>> {
-    value.map(|s| text("scope", &s, 2000)).transpose()
-}
-
 /// Every integration (admin).
 #[utoipa::path(get, path = "/api/integrations", tag = "integrations",
     responses((status = 200, body = IntegrationList), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -296,8 +206,7 @@ async fn list_integrations(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<axum::Json<IntegrationList>> {
-    user.require_admin()?;
-    let items = state.store.list_integrations().await?;
+    let items = integrations::list(&state, &user.0).await?;
     Ok(axum::Json(IntegrationList {
         items: items
             .into_iter()
@@ -314,46 +223,22 @@ async fn create_integration(
     user: AuthUser,
     ApiJson(body): ApiJson<CreateIntegration>,
 ) -> ApiResult<impl IntoResponse> {
-    user.require_admin()?;
-    let itype: IntegrationType = required("type", body.integration_type)?
-        .parse()
-        .map_err(|e: folio_oauth::provider::UnknownType| ApiError::BadRequest(e.to_string()))?;
-    let name = text("name", &required("name", body.name)?, 200)?;
-    let client_id = text("clientId", &required("clientId", body.client_id)?, 500)?;
-    let client_secret = secret(&required("clientSecret", body.client_secret)?)?;
-    let now = Utc::now();
-    let id = Uuid::now_v7();
-    let integration = Integration {
-        id,
-        integration_type: itype.as_str().to_owned(),
-        name,
-        client_id,
-        client_secret_sealed: state
-            .tokens
-            .seal_client_secret(id, &client_secret)
-            .map_err(ApiError::internal)?,
-        auth_uri: url_field(&state, "authUri", body.auth_uri)?,
-        token_uri: url_field(&state, "tokenUri", body.token_uri)?,
-        scope: scope_field(body.scope)?,
-        api_uri: url_field(&state, "apiUri", body.api_uri)?,
-        tenant: tenant_field(itype, body.tenant)?,
-        created_at: now,
-        updated_at: now,
+    let draft = IntegrationDraft {
+        integration_type: body.integration_type,
+        name: body.name,
+        client_id: body.client_id,
+        client_secret: body.client_secret,
+        auth_uri: body.auth_uri,
+        token_uri: body.token_uri,
+        scope: body.scope,
+        api_uri: body.api_uri,
+        tenant: body.tenant,
     };
-    state.store.create_integration(&integration).await?;
-    tracing::info!(integration = %id, r#type = itype.as_str(), "integration created");
+    let integration = integrations::create(&state, &user.0, draft).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(IntegrationBody::new(integration, None)),
     ))
-}
-
-async fn find(state: &AppState, id: Uuid) -> ApiResult<Integration> {
-    state
-        .store
-        .integration(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("integration '{id}' not found")))
 }
 
 /// One integration (admin).
@@ -364,11 +249,8 @@ async fn get_integration(
     user: AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<axum::Json<IntegrationBody>> {
-    user.require_admin()?;
-    Ok(axum::Json(IntegrationBody::new(
-        find(&state, id).await?,
-        None,
-    )))
+    let integration = integrations::get(&state, &user.0, id).await?;
+    Ok(axum::Json(IntegrationBody::new(integration, None)))
 }
 
 /// Change an integration (admin).
@@ -380,53 +262,18 @@ async fn patch_integration(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<PatchIntegration>,
 ) -> ApiResult<axum::Json<IntegrationBody>> {
-    user.require_admin()?;
-    let mut integration = find(&state, id).await?;
-    let itype: IntegrationType =
-        integration
-            .integration_type
-            .parse()
-            .map_err(|e: folio_oauth::provider::UnknownType| {
-                ApiError::internal(anyhow::anyhow!(e.to_string()))
-            })?;
-    if body
-        .integration_type
-        .as_deref()
-        .is_some_and(|t| t != itype.as_str())
-    {
-        return Err(ApiError::BadRequest(
-            "type: cannot be changed; create another integration".into(),
-        ));
-    }
-    if let Some(name) = body.name {
-        integration.name = text("name", &name, 200)?;
-    }
-    if let Some(client_id) = body.client_id {
-        integration.client_id = text("clientId", &client_id, 500)?;
-    }
-    if let Some(raw) = body.client_secret {
-        integration.client_secret_sealed = state
-            .tokens
-            .seal_client_secret(id, &secret(&raw)?)
-            .map_err(ApiError::internal)?;
-    }
-    if let Some(v) = body.auth_uri {
-        integration.auth_uri = url_field(&state, "authUri", v)?;
-    }
-    if let Some(v) = body.token_uri {
-        integration.token_uri = url_field(&state, "tokenUri", v)?;
-    }
-    if let Some(v) = body.api_uri {
-        integration.api_uri = url_field(&state, "apiUri", v)?;
-    }
-    if let Some(v) = body.scope {
-        integration.scope = scope_field(v)?;
-    }
-    if let Some(v) = body.tenant {
-        integration.tenant = tenant_field(itype, v)?;
-    }
-    integration.updated_at = Utc::now();
-    state.store.update_integration(&integration).await?;
+    let changes = IntegrationChanges {
+        integration_type: body.integration_type,
+        name: body.name,
+        client_id: body.client_id,
+        client_secret: body.client_secret,
+        auth_uri: body.auth_uri,
+        token_uri: body.token_uri,
+        scope: body.scope,
+        api_uri: body.api_uri,
+        tenant: body.tenant,
+    };
+    let integration = integrations::update(&state, &user.0, id, changes).await?;
     Ok(axum::Json(IntegrationBody::new(integration, None)))
 }
 
@@ -438,17 +285,8 @@ async fn delete_integration(
     user: AuthUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<StatusCode> {
-    user.require_admin()?;
-    match state.store.delete_integration(id).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(folio_store::StoreError::NotFound(_)) => {
-            Err(ApiError::NotFound(format!("integration '{id}' not found")))
-        }
-        Err(folio_store::StoreError::Conflict(_)) => Err(ApiError::Conflict(format!(
-            "integration '{id}' is used by a library; give the library another integration first"
-        ))),
-        Err(other) => Err(other.into()),
-    }
+    integrations::delete(&state, &user.0, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The integration a library uses.
@@ -460,15 +298,10 @@ async fn get_library_integration(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<IntegrationBody>> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let integration = state
-        .store
-        .library_integration(library.id)
-        .await?
-        .ok_or_else(|| crate::routes::connections::no_integration(&key))?;
+    let (integration, library_id) = integrations::of_library(&state, &user.0, &key).await?;
     Ok(axum::Json(IntegrationBody::new(
         integration,
-        Some(library.id),
+        Some(library_id),
     )))
 }
 
@@ -485,42 +318,10 @@ async fn put_library_integration(
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<PutLibraryIntegration>,
 ) -> ApiResult<axum::Json<IntegrationBody>> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let integration_id = body
-        .integration_id
-        .ok_or_else(|| ApiError::BadRequest("integrationId: required".into()))?;
-    let integration = state
-        .store
-        .integration(integration_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!("integrationId: no integration '{integration_id}'"))
-        })?;
-    let itype: IntegrationType =
-        integration
-            .integration_type
-            .parse()
-            .map_err(|e: folio_oauth::provider::UnknownType| {
-                ApiError::internal(anyhow::anyhow!(e.to_string()))
-            })?;
-    if !itype.serves_library_type(&library.library_type) {
-        return Err(ApiError::BadRequest(format!(
-            "integrationId: a '{itype}' integration cannot serve a '{}' library",
-            library.library_type
-        )));
-    }
-    if let Some(dropped) = state
-        .store
-        .set_library_integration(library.id, integration.id)
-        .await?
-    {
-        tracing::info!(library = %library.id, connection = %dropped.id, "integration changed; the old connection is revoked and removed");
-        if let Err(err) = state.tokens.disconnect(&dropped).await {
-            tracing::warn!(error = %err, "revoking the old connection failed");
-        }
-    }
+    let (integration, library_id) =
+        integrations::set_for_library(&state, &user.0, &key, body.integration_id).await?;
     Ok(axum::Json(IntegrationBody::new(
         integration,
-        Some(library.id),
+        Some(library_id),
     )))
 }

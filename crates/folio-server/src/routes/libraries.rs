@@ -4,18 +4,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use folio_domain::{
-    Access, LibrarySource, LibraryType, NaturalId, Permission, ShareLevel, SyncSchedule,
-};
-use folio_store::{Library, LibraryPatch, NewLibrary, Share, User, UserShare};
-use serde::{Deserialize, Deserializer, Serialize};
+use folio_app::libraries::{self, LibraryChanges, LibraryDraft};
+use folio_app::shares;
+use folio_domain::{LibrarySource, LibraryType, ShareLevel, SyncSchedule};
+use folio_store::{Library, Share, User, UserShare};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
@@ -102,21 +102,13 @@ pub struct PatchLibrary {
     pub name: Option<String>,
     #[schema(pattern = r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")]
     pub natural_id: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
     pub source: Option<LibrarySource>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, with = "::serde_with::rust::double_option")]
     #[schema(value_type = Option<SyncSchedule>)]
     pub sync_schedule: Option<Option<SyncSchedule>>,
-}
-
-/// Tells "field absent" (`None`, via `#[serde(default)]`) from "field is
-/// null" (`Some(None)`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -167,95 +159,6 @@ pub struct PutShare {
     pub level: String,
 }
 
-/// Loads the library `key` (UUID or natural id) for `user`, requiring
-/// `needed`. A library the caller cannot read is "not found" (404); one
-/// they can read but not change is "forbidden" (403).
-pub async fn load_library(
-    state: &AppState,
-    user: &AuthUser,
-    key: &str,
-    needed: Permission,
-) -> ApiResult<Library> {
-    let library = state
-        .store
-        .find_library(key)
-        .await?
-        .ok_or_else(|| ApiError::library_not_found(key))?;
-    let share = if library.owner_id == user.0.id || user.0.is_admin {
-        None
-    } else {
-        state
-            .store
-            .share_level(library.id, user.0.id)
-            .await?
-            .and_then(|level| level.parse::<ShareLevel>().ok())
-    };
-    let access = Access::of(library.owner_id == user.0.id, user.0.is_admin, share);
-    if !access.can_read() {
-        return Err(ApiError::library_not_found(key));
-    }
-    if !access.allows(needed) {
-        let what = match needed {
-            Permission::Read => "library:read",
-            Permission::Sync => "library:sync",
-            Permission::Write => "library:write",
-        };
-        return Err(ApiError::Forbidden(format!(
-            "this needs the {what} permission on library '{key}'"
-        )));
-    }
-    Ok(library)
-}
-
-fn parse_name(name: &str) -> ApiResult<String> {
-    let trimmed = name.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 200 {
-        return Err(ApiError::BadRequest(
-            "name: must be 1 to 200 characters".into(),
-        ));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(
-            "name: must not contain control characters".into(),
-        ));
-    }
-    Ok(trimmed.to_owned())
-}
-
-fn parse_description(description: Option<String>) -> ApiResult<Option<String>> {
-    match description {
-        Some(d) if d.chars().count() > 2000 => Err(ApiError::BadRequest(
-            "description: must be at most 2000 characters".into(),
-        )),
-        other => Ok(other),
-    }
-}
-
-/// Picks a free natural id derived from `name`: `docs`, `docs-2`, `docs-3`...
-async fn free_natural_id(state: &AppState, name: &str) -> ApiResult<String> {
-    let base = NaturalId::slugify(name).map_or_else(|| "library".to_owned(), String::from);
-    for n in 1..1000 {
-        let candidate = if n == 1 {
-            base.clone()
-        } else {
-            let suffix = format!("-{n}");
-            let keep = base.len().min(64 - suffix.len());
-            format!("{}{suffix}", base[..keep].trim_end_matches('-'))
-        };
-        if state
-            .store
-            .library_by_natural_id(&candidate)
-            .await?
-            .is_none()
-        {
-            return Ok(candidate);
-        }
-    }
-    Err(ApiError::Conflict(format!(
-        "no free naturalId derived from '{base}'; give one"
-    )))
-}
-
 /// Create a library owned by the caller.
 #[utoipa::path(post, path = "/api/libraries", tag = "libraries", request_body = CreateLibrary,
     responses((status = 201, body = LibraryBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -264,33 +167,15 @@ async fn create_library(
     user: AuthUser,
     ApiJson(body): ApiJson<CreateLibrary>,
 ) -> ApiResult<impl IntoResponse> {
-    let name = parse_name(&body.name)?;
-    let library_type: LibraryType = body.library_type.parse()?;
-    let description = parse_description(body.description)?;
-    let source = body.source.unwrap_or_default();
-    source.validate()?;
-    if let Some(schedule) = &body.sync_schedule {
-        schedule.validate()?;
-    }
-    let natural_id = match body.natural_id {
-        Some(raw) => NaturalId::parse(&raw)?.to_string(),
-        None => free_natural_id(&state, &name).await?,
+    let draft = LibraryDraft {
+        name: body.name,
+        natural_id: body.natural_id,
+        library_type: body.library_type,
+        description: body.description,
+        source: body.source,
+        sync_schedule: body.sync_schedule,
     };
-    let library = state
-        .store
-        .create_library(NewLibrary {
-            natural_id,
-            name,
-            description,
-            library_type: library_type.as_str().to_owned(),
-            owner_id: user.0.id,
-            source,
-            sync_schedule: body.sync_schedule,
-        })
-        .await?;
-    if let Some(schedule) = body.sync_schedule {
-        crate::scheduler::follow_schedule(&state, library.id, None, Some(schedule)).await;
-    }
+    let library = libraries::create(&state, &user.0, draft).await?;
     Ok((StatusCode::CREATED, axum::Json(LibraryBody::from(library))))
 }
 
@@ -301,12 +186,9 @@ async fn list_libraries(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<axum::Json<LibraryList>> {
-    let libraries = state
-        .store
-        .list_libraries_for(user.0.id, user.0.is_admin)
-        .await?;
+    let items = libraries::list(&state, &user.0).await?;
     Ok(axum::Json(LibraryList {
-        items: libraries.into_iter().map(LibraryBody::from).collect(),
+        items: items.into_iter().map(LibraryBody::from).collect(),
     }))
 }
 
@@ -319,7 +201,7 @@ async fn get_library(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<LibraryBody>> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
+    let library = libraries::get(&state, &user.0, &key).await?;
     Ok(axum::Json(library.into()))
 }
 
@@ -333,27 +215,14 @@ async fn patch_library(
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<PatchLibrary>,
 ) -> ApiResult<axum::Json<LibraryBody>> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let schedule_given = body.sync_schedule.is_some();
-    let patch = LibraryPatch {
-        natural_id: body
-            .natural_id
-            .map(|raw| NaturalId::parse(&raw).map(String::from))
-            .transpose()?,
-        name: body.name.as_deref().map(parse_name).transpose()?,
-        description: body.description.map(parse_description).transpose()?,
-        source: body.source.map(|s| s.validate().map(|()| s)).transpose()?,
-        sync_schedule: body
-            .sync_schedule
-            .map(|s| s.map(|s| s.validate().map(|()| s)).transpose())
-            .transpose()?,
+    let changes = LibraryChanges {
+        name: body.name,
+        natural_id: body.natural_id,
+        description: body.description,
+        source: body.source,
+        sync_schedule: body.sync_schedule,
     };
-    let updated = state.store.update_library(library.id, patch).await?;
-    if schedule_given {
-        let before = library.sync_schedule.map(|s| s.0);
-        let after = updated.sync_schedule.as_ref().map(|s| s.0);
-        crate::scheduler::follow_schedule(&state, library.id, before, after).await;
-    }
+    let updated = libraries::update(&state, &user.0, &key, changes).await?;
     Ok(axum::Json(updated.into()))
 }
 
@@ -367,9 +236,7 @@ async fn delete_library(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let hashes = state.store.delete_library(library.id).await?;
-    crate::routes::files::collect_blobs(&state, hashes).await;
+    libraries::delete(&state, &user.0, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -382,10 +249,9 @@ async fn list_shares(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<ShareList>> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let shares = state.store.list_shares(library.id).await?;
+    let items = shares::list(&state, &user.0, &key).await?;
     Ok(axum::Json(ShareList {
-        items: shares.into_iter().map(ShareBody::from).collect(),
+        items: items.into_iter().map(ShareBody::from).collect(),
     }))
 }
 
@@ -399,13 +265,7 @@ async fn put_share(
     ApiPath((key, user_key)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<PutShare>,
 ) -> ApiResult<axum::Json<ShareBody>> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let level: ShareLevel = body.level.parse()?;
-    let shared_with = crate::routes::users::require_user(&state, &user_key).await?;
-    let share = state
-        .store
-        .put_share(library.id, shared_with.id, level.as_str())
-        .await?;
+    let (share, shared_with) = shares::put(&state, &user.0, &key, &user_key, &body.level).await?;
     Ok(axum::Json(ShareBody::new(share, &shared_with)))
 }
 
@@ -418,13 +278,6 @@ async fn delete_share(
     user: AuthUser,
     ApiPath((key, user_key)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let library = load_library(&state, &user, &key, Permission::Write).await?;
-    let shared_with = crate::routes::users::require_user(&state, &user_key).await?;
-    if state.store.delete_share(library.id, shared_with.id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!(
-            "library '{key}' is not shared with user '{user_key}'"
-        )))
-    }
+    shares::delete(&state, &user.0, &key, &user_key).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -8,15 +8,14 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use folio_app::connections;
 use serde::Deserialize;
-use url::Url;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::routes::connections::token_error;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,28 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The redirect URI Folio registers with providers.
 pub fn callback_url(state: &AppState) -> String {
-    format!("{}/api/oauth/callback", state.public_url())
-}
-
-/// `raw` as an absolute URL if it may be returned to: same origin as the
-/// public URL (relative paths resolve against it) or a configured origin.
-pub fn allowed_return_to(state: &AppState, raw: &str) -> Option<String> {
-    let base = Url::parse(&format!("{}/", state.public_url())).ok()?;
-    let url = base.join(raw).ok()?;
-    if !matches!(url.scheme(), "http" | "https")
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
-        return None;
-    }
-    let origin = url.origin().ascii_serialization();
-    let allowed = origin == base.origin().ascii_serialization()
-        || state
-            .config
-            .allowed_return_origins
-            .iter()
-            .any(|o| o.trim_end_matches('/') == origin);
-    allowed.then(|| url.to_string())
+    connections::callback_url(state)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -93,17 +71,13 @@ async fn callback(
         )
     })?;
     if let Some(error) = query.error {
-        let pending = state
-            .tokens
-            .abandon_authorization(&oauth_state)
-            .await
-            .map_err(|e| token_error(e, "?"))?;
+        let known_state = connections::abandon(&state, &oauth_state).await?;
         let description = query
             .error_description
             .as_deref()
             .map(excerpt)
             .unwrap_or_default();
-        tracing::info!(error = %excerpt(&error), known_state = pending.is_some(), "the provider returned an error to the callback; nothing stored");
+        tracing::info!(error = %excerpt(&error), known_state, "the provider returned an error to the callback; nothing stored");
         return Err(ApiError::Unprocessable(format!(
             "the provider did not grant access ({}{}{}); nothing was stored; start the connection again",
             excerpt(&error),
@@ -115,16 +89,8 @@ async fn callback(
         .code
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::BadRequest("code: missing from the provider's redirect".into()))?;
-    let done = state
-        .tokens
-        .complete_authorization(&oauth_state, &code)
-        .await
-        .map_err(|e| token_error(e, "<library>"))?;
-    if let Some(target) = done
-        .return_to
-        .as_deref()
-        .and_then(|r| allowed_return_to(&state, r))
-    {
+    let done = connections::complete(&state, &oauth_state, &code).await?;
+    if let Some(target) = done.return_to {
         return Ok((StatusCode::FOUND, [(header::LOCATION, target)]).into_response());
     }
     let who = done

@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use folio_domain::Permission;
 use folio_store::sync::SyncRun;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
@@ -38,7 +37,6 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::routes::libraries::load_library;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -137,14 +135,7 @@ fn progress_not_found(id: &str) -> ApiError {
 
 /// The newest run carrying `id` if the caller may read its library.
 async fn readable_run(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<Option<SyncRun>> {
-    let Some(run) = state.store.sync_run_by_progress(id).await? else {
-        return Ok(None);
-    };
-    match load_library(state, user, &run.library_id.to_string(), Permission::Read).await {
-        Ok(_) => Ok(Some(run)),
-        Err(ApiError::NotFound(_)) => Ok(None),
-        Err(other) => Err(other),
-    }
+    Ok(folio_app::sync::progress(state, &user.0, id).await?)
 }
 
 /// The progress of the newest sync carrying this progress id, for a caller

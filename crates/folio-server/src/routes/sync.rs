@@ -11,20 +11,11 @@
 //! before is kept). A dry run (`"dryRun": true`) answers the same shape with
 //! the planned changes.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
-
 use axum::extract::State;
-use folio_connectors::layers::Pacer;
-use folio_connectors::{Connector, ConnectorConfig, ConnectorError, ProviderKind, connector_for};
-use folio_domain::Permission;
+use folio_app::sync::{self, SyncRequest};
 use folio_domain::object::Object;
-use folio_store::StoreError;
-use folio_store::sync::{RunProgress, SyncRun};
-use folio_sync::executor::{FileError, PlannedChange, SyncError, SyncOptions, SyncOutcome};
-use folio_sync::run::{RunRequest, Started, run_locked};
-use folio_sync::tokens::ConnectionTokens;
+use folio_store::sync::SyncRun;
+use folio_sync::executor::{FileError, PlannedChange, SyncOutcome};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -34,39 +25,12 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath;
-use crate::metrics::{RunningSync, record_sync};
-use crate::routes::libraries::load_library;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sync_library))
         .routes(routes!(list_syncs))
-}
-
-/// How long a run's lease lasts without being renewed (manual and
-/// scheduled runs alike). The heartbeat renews it every quarter of that
-/// and every commit renews it too, so another replica takes over a dead
-/// run's library within this long; a restarted process takes over its own
-/// previous instance's runs at once (see `folio_sync::lease`).
-pub const LEASE: Duration = Duration::from_secs(8);
-
-/// This process, as the holder of its runs' leases.
-fn lease_owner() -> &'static str {
-    folio_sync::lease::this_process()
-}
-
-/// The pace of each connection (see `folio_connectors::layers::Pacer`),
-/// kept across its syncs: a provider that throttled one sync is not hit at
-/// full speed by the next. One small value per connection ever synced by
-/// this process.
-fn pacer_of(connection_id: Uuid) -> Arc<Pacer> {
-    static PACERS: OnceLock<Mutex<HashMap<Uuid, Arc<Pacer>>>> = OnceLock::new();
-    let mut pacers = PACERS
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    pacers.entry(connection_id).or_default().clone()
 }
 
 /// `POST /_sync` body; every field optional.
@@ -202,84 +166,14 @@ async fn sync_library(
             .map(|body| body.0)
             .map_err(|e| ApiError::BadRequest(format!("invalid sync request body: {e}")))?
     };
-    let library = load_library(&state, &user, &key, Permission::Sync).await?;
-    if library.library_type == "local" {
-        return Err(ApiError::Conflict(format!(
-            "library '{key}' is a local library: it has no provider to sync from (its files come from uploads)"
-        )));
-    }
-    let connector = library_connector(&state, &library, &key).await?;
-    let api_uri = state
-        .store
-        .library_integration(library.id)
-        .await?
-        .and_then(|i| i.api_uri);
-    let options = SyncOptions {
+    let request = SyncRequest {
         purge: body.purge,
+        progress: body.progress,
         confirm_deletes: body.confirm_deletes,
         dry_run: body.dry_run,
-        ..state.config.sync.clone()
     };
-    let trigger = if body.dry_run { "dry-run" } else { "manual" };
-    let started = run_under_lease(
-        &state,
-        connector,
-        &library,
-        trigger,
-        body.progress.clone(),
-        options,
-        None,
-    )
-    .await
-    .map_err(|e| sync_error(e, api_uri.as_deref()))?;
-    match started {
-        Started::Busy(run) => Err(ApiError::Conflict(format!(
-            "a sync of library '{key}' is already running; follow it at /api/progress/{}",
-            run.progress_id
-        ))),
-        Started::Finished { result, .. } => {
-            let outcome = result.map_err(|e| sync_error(e, api_uri.as_deref()))?;
-            Ok(axum::Json(outcome.into()))
-        }
-    }
-}
-
-/// Runs one sync of `library_id` under the library's lease, held by this
-/// process, with live progress kept in the run row: what a `_sync` request
-/// and a scheduled tick both do. [`Started::Busy`] when another run holds
-/// the library.
-pub(crate) async fn run_under_lease(
-    state: &AppState,
-    connector: Arc<dyn Connector>,
-    library: &folio_store::Library,
-    trigger: &str,
-    progress_id: Option<String>,
-    options: SyncOptions,
-    reconnect_with: Option<String>,
-) -> Result<Started, SyncError> {
-    let request = RunRequest {
-        library_id: library.id,
-        progress_id,
-        trigger: trigger.to_owned(),
-        options,
-        owner: lease_owner().to_owned(),
-        lease: LEASE,
-        reconnect_with,
-    };
-    let (progress, _) = tokio::sync::watch::channel(RunProgress::default());
-    let running = RunningSync::start();
-    let started = Instant::now();
-    let result = run_locked(&state.store, &state.blobs, connector, request, &progress).await;
-    drop(running);
-    let bytes = progress.borrow().bytes;
-    record_sync(
-        &library.library_type,
-        trigger,
-        &result,
-        bytes,
-        started.elapsed(),
-    );
-    result
+    let outcome = sync::run(&state, &user.0, &key, request).await?;
+    Ok(axum::Json(outcome.into()))
 }
 
 fn error_body(e: FileError) -> SyncErrorBody {
@@ -287,113 +181,6 @@ fn error_body(e: FileError) -> SyncErrorBody {
         path: e.path,
         remote_id: e.remote_id,
         message: e.message,
-    }
-}
-
-/// A connector for the library's provider, using its connection's tokens:
-/// 409 without a connection or integration, 422 when the connection needs
-/// re-authorization.
-pub(crate) async fn library_connector(
-    state: &AppState,
-    library: &folio_store::Library,
-    key: &str,
-) -> ApiResult<Arc<dyn folio_connectors::Connector>> {
-    let connection = state.store.connection_for_library(library.id).await?.ok_or_else(|| {
-        ApiError::Conflict(format!(
-            "library '{key}' has no connection yet; connect it with GET /api/libraries/{key}/connection/authorize"
-        ))
-    })?;
-    if connection.status != "active" {
-        return Err(ApiError::Unprocessable(format!(
-            "the connection of library '{key}' is {}; reconnect it with GET /api/libraries/{key}/connection/authorize",
-            connection.status
-        )));
-    }
-    let integration = state
-        .store
-        .integration(connection.integration_id)
-        .await?
-        .ok_or_else(|| ApiError::Conflict(format!("library '{key}' has no integration")))?;
-    let kind: ProviderKind = library
-        .library_type
-        .parse()
-        .map_err(|e: String| ApiError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
-    let mut config =
-        ConnectorConfig::with_http(library.source.0.clone(), state.provider_http.clone());
-    config.export_formats = state.config.google_exports.clone();
-    if let Some(api) = &integration.api_uri {
-        config.api_base = Some(
-            url::Url::parse(api)
-                .map_err(|e| ApiError::internal(anyhow::anyhow!("integration apiUri: {e}")))?,
-        );
-    }
-    config.pacer = Some(pacer_of(connection.id));
-    let tokens = ConnectionTokens::new(state.tokens.clone(), connection.id);
-    let connector = connector_for(kind, config, Arc::new(tokens)).map_err(provider_error)?;
-    Ok(Arc::from(connector))
-}
-
-/// A sync's failure as the API answers it; `api_uri` is the integration's
-/// `apiUri`, named when the provider's API could not be reached or said
-/// something is missing (a wrong `apiUri` looks like that).
-fn sync_error(err: SyncError, api_uri: Option<&str>) -> ApiError {
-    match err {
-        SyncError::Provider(e) => with_api_uri(provider_error(e.clone()), &e, api_uri),
-        SyncError::Store(StoreError::LeaseLost) => ApiError::Conflict(
-            "another run took this library over while the sync ran (its lease lapsed); \
-             what it committed before is kept: sync again"
-                .to_owned(),
-        ),
-        other => ApiError::internal(anyhow::anyhow!(other)),
-    }
-}
-
-/// Adds to the answer where the provider's API address comes from, when
-/// the failure is one a wrong address gives (unreachable, nothing there).
-fn with_api_uri(answer: ApiError, err: &ConnectorError, api_uri: Option<&str>) -> ApiError {
-    let addressing = matches!(
-        err,
-        ConnectorError::NotFound(_)
-            | ConnectorError::Temporary { .. }
-            | ConnectorError::TimedOut(_)
-    );
-    if !addressing {
-        return answer;
-    }
-    let from = match api_uri {
-        Some(uri) => format!(" (the provider's API address is the integration's apiUri, {uri})"),
-        None => {
-            " (the provider's API is at its real address: the integration has no apiUri)".to_owned()
-        }
-    };
-    match answer {
-        ApiError::Unprocessable(m) => ApiError::Unprocessable(format!("{m}{from}")),
-        ApiError::BadGateway(m) => ApiError::BadGateway(format!("{m}{from}")),
-        ApiError::GatewayTimeout(m) => ApiError::GatewayTimeout(format!("{m}{from}")),
-        other => other,
-    }
-}
-
-/// Provider failures: the user must act (422), the provider failed after
-/// retries (502), or it kept timing out (504).
-pub(crate) fn provider_error(err: ConnectorError) -> ApiError {
-    match &err {
-        ConnectorError::NeedsReauthorization(_) | ConnectorError::Unauthorized(_) => {
-            ApiError::Unprocessable(format!(
-                "the provider refused the connection ({err}); reconnect the library"
-            ))
-        }
-        ConnectorError::NotFound(_) => ApiError::Unprocessable(format!(
-            "the provider found nothing there ({err}): the library's source is gone (pick another \
-             source), or the provider's address is wrong"
-        )),
-        ConnectorError::TimedOut(_) => ApiError::GatewayTimeout(format!(
-            "the provider did not answer in time, even after retries: {err}"
-        )),
-        ConnectorError::RateLimited { .. } | ConnectorError::Temporary { .. } => {
-            ApiError::BadGateway(format!("the provider kept failing after retries: {err}"))
-        }
-        _ => ApiError::BadGateway(format!("the provider failed: {err}")),
     }
 }
 
@@ -454,43 +241,8 @@ async fn list_syncs(
     user: AuthUser,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<SyncRunList>> {
-    let library = load_library(&state, &user, &key, Permission::Read).await?;
-    let runs = state.store.list_sync_runs(library.id, 100).await?;
+    let runs = sync::history(&state, &user.0, &key, 100).await?;
     Ok(axum::Json(SyncRunList {
         items: runs.into_iter().map(SyncRunBody::from).collect(),
     }))
-}
-
-#[cfg(test)]
-mod provider_error_tests {
-    use axum::http::StatusCode;
-    use folio_connectors::ConnectorError;
-
-    use super::provider_error;
-
-    #[test]
-    fn provider_failures_map_to_their_status() {
-        let status = |err| provider_error(err).status();
-        assert_eq!(
-            status(ConnectorError::TimedOut(
-                "list_changes: gave up after 6 attempts".into()
-            )),
-            StatusCode::GATEWAY_TIMEOUT
-        );
-        assert_eq!(
-            status(ConnectorError::temporary("503 backendError")),
-            StatusCode::BAD_GATEWAY
-        );
-        assert_eq!(
-            status(ConnectorError::RateLimited {
-                retry_after: None,
-                message: "429".into()
-            }),
-            StatusCode::BAD_GATEWAY
-        );
-        assert_eq!(
-            status(ConnectorError::NeedsReauthorization("invalid_grant".into())),
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
-    }
 }

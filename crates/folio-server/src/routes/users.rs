@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use folio_domain::Username;
-use folio_store::{NewUser, StoreError, User};
+use folio_store::{NewUser, User};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -117,23 +117,6 @@ pub struct TokenBody {
 pub struct Login {
     pub username: String,
     pub password: String,
-}
-
-/// The user `key` names (its UUID or its username), or a 404 naming it.
-pub async fn require_user(state: &AppState, key: &str) -> ApiResult<User> {
-    let not_found = || ApiError::NotFound(format!("user '{key}' not found"));
-    match Uuid::parse_str(key) {
-        Ok(id) => match state.store.get_user(id).await {
-            Ok(user) => Ok(user),
-            Err(StoreError::NotFound(_)) => Err(not_found()),
-            Err(other) => Err(other.into()),
-        },
-        Err(_) => state
-            .store
-            .get_user_by_username(key)
-            .await?
-            .ok_or_else(not_found),
-    }
 }
 
 /// Log in with a password; sets an HttpOnly, SameSite session cookie.
@@ -266,7 +249,8 @@ async fn get_user(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<axum::Json<UserBody>> {
     caller.require_admin()?;
-    Ok(axum::Json(require_user(&state, &key).await?.into()))
+    let user = folio_app::users::require_user(&state, &key).await?;
+    Ok(axum::Json(user.into()))
 }
 
 /// Create an API token for a user (admins only). The token is in this
@@ -287,7 +271,7 @@ async fn create_token(
             "name: must be 1 to 200 characters".into(),
         ));
     }
-    let user = require_user(&state, &key).await?;
+    let user = folio_app::users::require_user(&state, &key).await?;
     let secret = new_secret(TOKEN_PREFIX);
     let token = state
         .store

@@ -8,7 +8,7 @@
 //! is not a terminal; the result (counts and per-file errors) goes to
 //! stdout once the POST returns (`--json`: the server's JSON as it came).
 //! An error answer ends the command with the server's message; the exit
-//! codes are in [`EXIT_CODES`].
+//! codes are in [`crate::cli::EXIT_CODES`].
 
 use std::io::Write;
 use std::path::Path;
@@ -23,16 +23,6 @@ use serde_json::json;
 
 use crate::cli::{GlobalArgs, SyncArgs};
 use crate::commands::serve::ADMIN_TOKEN_FILE;
-
-/// The exit codes of `folio sync`, as its `--help` shows them.
-pub const EXIT_CODES: &str = "Exit codes:
-  0  the sync ended and every file was synced (or, with --dry-run, planned)
-  1  the sync did not run or failed (the server's message says why)
-  2  the command line was wrong
-  3  the sync ended, but some files failed (listed as errors; the next sync
-     tries them again)
-130  interrupted (Ctrl-C): the sync was cancelled; what it had committed
-     stays";
 
 /// The exit code after Ctrl-C, as shells report a SIGINT.
 const EXIT_INTERRUPTED: i32 = 130;

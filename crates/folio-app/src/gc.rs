@@ -1,6 +1,8 @@
 //! Garbage collection of blob storage: bytes that no file uses any more, or
-//! never came to use. `folio serve` runs [`spawn`] (a sweep at start, then
-//! one every interval); tests call [`sweep`] directly.
+//! never came to use. A service that drops files collects their bytes at
+//! once with [`collect_unused`]; `folio serve` runs [`spawn`] (a sweep at
+//! start, then one every interval) for what that missed; tests call
+//! [`sweep`] directly.
 //!
 //! A sweep first drops the staged files of purges no live run holds (see
 //! `folio_store::purge`), then collects three kinds of leftovers, in this
@@ -57,6 +59,8 @@ use folio_store::Store;
 use futures::TryStreamExt;
 use tokio::task::JoinHandle;
 
+use crate::App;
+
 /// The default for how long a blob no file uses is left alone.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(6 * 3600);
 
@@ -64,6 +68,21 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(6 * 3600);
 const LISTING_PAGE: usize = 500;
 /// Unused blob rows fetched per round during the blob row step.
 const ROWS_PER_ROUND: u32 = 500;
+
+/// Deletes each blob no file uses any more. Failures are logged, not
+/// returned: the caller's change is already committed, and the next sweep
+/// collects what is left.
+pub async fn collect_unused(app: &App, hashes: Vec<String>) {
+    for hash in hashes {
+        if let Err(err) = remove_unused_row(&app.store, &app.blobs, &hash).await {
+            tracing::warn!(
+                hash,
+                error = format!("{err:#}"),
+                "could not collect an unused blob; the next sweep will"
+            );
+        }
+    }
+}
 
 /// When [`spawn`] sweeps, and what it spares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

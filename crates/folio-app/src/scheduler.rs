@@ -6,7 +6,7 @@
 //! Reading order: [`SchedulerConfig`], [`Scheduler::start`] (the loop),
 //! `Ticker::tick` (one step: keep the schedule rows in step, claim what is
 //! due, spawn the runs), `run_scheduled` (one run, and how its failures are
-//! recorded), then [`schedule_changed`] (what the library routes call).
+//! recorded), then [`schedule_changed`] (what the library service calls).
 //!
 //! Coordination goes through the database only. A replica runs a tick of a
 //! library after winning [`folio_store::Store::claim_sync_schedule`], a
@@ -18,7 +18,7 @@
 //! quietly until its next tick.
 //!
 //! Schedule rows (`sync_schedules`) follow the libraries' `syncSchedule`:
-//! the library routes write them at once (a new or changed schedule is due
+//! the library service writes them at once (a new or changed schedule is due
 //! at the next tick, a removed one drops its row, deleting a library
 //! cascades), and every tick the scheduler also adds the rows missing for
 //! scheduled libraries, drops those of unscheduled ones, and re-reads the
@@ -40,8 +40,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::routes::sync::{library_connector, run_under_lease};
-use crate::state::AppState;
+use crate::sync::{RunSpec, library_connector, run_under_lease};
+use crate::{App, AppError};
 
 /// How the scheduler of one replica behaves.
 #[derive(Debug, Clone)]
@@ -112,10 +112,10 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Starts ticking on the current runtime with `state.config.scheduler`.
-    pub fn start(state: AppState) -> Self {
+    /// Starts ticking on the current runtime with `app.config.scheduler`.
+    pub fn start(app: impl Into<App>) -> Self {
         let stop = CancellationToken::new();
-        let task = tokio::spawn(run_loop(state, stop.clone()));
+        let task = tokio::spawn(run_loop(app.into(), stop.clone()));
         Self {
             stop,
             task: Some(task),
@@ -146,8 +146,8 @@ impl Drop for Scheduler {
     }
 }
 
-async fn run_loop(state: AppState, stop: CancellationToken) {
-    let config = state.config.scheduler.clone();
+async fn run_loop(app: App, stop: CancellationToken) {
+    let config = app.config.scheduler.clone();
     if config.max_concurrent == 0 {
         tracing::info!("scheduled syncs are off on this replica (concurrency 0)");
         return;
@@ -157,7 +157,7 @@ async fn run_loop(state: AppState, stop: CancellationToken) {
         runs: JoinSet::new(),
         backlog: false,
         config,
-        state,
+        app,
     };
     let mut interval = tokio::time::interval(ticker.config.tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -189,7 +189,7 @@ enum Wake {
 
 /// One replica's scheduler state between ticks.
 struct Ticker {
-    state: AppState,
+    app: App,
     config: SchedulerConfig,
     /// One per scheduled sync running on this replica.
     permits: Arc<Semaphore>,
@@ -217,7 +217,7 @@ impl Ticker {
         }
         let limit = free * DUE_PER_SLOT;
         let due = self
-            .state
+            .app
             .store
             .due_sync_schedules(now, u32::try_from(limit).unwrap_or(u32::MAX))
             .await
@@ -230,9 +230,9 @@ impl Ticker {
             };
             match self.claim(&row, now).await {
                 Ok(Some(job)) => {
-                    let state = self.state.clone();
+                    let app = self.app.clone();
                     let config = self.config.clone();
-                    self.runs.spawn(run_scheduled(state, config, job, permit));
+                    self.runs.spawn(run_scheduled(app, config, job, permit));
                 }
                 Ok(None) => {}
                 Err(err) => {
@@ -246,7 +246,7 @@ impl Ticker {
     /// Adds the rows missing for scheduled libraries (due now) and drops
     /// the rows of libraries whose schedule is gone.
     async fn keep_rows_in_step(&self, now: i64) -> anyhow::Result<()> {
-        let store = &self.state.store;
+        let store = &self.app.store;
         let added = store
             .insert_missing_sync_schedules(now, first_reconcile_ms(&self.config, now))
             .await
@@ -268,7 +268,7 @@ impl Ticker {
     /// Claims this tick of `row` for this replica. `None`: another replica
     /// won it, or the library no longer has a schedule (its row goes).
     async fn claim(&self, row: &ScheduleRow, now: i64) -> anyhow::Result<Option<Job>> {
-        let store = &self.state.store;
+        let store = &self.app.store;
         let library = store
             .library_by_id(row.library_id)
             .await
@@ -326,39 +326,30 @@ impl Ticker {
 /// Runs one claimed tick and records what became of it: a connection
 /// problem is a failed run saying how to reconnect; a busy library is
 /// skipped; a sync that fails is finished as failed by `run_locked`.
-async fn run_scheduled(
-    state: AppState,
-    config: SchedulerConfig,
-    job: Job,
-    _permit: OwnedSemaphorePermit,
-) {
+async fn run_scheduled(app: App, config: SchedulerConfig, job: Job, _permit: OwnedSemaphorePermit) {
     let Job { library, reconcile } = job;
     let key = library.natural_id.clone();
     let trigger = if reconcile { "reconcile" } else { "schedule" };
-    let connector = match library_connector(&state, &library, &key).await {
+    let connector = match library_connector(&app, &library, &key).await {
         Ok(connector) => connector,
         Err(err) => {
-            record_not_run(&state, &library, &err.to_string()).await;
+            record_not_run(&app, &library, &not_run_reason(&err, &key)).await;
             return;
         }
     };
     let options = SyncOptions {
         full_listing: reconcile,
-        ..state.config.sync.clone()
+        ..app.config.sync.clone()
     };
     // The run's row then says where to reconnect when the provider refuses
     // the grant: nobody is there to read a 422.
-    let reconnect_with = Some(format!("GET /api/libraries/{key}/connection/authorize"));
-    let started = run_under_lease(
-        &state,
-        connector,
-        &library,
-        trigger,
-        None,
+    let spec = RunSpec {
+        trigger: trigger.to_owned(),
+        progress_id: None,
         options,
-        reconnect_with,
-    )
-    .await;
+        reconnect_with: Some(crate::connections::authorize_route(&key)),
+    };
+    let started = run_under_lease(&app, connector, &library, spec).await;
     match started {
         Err(err) => {
             tracing::warn!(library = %key, trigger, error = %err, "a scheduled sync could not run");
@@ -373,7 +364,7 @@ async fn run_scheduled(
             tracing::info!(library = %key, trigger, added = outcome.added_files, updated = outcome.updated_files,
                 deleted = outcome.deleted_files, errors = outcome.errors.len(), "scheduled sync done");
             if reconcile {
-                reconciled(&state, &config, library.id).await;
+                reconciled(&app, &config, library.id).await;
             }
         }
         Ok(Started::Finished {
@@ -384,13 +375,30 @@ async fn run_scheduled(
     }
 }
 
+/// Why a scheduled run could not start, as its row says it: with the
+/// route that fixes a missing or lapsed connection (nobody is there to
+/// read an error).
+fn not_run_reason(err: &AppError, key: &str) -> String {
+    match err {
+        AppError::NoConnection { .. } => format!(
+            "{err}; connect it with {}",
+            crate::connections::authorize_route(key)
+        ),
+        AppError::ConnectionInactive { .. } => format!(
+            "{err}; reconnect it with {}",
+            crate::connections::authorize_route(key)
+        ),
+        other => other.to_string(),
+    }
+}
+
 /// Records a scheduled run that could not start (no connection, one that
 /// needs re-authorization), visible in `GET /api/libraries/{id}/syncs`.
-async fn record_not_run(state: &AppState, library: &Library, reason: &str) {
+async fn record_not_run(app: &App, library: &Library, reason: &str) {
     let message = format!("scheduled sync not run: {reason}");
     tracing::warn!(library = %library.natural_id, %message);
     crate::metrics::record_sync_not_run(&library.library_type, "schedule");
-    if let Err(err) = state
+    if let Err(err) = app
         .store
         .record_sync_run(library.id, "schedule", "failed", &message)
         .await
@@ -401,9 +409,9 @@ async fn record_not_run(state: &AppState, library: &Library, reason: &str) {
 
 /// Moves the reconcile clock on after a reconcile that completed; one that
 /// failed or was skipped leaves it due, so the next scheduled run retries.
-async fn reconciled(state: &AppState, config: &SchedulerConfig, library_id: Uuid) {
+async fn reconciled(app: &App, config: &SchedulerConfig, library_id: Uuid) {
     let next = first_reconcile_ms(config, now_ms());
-    if let Err(err) = state.store.set_next_reconcile(library_id, next).await {
+    if let Err(err) = app.store.set_next_reconcile(library_id, next).await {
         tracing::warn!(library = %library_id, error = %err, "could not move the reconcile clock on");
     }
 }
@@ -413,12 +421,12 @@ async fn reconciled(state: &AppState, config: &SchedulerConfig, library_id: Uuid
 /// due at the next tick (keeping its reconcile clock), a removed one drops
 /// the row, an unchanged one keeps its row.
 pub async fn schedule_changed(
-    state: &AppState,
+    app: &App,
     library_id: Uuid,
     before: Option<SyncSchedule>,
     after: Option<SyncSchedule>,
 ) -> Result<(), StoreError> {
-    let store = &state.store;
+    let store = &app.store;
     let Some(after) = after else {
         return store.delete_sync_schedule(library_id).await;
     };
@@ -428,7 +436,7 @@ pub async fn schedule_changed(
     }
     let now = now_ms();
     let next_reconcile_ms = existing.map_or_else(
-        || first_reconcile_ms(&state.config.scheduler, now),
+        || first_reconcile_ms(&app.config.scheduler, now),
         |row| row.next_reconcile_ms,
     );
     store
@@ -440,15 +448,15 @@ pub async fn schedule_changed(
         .await
 }
 
-/// [`schedule_changed`] for a route that has already written the library:
+/// [`schedule_changed`] for a service that has already written the library:
 /// a failure is logged, not returned (the next tick repairs the row).
-pub(crate) async fn follow_schedule(
-    state: &AppState,
+pub async fn follow_schedule(
+    app: &App,
     library_id: Uuid,
     before: Option<SyncSchedule>,
     after: Option<SyncSchedule>,
 ) {
-    if let Err(err) = schedule_changed(state, library_id, before, after).await {
+    if let Err(err) = schedule_changed(app, library_id, before, after).await {
         tracing::warn!(library = %library_id, error = %err, "could not update the schedule row; the scheduler's next tick repairs it");
     }
 }
