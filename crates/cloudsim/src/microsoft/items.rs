@@ -112,8 +112,16 @@ impl ItemHashes {
 pub struct Render {
     /// Delta pages leave out `parentReference.path`.
     pub delta: bool,
-    /// `scheme://host` for `@microsoft.graph.downloadUrl` (None: left out).
-    pub download_base: Option<String>,
+    /// How to make `@microsoft.graph.downloadUrl` (None: left out).
+    pub download: Option<download::DownloadLinks>,
+}
+
+/// Download links on the host the client reached us at.
+pub fn download_links(state: &AppState, headers: &HeaderMap) -> download::DownloadLinks {
+    download::DownloadLinks {
+        base: state.base_url(headers),
+        urls: state.shared().download_urls.clone(),
+    }
 }
 
 fn percent_path(path: &str) -> String {
@@ -204,10 +212,7 @@ pub fn drive_item(world: &World, item: &Item, hashes: &ItemHashes, how: &Render)
             mime_type: item.mime_type.clone(),
             hashes: Some(hashes.facet(&item.id)),
         });
-        out.download_url = how
-            .download_base
-            .as_ref()
-            .map(|base| download::url(base, item));
+        out.download_url = how.download.as_ref().map(|links| links.url(item));
     }
     out
 }
@@ -275,7 +280,7 @@ pub async fn get_item(
     let hashes = ItemHashes::of(state, std::slice::from_ref(&id)).await;
     let how = Render {
         delta: false,
-        download_base: Some(state.base_url(headers)),
+        download: Some(download_links(state, headers)),
     };
     let body = state
         .read(|w| w.item(&id).map(|i| drive_item(w, i, &hashes, &how)))
@@ -337,7 +342,7 @@ pub async fn list_children(
     let base = state.base_url(headers);
     let how = Render {
         delta: false,
-        download_base: Some(base.clone()),
+        download: Some(download_links(state, headers)),
     };
     let value = state.read(|w| {
         ids.iter()
@@ -381,7 +386,7 @@ pub fn content(
             return Err(GraphError::item_not_found());
         }
         Ok((
-            download::url(&base, found),
+            state.shared().download_urls.url(&base, found),
             format!("\"{{{}}},{}\"", found.id, found.version),
             format!("\"c:{{{}}},{}\"", found.id, found.content_version),
         ))
