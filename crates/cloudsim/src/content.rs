@@ -391,7 +391,10 @@ mod tests {
             parse_range(&headers("bytes=-30"), 10),
             RangeRequest::Partial(0..10)
         );
-        assert_eq!(parse_range(&headers("bytes=0-1,3-4"), 10), RangeRequest::Full);
+        assert_eq!(
+            parse_range(&headers("bytes=0-1,3-4"), 10),
+            RangeRequest::Full
+        );
         assert_eq!(parse_range(&headers("bytes=4-2"), 10), RangeRequest::Full);
         assert_eq!(parse_range(&headers("items=0-1"), 10), RangeRequest::Full);
     }

@@ -474,7 +474,8 @@ async fn sharepoint_sites_and_libraries() {
         )
         .await;
     let contracts = second["driveId"].as_str().expect("driveId").to_string();
-    env.put("microsoft", &contracts, "Acme/msa.pdf", b"msa").await;
+    env.put("microsoft", &contracts, "Acme/msa.pdf", b"msa")
+        .await;
     let (_, _, drives) = get(&env, &token, &format!("/v1.0/sites/{site_id}/drives")).await;
     let names: Vec<&str> = drives["value"]
         .as_array()
@@ -485,8 +486,17 @@ async fn sharepoint_sites_and_libraries() {
     assert_eq!(names, ["Documents", "Contracts"]);
     assert_eq!(drives["value"][1]["id"], contracts.as_str());
     let (_, _, d) = get(&env, &token, &format!("/v1.0/sites/{site_id}/drive")).await;
-    assert_eq!(d["id"], lib.as_str(), "the default library stays the default");
-    let (items, _, _) = delta_all(&env, &token, &format!("/v1.0/drives/{contracts}/root/delta")).await;
+    assert_eq!(
+        d["id"],
+        lib.as_str(),
+        "the default library stays the default"
+    );
+    let (items, _, _) = delta_all(
+        &env,
+        &token,
+        &format!("/v1.0/drives/{contracts}/root/delta"),
+    )
+    .await;
     assert!(named(&items, "msa.pdf").is_some());
     let (items, _, _) = delta_all(
         &env,

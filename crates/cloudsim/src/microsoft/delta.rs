@@ -16,7 +16,6 @@
 //! log no longer serves answers 410 `resyncRequired` with a `Location`
 //! that starts over.
 
-
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use base64::Engine as _;

@@ -53,8 +53,8 @@ impl DownloadUrls {
 
     /// A token for `item_id` valid until `expires` (unix seconds).
     pub fn token(&self, item_id: &str, expires: i64) -> String {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("{item_id}.{expires}"));
+        let payload =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{item_id}.{expires}"));
         let sig = self.signature(&payload);
         format!("{payload}.{sig}")
     }

@@ -191,5 +191,8 @@ fn a_site_lists_its_libraries_default_first() {
         .map(|d| d.id.as_str())
         .collect();
     assert_eq!(ids, [default.as_str(), second.as_str()]);
-    assert_eq!(w.drive(&second).unwrap().members, w.site(&site).unwrap().members);
+    assert_eq!(
+        w.drive(&second).unwrap().members,
+        w.site(&site).unwrap().members
+    );
 }
