@@ -1,7 +1,8 @@
 //! Folio's HTTP API.
 //!
 //! Reading order: [`app`] (the router, its layers, serving), [`state`],
-//! [`error`] (the one error body), [`auth`] and [`extract`], then
+//! [`error`] (the one error body), [`auth`] and [`extract`] ([`auth_once`]:
+//! one-time login links, for `folio demo`), then
 //! [`routes`], one module per resource, [`readiness`] (the checks behind
 //! `/readyz`), [`openapi`], [`scheduler`]
 //! (scheduled syncs and reconciles, started by `folio serve`), and [`gc`]
@@ -9,6 +10,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod auth_once;
 pub mod error;
 pub mod extract;
 pub mod gc;
