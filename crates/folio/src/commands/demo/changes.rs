@@ -14,7 +14,7 @@ use super::world::{DemoWorld, Dice};
 /// Changes the world every `every` until `stop` is cancelled.
 pub async fn run(state: AppState, demo: DemoWorld, every: Duration, stop: CancellationToken) {
     let drives = demo.drives();
-    let mut dice = Dice::new(0xC4A9_6E5);
+    let mut dice = Dice::new(0x0C4A_96E5);
     let mut tick = 0usize;
     loop {
         tokio::select! {
