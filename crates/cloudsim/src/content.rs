@@ -149,7 +149,9 @@ fn splitmix64(mut z: u64) -> u64 {
 /// generated file does not repeat at any power-of-two block size.
 pub const POOL_LEN: usize = 1_048_583;
 
-/// The generator's byte pool: SplitMix64 output from a fixed seed.
+/// The generator's byte pool: SplitMix64 output from a fixed seed. A
+/// constant computed once, not state: every emulator in the process must
+/// produce the same bytes for a seed, so it stays process-wide.
 fn pool() -> &'static [u8] {
     static POOL: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
@@ -198,8 +200,10 @@ pub enum RangeRequest {
     Unsatisfiable,
 }
 
-/// Parses a single-range `Range: bytes=a-b | a- | -n` header. Multi-range
-/// and malformed headers are ignored (200 with the full body), as HTTP allows.
+/// Reads a single-range `Range: bytes=a-b | a- | -n` header with
+/// `http-range-header` (RFC 9110's grammar, strictly). Multi-range and
+/// malformed headers are ignored (200 with the full body), as HTTP allows
+/// and as the providers do; a range that lies outside the bytes is 416.
 pub fn parse_range(headers: &HeaderMap, len: u64) -> RangeRequest {
     let Some(value) = headers
         .get(http::header::RANGE)
@@ -207,35 +211,22 @@ pub fn parse_range(headers: &HeaderMap, len: u64) -> RangeRequest {
     else {
         return RangeRequest::Full;
     };
-    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+    let Ok(parsed) = http_range_header::parse_range_header(value) else {
         return RangeRequest::Full;
     };
-    if spec.contains(',') {
+    if parsed.len() != 1 {
         return RangeRequest::Full;
     }
-    let Some((a, b)) = spec.split_once('-') else {
-        return RangeRequest::Full;
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let parsed = match (a.is_empty(), b.is_empty()) {
-        (true, false) => b.parse::<u64>().ok().map(|n| (len.saturating_sub(n), len)),
-        (false, _) => {
-            let Ok(start) = a.parse::<u64>() else {
-                return RangeRequest::Full;
-            };
-            let end = if b.is_empty() {
-                Some(len)
-            } else {
-                b.parse::<u64>().ok().map(|e| (e + 1).min(len))
-            };
-            end.map(|end| (start, end))
+    match parsed.validate(len) {
+        Ok(ranges) => match ranges.as_slice() {
+            [range] => RangeRequest::Partial(*range.start()..*range.end() + 1),
+            // A suffix range of an empty file: nothing to cut, send it whole.
+            _ => RangeRequest::Full,
+        },
+        Err(http_range_header::RangeUnsatisfiableError::Unsatisfiable) => {
+            RangeRequest::Unsatisfiable
         }
-        (true, true) => None,
-    };
-    match parsed {
-        None => RangeRequest::Full,
-        Some((start, end)) if start >= len || start >= end => RangeRequest::Unsatisfiable,
-        Some((start, end)) => RangeRequest::Partial(start..end),
+        Err(_) => RangeRequest::Full,
     }
 }
 
@@ -392,6 +383,20 @@ mod tests {
             parse_range(&headers("bytes=0-0"), 0),
             RangeRequest::Unsatisfiable
         );
+        assert_eq!(
+            parse_range(&headers("bytes=-0"), 10),
+            RangeRequest::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range(&headers("bytes=-30"), 10),
+            RangeRequest::Partial(0..10)
+        );
+        assert_eq!(
+            parse_range(&headers("bytes=0-1,3-4"), 10),
+            RangeRequest::Full
+        );
+        assert_eq!(parse_range(&headers("bytes=4-2"), 10), RangeRequest::Full);
+        assert_eq!(parse_range(&headers("items=0-1"), 10), RangeRequest::Full);
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/accounts", post(add_account).get(list_accounts))
         .route("/google/shared-drives", post(add_shared_drive))
         .route("/microsoft/sites", post(add_site))
+        .route("/microsoft/sites/{site}/libraries", post(add_site_library))
         .route(
             "/faults",
             post(add_fault).get(list_faults).delete(clear_faults),
@@ -226,6 +227,20 @@ async fn add_site(State(state): State<AppState>, Body(d): Body<NewShared>) -> Re
         Json(json!({ "driveId": drive_id, "siteId": site_id })),
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+struct NewLibrary {
+    name: String,
+}
+
+async fn add_site_library(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    Body(l): Body<NewLibrary>,
+) -> Result<Response> {
+    let drive_id = state.write(|w| w.add_site_library(&site, &l.name))?;
+    Ok((StatusCode::CREATED, Json(json!({ "driveId": drive_id }))).into_response())
 }
 
 // ----- files -------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! A wire-faithful emulator of Google Drive, OneDrive, SharePoint and Dropbox.
 //!
 //! Reading order: [`world`] (the state every API reads and the change log),
-//! [`content`] (bytes, generated content, Range), [`oauth`] (the three
+//! [`content`] (bytes, generated content, Range), [`listing_rows`] (the
+//! one cache of sorted enumerations the listing APIs share), [`oauth`] (the three
 //! providers' OAuth servers and [`oauth::authenticate`]), [`faults`] (fault
 //! injection and request counters, applied by one middleware), [`control`]
 //! (the `/_sim/` API), [`server`] (the router, TLS, [`Sim`] for tests), then
@@ -16,6 +17,7 @@ pub mod dropbox;
 pub mod faults;
 pub mod google;
 pub mod hashes;
+pub mod listing_rows;
 pub mod microsoft;
 pub mod oauth;
 mod persist;
@@ -97,6 +99,10 @@ pub struct Shared {
     pub faults: Mutex<faults::Faults>,
     /// Per-endpoint request counters.
     pub counters: faults::Counters,
+    /// Rows of recent first enumerations (Graph delta, Dropbox list_folder).
+    pub listing_rows: listing_rows::ListingRows,
+    /// Signs and checks Graph's pre-authenticated download URLs.
+    pub download_urls: microsoft::download::DownloadUrls,
     settings: RwLock<Settings>,
     dirty: AtomicBool,
     state_dir: Option<PathBuf>,
@@ -120,6 +126,8 @@ impl AppState {
             oauth: Mutex::new(oauth),
             faults: Mutex::new(faults::Faults::default()),
             counters: faults::Counters::default(),
+            listing_rows: listing_rows::ListingRows::default(),
+            download_urls: microsoft::download::DownloadUrls::default(),
             settings: RwLock::new(settings),
             dirty: AtomicBool::new(false),
             state_dir,

@@ -330,7 +330,7 @@ async fn content_redirects_to_a_preauthenticated_url() {
     assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
 
     // Expired and forged URLs are refused.
-    let expired = cloudsim::microsoft::download::url_until(
+    let expired = env.sim.state().shared().download_urls.url_until(
         env.sim.base_url(),
         &id,
         chrono::Utc::now().timestamp() - 1,
@@ -465,6 +465,39 @@ async fn sharepoint_sites_and_libraries() {
     assert_eq!(drives["value"][0]["driveType"], "documentLibrary");
     let (_, _, d) = get(&env, &token, &format!("/v1.0/sites/{site_id}/drive")).await;
     assert_eq!(d["id"], lib.as_str());
+
+    // A second library: listed after the default, reachable, not the default.
+    let second = env
+        .control(
+            &format!("/microsoft/sites/{site_id}/libraries"),
+            json!({"name": "Contracts"}),
+        )
+        .await;
+    let contracts = second["driveId"].as_str().expect("driveId").to_string();
+    env.put("microsoft", &contracts, "Acme/msa.pdf", b"msa")
+        .await;
+    let (_, _, drives) = get(&env, &token, &format!("/v1.0/sites/{site_id}/drives")).await;
+    let names: Vec<&str> = drives["value"]
+        .as_array()
+        .expect("drives")
+        .iter()
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Documents", "Contracts"]);
+    assert_eq!(drives["value"][1]["id"], contracts.as_str());
+    let (_, _, d) = get(&env, &token, &format!("/v1.0/sites/{site_id}/drive")).await;
+    assert_eq!(
+        d["id"],
+        lib.as_str(),
+        "the default library stays the default"
+    );
+    let (items, _, _) = delta_all(
+        &env,
+        &token,
+        &format!("/v1.0/drives/{contracts}/root/delta"),
+    )
+    .await;
+    assert!(named(&items, "msa.pdf").is_some());
     let (items, _, _) = delta_all(
         &env,
         &token,

@@ -42,6 +42,10 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .route("/metrics", axum::routing::get(crate::metrics::metrics))
+        .route(
+            crate::auth_once::PATH,
+            axum::routing::get(crate::auth_once::login_once),
+        )
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         // After the routes, so that it sees each request's route template.

@@ -37,6 +37,11 @@ pub struct GlobalArgs {
     /// `_` for `-`. Flags and FOLIO_* variables win over it.
     #[arg(long, global = true, env = "FOLIO_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// True when `--data-dir` (or `FOLIO_DATA_DIR`) was given rather than
+    /// defaulted: `folio demo` then keeps its data there instead of in a
+    /// temporary folder.
+    #[arg(skip)]
+    pub data_dir_given: bool,
 }
 
 /// The metadata database, for the commands that open it.
@@ -112,6 +117,11 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a backup into a new, empty data folder (--data-dir).
     Restore(RestoreArgs),
+    /// Try Folio with nothing to set up: a fresh Folio beside an emulated
+    /// Google Drive, OneDrive, SharePoint and Dropbox with files in them,
+    /// four libraries ready to connect, and a link that signs you in to
+    /// the console. Ctrl-C stops it all (see docs/demo.md).
+    Demo(DemoArgs),
     /// Help with the config file (--config).
     Config {
         #[command(subcommand)]
@@ -325,6 +335,18 @@ pub struct BackupArgs {
     pub storage: StorageArgs,
     #[command(flatten)]
     pub keys: KeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address Folio listens on; port 0 picks a free port. The emulator
+    /// listens on a free loopback port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Change the emulated world (add, edit, rename, delete files) every
+    /// this many seconds, so scheduled syncs have work to do. 0: never.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub changes: u64,
 }
 
 #[derive(Debug, Args)]

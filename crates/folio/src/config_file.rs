@@ -48,7 +48,11 @@ fn exit_on_usage_error(result: Result<ArgMatches, clap::Error>) -> ArgMatches {
 }
 
 fn from_matches(matches: &ArgMatches) -> anyhow::Result<Cli> {
-    Cli::from_arg_matches(matches).map_err(|err| anyhow!(first_lines(&err)))
+    let mut cli = Cli::from_arg_matches(matches).map_err(|err| anyhow!(first_lines(&err)))?;
+    cli.global.data_dir_given = matches
+        .value_source("data_dir")
+        .is_some_and(|source| source != clap::parser::ValueSource::DefaultValue);
+    Ok(cli)
 }
 
 fn read_table(path: &Path) -> anyhow::Result<toml::Table> {

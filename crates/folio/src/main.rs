@@ -1,5 +1,5 @@
 //! The `folio` command: `serve`, `migrate`, `token create`, `keys rotate`,
-//! `user set-password`, `sync`, `backup`, `restore`, `config example`.
+//! `user set-password`, `sync`, `backup`, `restore`, `demo`, `config example`.
 //!
 //! Reading order: [`cli`] (arguments and their environment variables),
 //! [`config_file`] (the `--config` file filling what they leave unset),
@@ -57,6 +57,7 @@ async fn run() -> std::process::ExitCode {
         Command::Sync(args) => commands::sync::run(&cli.global, &args).await,
         Command::Backup(args) => commands::backup::run(&cli.global, &args).await,
         Command::Restore(args) => commands::restore::run(&cli.global, &args).await,
+        Command::Demo(args) => commands::demo::run(&cli.global, &args).await,
         Command::Config {
             command: ConfigCommand::Example,
         } => {

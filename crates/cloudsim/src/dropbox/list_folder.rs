@@ -10,7 +10,6 @@
 //! A position the drive's change log can no longer serve gives 409 `reset`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::Response;
@@ -27,6 +26,7 @@ use super::model::{
 use super::rpc::{self, Caller};
 use crate::AppState;
 use crate::hashes;
+use crate::listing_rows::{ListingRows, Row, RowsKey};
 use crate::world::{DriveId, ItemId, World};
 
 const LIST: &str = "files/list_folder";
@@ -249,7 +249,7 @@ enum Planned1 {
 }
 
 async fn page(state: &AppState, cursor: Cursor) -> Result<ListFolderResult, DbxError> {
-    let planned = state.read(|w| plan(w, cursor))?;
+    let planned = state.read(|w| plan(w, &state.shared().listing_rows, cursor))?;
     let ids: Vec<ItemId> = planned
         .items
         .iter()
@@ -279,7 +279,7 @@ fn render(world: &World, planned: &[Planned1], hashes: &HashMap<ItemId, String>)
         .collect()
 }
 
-fn plan(world: &World, cursor: Cursor) -> Result<Planned, DbxError> {
+fn plan(world: &World, cache: &ListingRows, cursor: Cursor) -> Result<Planned, DbxError> {
     let Some(drive) = world.drive(&cursor.d) else {
         return Err(DbxError::reset());
     };
@@ -294,40 +294,14 @@ fn plan(world: &World, cursor: Cursor) -> Result<Planned, DbxError> {
             if snap < drive.cursor_floor {
                 return Err(DbxError::reset());
             }
-            Ok(plan_listing(world, cursor, snap, after))
+            Ok(plan_listing(world, cache, cursor, snap, after))
         }
         Phase::C { pos } => plan_changes(world, cursor, pos),
     }
 }
 
-/// The sorted rows of recent first enumerations, by (folder, position,
-/// options), so paging through a large folder sorts it once, not per
-/// page. Rows are ids only: each page renders the items' current state,
-/// and whatever changed after the position is reported in the change
-/// round that follows, so a cached list never hides a change.
-type RowsKey = (ItemId, u64, bool, bool);
-type Rows = Arc<Vec<(u32, ItemId)>>;
-static ROWS: parking_lot::Mutex<Vec<(RowsKey, Rows)>> = parking_lot::Mutex::new(Vec::new());
-const ROWS_KEPT: usize = 8;
-
-fn cached_rows(
-    key: RowsKey,
-    build: impl FnOnce() -> Vec<(u32, ItemId)>,
-) -> Arc<Vec<(u32, ItemId)>> {
-    if let Some((_, rows)) = ROWS.lock().iter().find(|(k, _)| *k == key) {
-        return rows.clone();
-    }
-    let rows = Arc::new(build());
-    let mut cache = ROWS.lock();
-    if cache.len() >= ROWS_KEPT {
-        cache.remove(0);
-    }
-    cache.push((key, rows.clone()));
-    rows
-}
-
 /// Rows of the folder's listing, sorted by (depth, id).
-fn listing_rows(world: &World, cursor: &Cursor) -> Vec<(u32, ItemId)> {
+fn listing_rows(world: &World, cursor: &Cursor) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut frontier = vec![cursor.f.clone()];
     let mut depth = 0u32;
@@ -352,7 +326,7 @@ fn listing_rows(world: &World, cursor: &Cursor) -> Vec<(u32, ItemId)> {
 }
 
 /// Tombstones below the listed folder (for `include_deleted`).
-fn deleted_rows(world: &World, cursor: &Cursor) -> Vec<(u32, ItemId)> {
+fn deleted_rows(world: &World, cursor: &Cursor) -> Vec<Row> {
     world
         .items
         .values()
@@ -375,10 +349,21 @@ fn depth_below(world: &World, id: &str, ancestor: &str) -> Option<u32> {
     Some(depth)
 }
 
-fn plan_listing(world: &World, cursor: Cursor, snap: u64, after: Option<(u32, ItemId)>) -> Planned {
-    let rows = cached_rows((cursor.f.clone(), snap, cursor.r, cursor.x), || {
-        listing_rows(world, &cursor)
-    });
+fn plan_listing(
+    world: &World,
+    cache: &ListingRows,
+    cursor: Cursor,
+    snap: u64,
+    after: Option<Row>,
+) -> Planned {
+    let key = RowsKey {
+        api: "dropbox-list-folder",
+        folder: cursor.f.clone(),
+        snap,
+        recursive: cursor.r,
+        include_deleted: cursor.x,
+    };
+    let rows = cache.get_or_build(key, || listing_rows(world, &cursor));
     let start = match &after {
         Some(key) => rows.partition_point(|row| row <= key),
         None => 0,

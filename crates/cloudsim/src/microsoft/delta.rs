@@ -16,8 +16,6 @@
 //! log no longer serves answers 410 `resyncRequired` with a `Location`
 //! that starts over.
 
-use std::sync::Arc;
-
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use base64::Engine as _;
@@ -29,6 +27,7 @@ use super::items::{self, ItemHashes, ListQuery, Render, drive_item, find_item};
 use super::model::DeltaPage;
 use super::{Caller, DriveRef, caller, resolve_drive};
 use crate::AppState;
+use crate::listing_rows::{ListingRows, Row, RowsKey};
 use crate::world::{DriveId, ItemId, World};
 
 /// Items per page without `$top`.
@@ -174,13 +173,13 @@ async fn delta(
             }
         };
         let latest_only = token_text.as_deref() == Some("latest");
-        plan(w, token, latest_only, &fresh).map(|p| (p, root_id))
+        plan(w, &state.shared().listing_rows, token, latest_only, &fresh).map(|p| (p, root_id))
     })?;
     let (planned, root_id) = planned;
     let hashes = ItemHashes::of(state, &planned.ids).await;
     let how = Render {
         delta: true,
-        download_base: None,
+        download: None,
     };
     let value = state.read(|w| {
         planned
@@ -215,6 +214,7 @@ struct Planned {
 
 fn plan(
     world: &World,
+    cache: &ListingRows,
     token: Token,
     latest_only: bool,
     fresh: &str,
@@ -230,39 +230,13 @@ fn plan(
             more: false,
         }),
         Phase::L { snap, .. } if snap < floor => Err(GraphError::resync(fresh.to_string())),
-        Phase::L { snap, after } => Ok(plan_listing(world, token, snap, after)),
+        Phase::L { snap, after } => Ok(plan_listing(world, cache, token, snap, after)),
         Phase::C { pos } => plan_changes(world, token, pos, fresh),
     }
 }
 
-/// The sorted rows of recent first enumerations, by (folder, position,
-/// options), so paging through a large folder sorts it once, not per
-/// page. Rows are ids only: each page renders the items' current state,
-/// and whatever changed after the position is reported in the change
-/// round that follows, so a cached list never hides a change.
-type RowsKey = (ItemId, u64, bool, bool);
-type Rows = Arc<Vec<(u32, ItemId)>>;
-static ROWS: parking_lot::Mutex<Vec<(RowsKey, Rows)>> = parking_lot::Mutex::new(Vec::new());
-const ROWS_KEPT: usize = 8;
-
-fn cached_rows(
-    key: RowsKey,
-    build: impl FnOnce() -> Vec<(u32, ItemId)>,
-) -> Arc<Vec<(u32, ItemId)>> {
-    if let Some((_, rows)) = ROWS.lock().iter().find(|(k, _)| *k == key) {
-        return rows.clone();
-    }
-    let rows = Arc::new(build());
-    let mut cache = ROWS.lock();
-    if cache.len() >= ROWS_KEPT {
-        cache.remove(0);
-    }
-    cache.push((key, rows.clone()));
-    rows
-}
-
 /// The folder and its live subtree, sorted by (depth, id).
-fn rows(world: &World, folder: &str) -> Vec<(u32, ItemId)> {
+fn rows(world: &World, folder: &str) -> Vec<Row> {
     let mut rows = vec![(0, folder.to_string())];
     let mut frontier = vec![folder.to_string()];
     let mut depth = 0;
@@ -283,10 +257,21 @@ fn rows(world: &World, folder: &str) -> Vec<(u32, ItemId)> {
     rows
 }
 
-fn plan_listing(world: &World, token: Token, snap: u64, after: Option<(u32, ItemId)>) -> Planned {
-    let rows = cached_rows((token.f.clone(), snap, true, false), || {
-        rows(world, &token.f)
-    });
+fn plan_listing(
+    world: &World,
+    cache: &ListingRows,
+    token: Token,
+    snap: u64,
+    after: Option<Row>,
+) -> Planned {
+    let key = RowsKey {
+        api: "graph-delta",
+        folder: token.f.clone(),
+        snap,
+        recursive: true,
+        include_deleted: false,
+    };
+    let rows = cache.get_or_build(key, || rows(world, &token.f));
     let start = after
         .as_ref()
         .map_or(0, |key| rows.partition_point(|row| row <= key));

@@ -4,10 +4,9 @@
 //! `Range` honoured.
 //!
 //! The token is `base64url(item id "." expiry) "." signature`, where the
-//! signature is a SHA-256 keyed by a secret of this process, so a URL
-//! cannot be forged or extended, and URLs die with the process.
-
-use std::sync::OnceLock;
+//! signature is a SHA-256 keyed by a secret of this emulator (one
+//! [`DownloadUrls`] in its [`AppState`]), so a URL cannot be forged or
+//! extended, works only on the emulator that made it, and dies with it.
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -24,38 +23,75 @@ use crate::world::Item;
 /// How long a download URL works.
 pub const LIFETIME_SECONDS: i64 = 3600;
 
-fn secret() -> &'static [u8; 32] {
-    static SECRET: OnceLock<[u8; 32]> = OnceLock::new();
-    SECRET.get_or_init(rand::random)
+/// Makes and checks download URLs with the emulator's secret.
+#[derive(Clone)]
+pub struct DownloadUrls {
+    secret: [u8; 32],
 }
 
-fn signature(payload: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(secret());
-    h.update(payload.as_bytes());
-    hex::encode(&h.finalize()[..16])
+impl Default for DownloadUrls {
+    fn default() -> Self {
+        DownloadUrls {
+            secret: rand::random(),
+        }
+    }
 }
 
-/// A token for `item_id` valid until `expires` (unix seconds).
-pub fn token(item_id: &str, expires: i64) -> String {
-    let payload =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{item_id}.{expires}"));
-    let sig = signature(&payload);
-    format!("{payload}.{sig}")
+impl std::fmt::Debug for DownloadUrls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DownloadUrls")
+    }
 }
 
-/// The download URL of `item` on `base` (`scheme://host`).
-pub fn url(base: &str, item: &Item) -> String {
-    url_until(base, &item.id, Utc::now().timestamp() + LIFETIME_SECONDS)
+impl DownloadUrls {
+    fn signature(&self, payload: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(self.secret);
+        h.update(payload.as_bytes());
+        hex::encode(&h.finalize()[..16])
+    }
+
+    /// A token for `item_id` valid until `expires` (unix seconds).
+    pub fn token(&self, item_id: &str, expires: i64) -> String {
+        let payload =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{item_id}.{expires}"));
+        let sig = self.signature(&payload);
+        format!("{payload}.{sig}")
+    }
+
+    /// The download URL of `item` on `base` (`scheme://host`).
+    pub fn url(&self, base: &str, item: &Item) -> String {
+        self.url_until(base, &item.id, Utc::now().timestamp() + LIFETIME_SECONDS)
+    }
+
+    /// A download URL with a chosen expiry (tests make expired ones).
+    pub fn url_until(&self, base: &str, item_id: &str, expires: i64) -> String {
+        format!("{base}/download/{}", self.token(item_id, expires))
+    }
+
+    /// The item id of a valid token, or why it is refused.
+    fn check(&self, token: &str) -> Result<String, GraphError> {
+        check(self, token)
+    }
 }
 
-/// A download URL with a chosen expiry (tests make expired ones).
-pub fn url_until(base: &str, item_id: &str, expires: i64) -> String {
-    format!("{base}/download/{}", token(item_id, expires))
+/// Where and how `@microsoft.graph.downloadUrl` links are made.
+#[derive(Debug, Clone)]
+pub struct DownloadLinks {
+    /// `scheme://host` the client reached us at.
+    pub base: String,
+    pub urls: DownloadUrls,
+}
+
+impl DownloadLinks {
+    /// The download URL of `item`.
+    pub fn url(&self, item: &Item) -> String {
+        self.urls.url(&self.base, item)
+    }
 }
 
 /// Why a token is refused.
-fn check(token: &str) -> Result<String, GraphError> {
+fn check(urls: &DownloadUrls, token: &str) -> Result<String, GraphError> {
     let invalid = || {
         GraphError::new(
             StatusCode::UNAUTHORIZED,
@@ -64,7 +100,7 @@ fn check(token: &str) -> Result<String, GraphError> {
         )
     };
     let (payload, sig) = token.rsplit_once('.').ok_or_else(invalid)?;
-    if signature(payload) != sig {
+    if urls.signature(payload) != sig {
         return Err(invalid());
     }
     let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -90,7 +126,7 @@ pub async fn serve(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, GraphError> {
-    let item_id = check(&token)?;
+    let item_id = state.shared().download_urls.check(&token)?;
     let (source, mime, ctag, name) = state
         .read(|w| {
             let item = w.item(&item_id).filter(|i| i.is_live() && i.is_file())?;
@@ -123,10 +159,16 @@ mod tests {
 
     #[test]
     fn tokens_verify_and_expire() {
+        let urls = DownloadUrls::default();
         let now = Utc::now().timestamp();
-        assert_eq!(check(&token("01ABC", now + 60)).unwrap(), "01ABC");
-        assert!(check(&token("01ABC", now - 1)).is_err());
-        let forged = token("01ABC", now + 60).replace('.', "x.");
-        assert!(check(&forged).is_err());
+        assert_eq!(urls.check(&urls.token("01ABC", now + 60)).unwrap(), "01ABC");
+        assert!(urls.check(&urls.token("01ABC", now - 1)).is_err());
+        let forged = urls.token("01ABC", now + 60).replace('.', "x.");
+        assert!(urls.check(&forged).is_err());
+        let other = DownloadUrls::default();
+        assert!(
+            other.check(&urls.token("01ABC", now + 60)).is_err(),
+            "another emulator's URL"
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod download;
 pub mod error;
 pub mod items;
 pub mod model;
+pub mod render;
 pub mod sites;
 
 use axum::Router;

@@ -59,10 +59,14 @@ pub fn drive_json(world: &World, drive: &world::Drive) -> Drive {
                 .site(site_id)
                 .map(|s| s.name.clone())
                 .unwrap_or_default();
-            format!(
-                "https://{SP_HOST}/sites/{}/Shared%20Documents",
-                url_name(&name)
-            )
+            // The default library's URL name is "Shared Documents"
+            // whatever its display name ("Documents").
+            let library = if world.site(site_id).is_some_and(|s| s.drive_id == drive.id) {
+                "Shared%20Documents".to_string()
+            } else {
+                url_name(&drive.name)
+            };
+            format!("https://{SP_HOST}/sites/{}/{library}", url_name(&name))
         }
         _ => format!(
             "https://contoso-my.sharepoint.com/personal/{}/Documents",
@@ -230,10 +234,8 @@ pub async fn site_drives(
     let caller = caller(&state, &headers)?;
     let value = state.read(|w| {
         let site = visible_site(w, &caller, &id)?;
-        let drive = w
-            .drive(&site.drive_id)
-            .ok_or_else(GraphError::item_not_found)?;
-        Ok::<_, GraphError>(vec![drive_json(w, drive)])
+        let libraries = w.site_libraries(&site.id);
+        Ok::<_, GraphError>(libraries.into_iter().map(|d| drive_json(w, d)).collect())
     })?;
     Ok(json_response(
         StatusCode::OK,

@@ -249,3 +249,65 @@ async fn the_bearer_scheme_is_case_insensitive() {
         .unwrap();
     assert_eq!(assert_error(wrong, 401).await, "invalid API token");
 }
+
+/// `/login/once`: a one-time token signs a browser in once, and is never a
+/// session cookie itself.
+#[tokio::test]
+async fn a_one_time_login_link_works_once() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let in_an_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    let token = folio_server::auth_once::issue(&app.store, app.admin_id, in_an_hour)
+        .await
+        .unwrap();
+    let link = app.url(&format!("/login/once?token={token}"));
+    let as_cookie = client
+        .get(app.url("/api/me"))
+        .header("cookie", format!("folio_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(as_cookie, 401).await;
+
+    let first = client.get(&link).send().await.unwrap();
+    assert_eq!(first.status(), 303);
+    assert_eq!(first.headers()["location"], "/");
+    let cookie = first.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let me: serde_json::Value = client
+        .get(app.url("/api/me"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "admin");
+
+    let second = client.get(&link).send().await.unwrap();
+    assert_error(second, 401).await;
+    let unknown = client
+        .get(app.url("/login/once?token=once_nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(unknown, 401).await;
+    let expired = folio_server::auth_once::issue(
+        &app.store,
+        app.admin_id,
+        chrono::Utc::now() - chrono::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    let late = client
+        .get(app.url(&format!("/login/once?token={expired}")))
+        .send()
+        .await
+        .unwrap();
+    assert_error(late, 401).await;
+}

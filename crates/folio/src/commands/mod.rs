@@ -1,4 +1,5 @@
 pub mod backup;
+pub mod demo;
 pub mod keys;
 pub mod migrate;
 pub mod restore;

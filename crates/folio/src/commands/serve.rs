@@ -29,80 +29,119 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             "admin_token_file (--admin-token-file, FOLIO_ADMIN_TOKEN_FILE)",
         ),
     )?;
-    let store = config::open_store(&args.data_dir, &serve.database).await?;
-    let blobs = config::open_blobs(&args.data_dir, &serve.storage).await?;
-    ensure_admin(&store, &args.data_dir, admin_token.as_deref()).await?;
-    // Runs a previous instance of this process left running (it was killed)
-    // free their libraries now rather than when their leases lapse.
-    match folio_sync::run::recover_dead_runs(&store).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            runs = n,
-            "marked failed the sync runs of a process that is gone"
-        ),
-        Err(err) => {
-            tracing::warn!(error = %err, "could not look for the runs of a process that is gone")
-        }
-    }
-    let server_config = ServerConfig {
-        max_upload_bytes: serve.max_upload_bytes,
-        secure_cookies: serve.secure_cookies,
-        public_url: serve.public_url.clone(),
-        allow_private_provider_urls: serve.allow_private_provider_urls,
-        allowed_return_origins: serve.allowed_return_origins.clone(),
-        secret_keys: config::open_keyring(&args.data_dir, &serve.keys)?,
-        scheduler: scheduler_config(serve),
-        sync: sync_options(serve),
-        google_exports: serve.google_exports.clone(),
-        metrics_token: serve.metrics_token.clone().filter(|t| !t.is_empty()),
-        ..ServerConfig::default()
-    };
-    if serve.allow_private_provider_urls {
-        tracing::warn!(
-            "FOLIO_ALLOW_PRIVATE_PROVIDER_URLS is on: integrations may point at internal addresses"
-        );
-    }
-    let state = AppState::new(store.clone(), blobs, server_config);
-    gc::spawn(state.store.clone(), state.blobs.clone(), gc_config(serve));
-    // Refresh grants unused for 30 days, checked every 6 hours: well inside
-    // Google's 6-month and Microsoft's 90-day idle limits.
-    state
-        .tokens
-        .spawn_keep_alive(Duration::from_secs(6 * 3600), chrono::Duration::days(30));
-    let running_state = state.clone();
-    let app = Application::build(state, serve.listen)
-        .await
-        .with_context(|| format!("listening on {}", serve.listen))?;
-    let addr = app.local_addr()?;
+    let server = Server::start(&args.data_dir, serve, admin_token.as_deref()).await?;
     let shutdown = shutdown_signal()?;
-    println!("listening on http://{addr}");
+    println!("listening on http://{}", server.addr);
     std::io::stdout().flush()?;
-    tracing::info!(callback = %folio_server::routes::oauth::callback_url(&running_state), "OAuth redirect URI to register with providers");
+    tracing::info!(callback = %folio_server::routes::oauth::callback_url(&server.state), "OAuth redirect URI to register with providers");
     tracing::info!(
-        %addr,
+        addr = %server.addr,
         database = %config::redact(&config::configured_database_url(&args.data_dir, &serve.database)),
         data_dir = %args.data_dir.display(),
         sync_concurrency = serve.sync_concurrency,
         "folio is serving"
     );
-    let scheduler = Scheduler::start(running_state);
-    let stop_scheduling = scheduler.stop_token();
-    let served = app
-        .serve_until(
-            async move {
-                shutdown.await;
-                stop_scheduling.cancel();
-            },
-            Duration::from_secs(serve.shutdown_grace_secs),
-        )
-        .await
-        .context("serving HTTP");
-    // Scheduled syncs got the same grace, counted from the signal.
-    scheduler.shutdown().await;
-    served?;
-    store.close().await;
-    tracing::info!("folio stopped");
-    Ok(())
+    server.serve_until(shutdown).await
+}
+
+/// A Folio server that is bound and ready to serve: the store open (and
+/// migrated), an admin made, the storage sweep and token keep-alive
+/// running. `folio serve` and `folio demo` start one.
+pub struct Server {
+    pub state: AppState,
+    pub addr: std::net::SocketAddr,
+    app: Application,
+    store: Store,
+    grace: Duration,
+}
+
+impl Server {
+    /// Opens the store and storage of `data_dir` per `serve`, makes sure an
+    /// admin exists, and binds `serve.listen`.
+    pub async fn start(
+        data_dir: &Path,
+        serve: &ServeArgs,
+        admin_token: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let store = config::open_store(data_dir, &serve.database).await?;
+        let blobs = config::open_blobs(data_dir, &serve.storage).await?;
+        ensure_admin(&store, data_dir, admin_token).await?;
+        // Runs a previous instance of this process left running (it was killed)
+        // free their libraries now rather than when their leases lapse.
+        match folio_sync::run::recover_dead_runs(&store).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                runs = n,
+                "marked failed the sync runs of a process that is gone"
+            ),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not look for the runs of a process that is gone")
+            }
+        }
+        let server_config = ServerConfig {
+            max_upload_bytes: serve.max_upload_bytes,
+            secure_cookies: serve.secure_cookies,
+            public_url: serve.public_url.clone(),
+            allow_private_provider_urls: serve.allow_private_provider_urls,
+            allowed_return_origins: serve.allowed_return_origins.clone(),
+            secret_keys: config::open_keyring(data_dir, &serve.keys)?,
+            scheduler: scheduler_config(serve),
+            sync: sync_options(serve),
+            google_exports: serve.google_exports.clone(),
+            metrics_token: serve.metrics_token.clone().filter(|t| !t.is_empty()),
+            ..ServerConfig::default()
+        };
+        if serve.allow_private_provider_urls {
+            tracing::warn!(
+                "FOLIO_ALLOW_PRIVATE_PROVIDER_URLS is on: integrations may point at internal addresses"
+            );
+        }
+        let state = AppState::new(store.clone(), blobs, server_config);
+        gc::spawn(state.store.clone(), state.blobs.clone(), gc_config(serve));
+        // Refresh grants unused for 30 days, checked every 6 hours: well inside
+        // Google's 6-month and Microsoft's 90-day idle limits.
+        state
+            .tokens
+            .spawn_keep_alive(Duration::from_secs(6 * 3600), chrono::Duration::days(30));
+        let app = Application::build(state.clone(), serve.listen)
+            .await
+            .with_context(|| format!("listening on {}", serve.listen))?;
+        let addr = app.local_addr()?;
+        Ok(Self {
+            state,
+            addr,
+            app,
+            store,
+            grace: Duration::from_secs(serve.shutdown_grace_secs),
+        })
+    }
+
+    /// Serves HTTP and runs the scheduler until `shutdown` ends; requests
+    /// in flight and scheduled syncs then get the grace period.
+    pub async fn serve_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let scheduler = Scheduler::start(self.state);
+        let stop_scheduling = scheduler.stop_token();
+        let served = self
+            .app
+            .serve_until(
+                async move {
+                    shutdown.await;
+                    stop_scheduling.cancel();
+                },
+                self.grace,
+            )
+            .await
+            .context("serving HTTP");
+        // Scheduled syncs got the same grace, counted from the signal.
+        scheduler.shutdown().await;
+        served?;
+        self.store.close().await;
+        tracing::info!("folio stopped");
+        Ok(())
+    }
 }
 
 /// The scheduler's settings from the `FOLIO_SCHEDULE_*` and
@@ -217,7 +256,7 @@ fn write_secret_file(path: &Path, secret: &str) -> anyhow::Result<()> {
 /// Installs the SIGTERM and Ctrl-C handlers now, before the server says it
 /// listens, so a signal sent as soon as it does never meets the default
 /// action (or an inherited "ignore"); the future ends at the first one.
-fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

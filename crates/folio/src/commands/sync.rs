@@ -15,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use reqwest::Url;
@@ -273,116 +274,60 @@ async fn follow_progress(client: reqwest::Client, url: Url, token: String, bar: 
         Ok(response) if response.status().is_success() => response,
         Ok(_) | Err(_) => return,
     };
-    let mut parser = sse::Parser::default();
-    let mut body = response.bytes_stream();
-    while let Some(Ok(chunk)) = body.next().await {
-        for event in parser.feed(&chunk) {
-            if event.name != "progress" {
-                continue;
-            }
-            if let Ok(progress) = serde_json::from_str::<Progress>(&event.data) {
-                show(&bar, &progress);
-            }
-        }
+    let mut events = std::pin::pin!(progress_events(response.bytes_stream()));
+    while let Some(progress) = events.next().await {
+        show(&bar, &progress);
     }
 }
 
-/// The subset of the Server-Sent Events format Folio sends: `event:` and
-/// `data:` fields, `:` comments (keep-alives), events ended by a blank
-/// line. Hand-written because it is this small; a crate would bring a
-/// parser-combinator dependency for it.
-mod sse {
-    /// One dispatched event.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct Event {
-        pub name: String,
-        pub data: String,
-    }
-
-    /// Turns chunks of a stream (split anywhere) into events.
-    #[derive(Debug, Default)]
-    pub struct Parser {
-        pending: Vec<u8>,
-        name: Option<String>,
-        data: Vec<String>,
-    }
-
-    impl Parser {
-        /// Feeds a chunk; returns the events it completed.
-        pub fn feed(&mut self, chunk: &[u8]) -> Vec<Event> {
-            self.pending.extend_from_slice(chunk);
-            let mut events = Vec::new();
-            while let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.pending.drain(..=end).collect();
-                let line = String::from_utf8_lossy(&line);
-                let line = line.trim_end_matches(['\n', '\r']);
-                if let Some(event) = self.line(line) {
-                    events.push(event);
-                }
-            }
-            events
-        }
-
-        fn line(&mut self, line: &str) -> Option<Event> {
-            if line.is_empty() {
-                return self.dispatch();
-            }
-            if line.starts_with(':') {
-                return None;
-            }
-            let (field, value) = line.split_once(':').unwrap_or((line, ""));
-            let value = value.strip_prefix(' ').unwrap_or(value);
-            match field {
-                "event" => self.name = Some(value.to_owned()),
-                "data" => self.data.push(value.to_owned()),
-                _ => {}
-            }
-            None
-        }
-
-        fn dispatch(&mut self) -> Option<Event> {
-            let name = self.name.take();
-            if self.data.is_empty() {
-                return None;
-            }
-            let data = std::mem::take(&mut self.data).join("\n");
-            Some(Event {
-                name: name.unwrap_or_else(|| "message".to_owned()),
-                data,
-            })
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn events_split_across_chunks_and_comments_are_skipped() {
-            let mut parser = Parser::default();
-            let mut events = parser.feed(b": keep-alive\n\nevent: progress\nda");
-            assert!(events.is_empty());
-            events.extend(parser.feed(b"ta: {\"done\":1}\r\n\r\ndata: a\ndata: b\n\n"));
-            assert_eq!(
-                events,
-                [
-                    Event {
-                        name: "progress".into(),
-                        data: "{\"done\":1}".into()
-                    },
-                    Event {
-                        name: "message".into(),
-                        data: "a\nb".into()
-                    },
-                ]
-            );
-        }
-    }
+/// The `progress` events of a Server-Sent Events body, decoded, until the
+/// body ends or fails; other events, comments (keep-alives) and data that
+/// is not a progress snapshot are skipped.
+fn progress_events<B, E>(
+    body: impl futures::Stream<Item = Result<B, E>>,
+) -> impl futures::Stream<Item = Progress>
+where
+    B: AsRef<[u8]>,
+{
+    body.eventsource()
+        .take_while(|event| std::future::ready(event.is_ok()))
+        .filter_map(|event| {
+            std::future::ready(
+                event
+                    .ok()
+                    .filter(|event| event.event == "progress")
+                    .and_then(|event| serde_json::from_str::<Progress>(&event.data).ok()),
+            )
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn progress_events_split_across_chunks_and_keep_alives_are_skipped() {
+        let progress =
+            r#"{"phase":"download","done":1,"total":2,"totalKnown":true,"bytes":5,"current":"a"}"#;
+        let (head, tail) = progress.split_at(10);
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+            Ok(b": keep-alive\n\nevent: progress\nda".to_vec()),
+            Ok(format!("ta: {head}").into_bytes()),
+            Ok(format!(
+                "{tail}\r\n\r\nevent: other\ndata: x\n\nevent: progress\ndata: not json\n\n"
+            )
+            .into_bytes()),
+        ];
+        let events: Vec<Progress> = progress_events(futures::stream::iter(chunks))
+            .collect()
+            .await;
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(
+            (events[0].done, events[0].total, events[0].bytes),
+            (1, 2, 5)
+        );
+        assert_eq!(events[0].current.as_deref(), Some("a"));
+    }
 
     #[test]
     fn api_urls_keep_a_base_path_and_encode_segments() {
