@@ -29,6 +29,12 @@ pub async fn run(args: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             "admin_token_file (--admin-token-file, FOLIO_ADMIN_TOKEN_FILE)",
         ),
     )?;
+    // Said by `serve` only: the demo turns it on for its own loopback emulator.
+    if serve.allow_private_provider_urls {
+        tracing::warn!(
+            "FOLIO_ALLOW_PRIVATE_PROVIDER_URLS is on: integrations may point at internal addresses"
+        );
+    }
     let server = Server::start(&args.data_dir, serve, admin_token.as_deref()).await?;
     let shutdown = shutdown_signal()?;
     println!("listening on http://{}", server.addr);
@@ -91,11 +97,6 @@ impl Server {
             metrics_token: serve.metrics_token.clone().filter(|t| !t.is_empty()),
             ..ServerConfig::default()
         };
-        if serve.allow_private_provider_urls {
-            tracing::warn!(
-                "FOLIO_ALLOW_PRIVATE_PROVIDER_URLS is on: integrations may point at internal addresses"
-            );
-        }
         let state = AppState::new(store.clone(), blobs, server_config);
         gc::spawn(state.store.clone(), state.blobs.clone(), gc_config(serve));
         // Refresh grants unused for 30 days, checked every 6 hours: well inside
