@@ -1,7 +1,8 @@
 //! OAuth2 for provider connections.
 //!
-//! Reading order: [`provider`] (each provider's real endpoints, scopes and
-//! offline parameters; integration types), [`urlcheck`] (which URLs an
+//! Reading order: [`provider`] (an integration's endpoints, resolved from
+//! its provider's profile: `folio_connectors::registry` holds each
+//! provider's OAuth facts as data), [`urlcheck`] (which URLs an
 //! admin may point Folio at), [`seal`] (secrets at rest), [`pkce`],
 //! [`client`] (token endpoint, revoke, account), then [`tokens`]: the
 //! [`TokenManager`], the one place that hands out access tokens, refreshes
@@ -20,7 +21,8 @@ pub mod tokens;
 pub mod urlcheck;
 
 pub use client::{Account, ClientCredentials, OAuthError, OAuthHttp};
-pub use provider::{Endpoints, FieldError, IntegrationType, Provider};
+pub use folio_domain::ProviderKind;
+pub use provider::{Endpoints, FieldError, IntegrationType};
 pub use seal::{Aad, Keyring, SealError};
 pub use secrecy::{ExposeSecret, SecretString};
 pub use tokens::{AccessToken, AuthorizeRequest, Authorized, TokenError, TokenManager};

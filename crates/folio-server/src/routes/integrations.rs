@@ -267,7 +267,7 @@ fn url_field(
 
 fn tenant_field(itype: IntegrationType, value: Option<String>) -> ApiResult<Option<String>> {
     let Some(raw) = value else { return Ok(None) };
-    if itype.provider() != folio_oauth::Provider::Microsoft {
+    if !folio_oauth::provider::has_tenant(itype) {
         return Err(ApiError::BadRequest(
             "tenant: only onedrive and sharepoint integrations have a tenant".into(),
         ));
@@ -503,7 +503,7 @@ async fn put_library_integration(
             .map_err(|e: folio_oauth::provider::UnknownType| {
                 ApiError::internal(anyhow::anyhow!(e.to_string()))
             })?;
-    if !itype.serves_library_type(&library.library_type) {
+    if !folio_oauth::provider::serves_library_type(itype, &library.library_type) {
         return Err(ApiError::BadRequest(format!(
             "integrationId: a '{itype}' integration cannot serve a '{}' library",
             library.library_type

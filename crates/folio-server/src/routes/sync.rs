@@ -314,10 +314,13 @@ pub(crate) async fn library_connector(
         .integration(connection.integration_id)
         .await?
         .ok_or_else(|| ApiError::Conflict(format!("library '{key}' has no integration")))?;
-    let kind: ProviderKind = library
-        .library_type
-        .parse()
-        .map_err(|e: String| ApiError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
+    let kind: ProviderKind =
+        library
+            .library_type
+            .parse()
+            .map_err(|e: folio_domain::UnknownProvider| {
+                ApiError::Conflict(format!("library '{key}' cannot sync: {e}"))
+            })?;
     let mut config =
         ConnectorConfig::with_http(library.source.0.clone(), state.provider_http.clone());
     config.export_formats = state.config.google_exports.clone();
