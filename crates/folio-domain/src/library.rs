@@ -42,7 +42,8 @@ fn unknown_type(s: &str) -> ParseError {
     ParseError::new(
         "type",
         format!(
-            "unknown type '{s}'; expected one of local, google-drive, onedrive, sharepoint, dropbox"
+            "unknown type '{s}'; expected one of {}",
+            crate::provider::names(LibraryType::ALL.iter().map(|t| t.as_str()))
         ),
     )
 }
@@ -240,8 +241,8 @@ mod tests {
         }
         assert!("gdrive".parse::<LibraryType>().is_err());
         assert_eq!(
-            "gdrive".parse::<LibraryType>().map_err(|e| e.field),
-            Err("type")
+            "gdrive".parse::<LibraryType>().map_err(|e| e.to_string()),
+            Err("type: unknown type 'gdrive'; expected one of local, google-drive, onedrive, sharepoint, dropbox".to_owned())
         );
     }
 

@@ -61,8 +61,16 @@ impl ProviderKind {
 /// A `type` that names no provider. Its message is the one the API answers
 /// with (400 "type: ...").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("type: must be one of google-drive, onedrive, sharepoint, dropbox; got '{0}'")]
+#[error(
+    "type: must be one of {list}; got '{0}'",
+    list = names(ProviderKind::ALL.iter().map(|k| k.as_str()))
+)]
 pub struct UnknownProvider(pub String);
+
+/// `a, b, c`: the accepted forms, listed from the enums themselves.
+pub(crate) fn names<'a>(forms: impl Iterator<Item = &'a str>) -> String {
+    forms.collect::<Vec<_>>().join(", ")
+}
 
 fn unknown_provider(s: &str) -> UnknownProvider {
     UnknownProvider(s.to_owned())
@@ -181,6 +189,10 @@ mod tests {
             assert_eq!(json, format!("\"{text}\""));
             assert_eq!(serde_json::from_str::<ProviderKind>(&json).unwrap(), *kind);
         }
+        assert_eq!(
+            UnknownProvider("x".into()).to_string(),
+            "type: must be one of google-drive, onedrive, sharepoint, dropbox; got 'x'"
+        );
         for bad in ["local", "gdrive", "Google-Drive", "OneDrive", ""] {
             let err = bad.parse::<ProviderKind>().unwrap_err();
             assert_eq!(err, UnknownProvider(bad.to_owned()));
