@@ -4,9 +4,10 @@
 //! its provider's profile: `folio_connectors::registry` holds each
 //! provider's OAuth facts as data), [`urlcheck`] (which URLs an
 //! admin may point Folio at), [`seal`] (secrets at rest), [`pkce`],
-//! [`client`] (token endpoint, revoke, account), then [`tokens`]: the
-//! [`TokenManager`], the one place that hands out access tokens, refreshes
-//! them (single-flight), and runs the authorize/callback flow.
+//! [`client`] (token endpoint, revoke, account; [`redact`] makes their
+//! answers fit for logs), then [`tokens`]: the [`TokenManager`], the one
+//! place that hands out access tokens, refreshes them (single-flight), and
+//! runs the authorize/callback flow.
 //!
 //! Connectors get a token with [`TokenManager::access_token`] and, when the
 //! API answers 401, call [`TokenManager::refresh_after_unauthorized`] once
@@ -16,6 +17,7 @@ pub mod client;
 pub mod metrics;
 pub mod pkce;
 pub mod provider;
+pub mod redact;
 pub mod seal;
 pub mod tokens;
 pub mod urlcheck;
