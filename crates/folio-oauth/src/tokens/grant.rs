@@ -40,7 +40,11 @@ impl TokenManager {
         let revoked = match self.revoke(connection).await {
             Ok(true) => true,
             Ok(false) => {
-                tracing::info!(connection = %connection.id, "the provider has no per-app revoke endpoint (Microsoft): the tokens are destroyed, the user stays signed in elsewhere (consent can be removed in the account portal)");
+                let provider = self
+                    .integration_of(connection)
+                    .await
+                    .map_or("the provider", |(e, _)| e.oauth.name);
+                tracing::info!(connection = %connection.id, "{provider} has no per-app revoke endpoint: the tokens are destroyed, the user stays signed in elsewhere (consent can be removed in the account portal)");
                 false
             }
             Err(err) => {
