@@ -161,8 +161,8 @@ impl Cloudsim {
         self.handle.base_url()
     }
 
-    pub fn url(&self, path: impl AsRef<str>) -> String {
-        format!("{}{}", self.base_url(), path.as_ref())
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url())
     }
 
     /// The client that does not follow redirects.
@@ -316,7 +316,7 @@ impl Cloudsim {
         json!({
             "type": library_type, "name": name,
             "clientId": provider.client_id(), "clientSecret": CLIENT_SECRET,
-            "authUri": self.url(provider.auth_path()), "tokenUri": self.url(provider.token_path()),
+            "authUri": self.url(&provider.auth_path()), "tokenUri": self.url(&provider.token_path()),
             "apiUri": self.base_url(),
         })
     }
