@@ -104,7 +104,7 @@ fn url_field(app: &App, field: &'static str, value: Option<String>) -> AppResult
 
 fn tenant_field(itype: IntegrationType, value: Option<String>) -> AppResult<Option<String>> {
     let Some(raw) = value else { return Ok(None) };
-    if itype.provider() != folio_oauth::Provider::Microsoft {
+    if !folio_oauth::provider::has_tenant(itype) {
         return Err(AppError::Invalid(
             "tenant: only onedrive and sharepoint integrations have a tenant".into(),
         ));
@@ -279,7 +279,7 @@ pub async fn set_for_library(
             AppError::Invalid(format!("integrationId: no integration '{integration_id}'"))
         })?;
     let itype = stored_type(&integration)?;
-    if !itype.serves_library_type(&library.library_type) {
+    if !folio_oauth::provider::serves_library_type(itype, &library.library_type) {
         return Err(AppError::Invalid(format!(
             "integrationId: a '{itype}' integration cannot serve a '{}' library",
             library.library_type

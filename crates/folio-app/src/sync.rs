@@ -223,10 +223,13 @@ pub async fn library_connector(
         .integration(connection.integration_id)
         .await?
         .ok_or_else(|| AppError::Conflict(format!("library '{key}' has no integration")))?;
-    let kind: ProviderKind = library
-        .library_type
-        .parse()
-        .map_err(|e: String| AppError::Conflict(format!("library '{key}' cannot sync: {e}")))?;
+    let kind: ProviderKind =
+        library
+            .library_type
+            .parse()
+            .map_err(|e: folio_domain::UnknownProvider| {
+                AppError::Conflict(format!("library '{key}' cannot sync: {e}"))
+            })?;
     let mut config =
         ConnectorConfig::with_http(library.source.0.clone(), app.provider_http.clone());
     config.export_formats = app.config.google_exports.clone();

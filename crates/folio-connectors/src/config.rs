@@ -269,14 +269,7 @@ pub fn bare_connector(
     config: &ConnectorConfig,
     tokens: Arc<dyn AccessTokenSource>,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
-    Ok(match kind {
-        ProviderKind::GoogleDrive => Box::new(crate::gdrive::GdriveBackend::new(config, tokens)?),
-        ProviderKind::OneDrive => Box::new(crate::onedrive::OneDriveBackend::new(config, tokens)?),
-        ProviderKind::SharePoint => {
-            Box::new(crate::sharepoint::SharePointBackend::new(config, tokens)?)
-        }
-        ProviderKind::Dropbox => Box::new(crate::dropbox::DropboxBackend::new(config, tokens)?),
-    })
+    (crate::registry::profile(kind).connect)(config, tokens)
 }
 
 #[cfg(test)]

@@ -7,13 +7,16 @@
 //! Reading order:
 //! 1. [`connector`]: the contract ([`Connector`], [`AccessTokenSource`]).
 //! 2. [`types`], [`capability`], [`error`], [`hash`]: what crosses it.
-//! 3. [`config`]: [`ConnectorConfig`] and the factory [`connector_for`].
+//! 3. [`registry`]: one [`ProviderProfile`] per provider (OAuth facts,
+//!    [`Capability`], backend), each kept in its provider's folder
+//!    (`profile.rs`); [`config`]: [`ConnectorConfig`] and the factory
+//!    [`connector_for`].
 //! 4. [`layers`]: retry, rate limit, tracing, and their order.
 //! 5. The providers: [`gdrive`], [`msgraph`] (with [`onedrive`] and
 //!    [`sharepoint`] on top), [`dropbox`].
 //!
 //! The crate depends on no Folio crate but `folio-domain` (for the
-//! library `source` shape). Tests run every connector against cloudsim.
+//! library `source` shape, [`ProviderKind`] and the OAuth profile's type). Tests run every connector against cloudsim.
 
 pub mod capability;
 pub mod config;
@@ -27,6 +30,7 @@ pub mod layers;
 pub mod metrics;
 pub mod msgraph;
 pub mod onedrive;
+pub mod registry;
 pub mod sharepoint;
 pub mod types;
 
@@ -38,6 +42,7 @@ pub use connector::{AccessTokenSource, ByteStream, Connector};
 pub use error::{ConnectorError, cause_chain, describe_request_error};
 pub use hash::{HashKind, RemoteHash, Verifier};
 pub use http::parse_retry_after;
+pub use registry::{ProviderProfile, profile};
 pub use types::{
     AccountInfo, ChangePage, Cursor, ExportInfo, PageState, ProviderKind, RemoteChange,
     RemoteFolder, RemoteItem, RemoteRoot, ShortcutTarget, Source,

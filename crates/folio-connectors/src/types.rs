@@ -1,8 +1,5 @@
 //! The values that cross the [`crate::Connector`] contract.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -13,65 +10,8 @@ use crate::hash::RemoteHash;
 /// root.
 pub use folio_domain::LibrarySource as Source;
 
-/// The four providers a connector exists for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ProviderKind {
-    /// Google Drive (My Drive or a shared drive).
-    #[serde(rename = "google-drive")]
-    GoogleDrive,
-    /// OneDrive (personal or for Business).
-    #[serde(rename = "onedrive")]
-    OneDrive,
-    /// A SharePoint site's document library.
-    #[serde(rename = "sharepoint")]
-    SharePoint,
-    /// Dropbox.
-    #[serde(rename = "dropbox")]
-    Dropbox,
-}
-
-impl ProviderKind {
-    /// All four, in a fixed order (tests iterate over them).
-    pub const ALL: [ProviderKind; 4] = [
-        Self::GoogleDrive,
-        Self::OneDrive,
-        Self::SharePoint,
-        Self::Dropbox,
-    ];
-
-    /// The library/integration `type` string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::GoogleDrive => "google-drive",
-            Self::OneDrive => "onedrive",
-            Self::SharePoint => "sharepoint",
-            Self::Dropbox => "dropbox",
-        }
-    }
-}
-
-impl fmt::Display for ProviderKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ProviderKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown provider type '{s}'"))
-    }
-}
-
-impl TryFrom<folio_domain::LibraryType> for ProviderKind {
-    type Error = String;
-    fn try_from(t: folio_domain::LibraryType) -> Result<Self, Self::Error> {
-        t.as_str().parse()
-    }
-}
+/// The providers a connector exists for: the one enum, from `folio-domain`.
+pub use folio_domain::ProviderKind;
 
 /// An opaque change cursor: store it as is, hand it back as is. Drive start
 /// page token, Graph deltaLink, Dropbox cursor, or a connector's own

@@ -1,7 +1,8 @@
 //! Folio's domain: the values the API, the store and the sync engine agree on.
 //!
-//! Reading order: [`ids`] (natural ids, usernames), [`library`] (library kinds,
-//! sources, schedules), [`permission`] (who may do what), [`path`] (safe
+//! Reading order: [`ids`] (natural ids, usernames), [`provider`] (the one
+//! provider enum and the shape of a provider's OAuth facts), [`library`]
+//! (library kinds, sources, schedules), [`permission`] (who may do what), [`path`] (safe
 //! library paths, refusing the characters of [`chars`]), [`sanitize`] (remote names made
 //! into safe path segments). Nothing here does I/O; every type that exists is valid
 //! because it can only be built through its `parse` constructor.
@@ -12,12 +13,14 @@ pub mod library;
 pub mod object;
 pub mod path;
 pub mod permission;
+pub mod provider;
 pub mod sanitize;
 
 pub use ids::{NaturalId, Username};
 pub use library::{LibrarySource, LibraryType, SyncSchedule};
 pub use path::LibraryPath;
 pub use permission::{Access, Permission, ShareLevel};
+pub use provider::{ProviderKind, UnknownProvider};
 
 /// A value that failed to parse, with the name of the field it came from so
 /// the API can answer "400: field `x` ...".

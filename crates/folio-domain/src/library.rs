@@ -1,27 +1,51 @@
 //! What a library is and where its files come from.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::de::{Error as _, Unexpected};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::ParseError;
+use crate::provider::ProviderKind;
 
-/// Where a library's files come from: uploads (`local`) or one cloud drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+/// Where a library's files come from: uploads (`local`) or one provider.
+/// The strings of the provider types are [`ProviderKind`]'s (a test holds
+/// them equal); conversions between the two go by variant, never by string.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(try_from = "String", into = "&'static str")]
+#[strum(
+    serialize_all = "lowercase",
+    parse_err_ty = ParseError,
+    parse_err_fn = unknown_type
+)]
 pub enum LibraryType {
-    #[serde(rename = "local")]
     Local,
-    #[serde(rename = "google-drive")]
+    #[strum(serialize = "google-drive")]
     GoogleDrive,
-    #[serde(rename = "onedrive")]
     OneDrive,
-    #[serde(rename = "sharepoint")]
     SharePoint,
-    #[serde(rename = "dropbox")]
     Dropbox,
+}
+
+fn unknown_type(s: &str) -> ParseError {
+    ParseError::new(
+        "type",
+        format!(
+            "unknown type '{s}'; expected one of {}",
+            crate::provider::names(LibraryType::ALL.iter().map(|t| t.as_str()))
+        ),
+    )
 }
 
 impl LibraryType {
@@ -34,43 +58,59 @@ impl LibraryType {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Local => "local",
-            Self::GoogleDrive => "google-drive",
-            Self::OneDrive => "onedrive",
-            Self::SharePoint => "sharepoint",
-            Self::Dropbox => "dropbox",
-        }
+        self.into()
     }
 
     /// True for the types whose files come from a provider, not from uploads.
     pub fn is_provider(self) -> bool {
-        self != Self::Local
+        self.provider().is_some()
+    }
+
+    /// The provider of a cloud library; `None` for `local`.
+    pub fn provider(self) -> Option<ProviderKind> {
+        match self {
+            Self::Local => None,
+            Self::GoogleDrive => Some(ProviderKind::GoogleDrive),
+            Self::OneDrive => Some(ProviderKind::OneDrive),
+            Self::SharePoint => Some(ProviderKind::SharePoint),
+            Self::Dropbox => Some(ProviderKind::Dropbox),
+        }
     }
 }
 
-impl FromStr for LibraryType {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| {
-                ParseError::new(
-                    "type",
-                    format!(
-                        "unknown type '{s}'; expected one of local, google-drive, onedrive, sharepoint, dropbox"
-                    ),
-                )
-            })
+impl From<ProviderKind> for LibraryType {
+    fn from(kind: ProviderKind) -> Self {
+        match kind {
+            ProviderKind::GoogleDrive => Self::GoogleDrive,
+            ProviderKind::OneDrive => Self::OneDrive,
+            ProviderKind::SharePoint => Self::SharePoint,
+            ProviderKind::Dropbox => Self::Dropbox,
+        }
     }
 }
 
-impl fmt::Display for LibraryType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+impl TryFrom<String> for LibraryType {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
+
+/// The OpenAPI schema: a string, one of [`LibraryType::ALL`]'s forms.
+impl utoipa::PartialSchema for LibraryType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "Where the library's files come from: uploads (local) or one provider.",
+            ))
+            .enum_values(Some(Self::ALL.map(Self::as_str)))
+            .into()
+    }
+}
+
+impl ToSchema for LibraryType {}
 
 /// What part of the connected account a library mirrors. All fields are
 /// optional; an empty source means the account's root drive. Read only from
@@ -200,6 +240,25 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", t.as_str()));
         }
         assert!("gdrive".parse::<LibraryType>().is_err());
+        assert_eq!(
+            "gdrive".parse::<LibraryType>().map_err(|e| e.to_string()),
+            Err("type: unknown type 'gdrive'; expected one of local, google-drive, onedrive, sharepoint, dropbox".to_owned())
+        );
+    }
+
+    #[test]
+    fn provider_types_are_the_provider_kinds() {
+        let providers: Vec<ProviderKind> = LibraryType::ALL
+            .into_iter()
+            .filter_map(LibraryType::provider)
+            .collect();
+        assert_eq!(providers, ProviderKind::ALL);
+        for &kind in ProviderKind::ALL {
+            let library_type = LibraryType::from(kind);
+            assert_eq!(library_type.as_str(), kind.as_str());
+            assert_eq!(library_type.provider(), Some(kind));
+        }
+        assert!(!LibraryType::Local.is_provider());
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! Hand-written form posts over our reqwest 0.13 rather than the oauth2
 //! crate: oauth2 5's built-in client is reqwest 0.12 (a second reqwest),
 //! its typed errors drop the raw error body we must log redacted, and the
-//! provider quirks (Microsoft `scope` on refresh, Dropbox's account ids,
-//! rotating refresh tokens) are each one line here. The client never
+//! provider quirks (Microsoft `scope` on refresh, Dropbox's account read,
+//! revoke styles) are data in each provider's profile
+//! ([`folio_domain::provider::OAuthProfile`]), read here. The client never
 //! follows redirects (a token endpoint that redirects could leak the code
 //! or the secret elsewhere).
 
@@ -15,7 +16,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use crate::provider::{Endpoints, Provider, join};
+use folio_domain::provider::{AccountEndpoint, AccountMethod, RevokeStyle};
+
+use crate::provider::{Endpoints, join};
+pub use crate::redact::redact_body;
 
 /// An integration's client id and secret.
 #[derive(Clone)]
@@ -128,58 +132,6 @@ pub struct Account {
     pub account_id: String,
 }
 
-const SECRET_KEYS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "client_secret",
-    "code_verifier",
-    "token",
-    "assertion",
-    "password",
-];
-
-/// A provider body fit for a log line: JSON values under token-like keys
-/// become `[redacted]`, every known secret is cut out, and it is capped.
-pub fn redact_body(body: &str, known_secrets: &[&str]) -> String {
-    let mut text = match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(mut value) => {
-            redact_value(&mut value);
-            value.to_string()
-        }
-        Err(_) => body.to_owned(),
-    };
-    for secret in known_secrets.iter().filter(|s| s.len() >= 4) {
-        text = text.replace(secret, "[redacted]");
-    }
-    if text.len() > 600 {
-        let mut cut = 600;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push_str("...");
-    }
-    text
-}
-
-fn redact_value(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, v) in map.iter_mut() {
-                if SECRET_KEYS.contains(&key.as_str()) {
-                    *v = serde_json::Value::String("[redacted]".into());
-                } else {
-                    redact_value(v);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(redact_value),
-        _ => {}
-    }
-}
-
 #[derive(Deserialize)]
 struct RawToken {
     access_token: String,
@@ -285,7 +237,7 @@ impl OAuthHttp {
                 known.push(token.expose_secret());
             }
         }
-        if endpoints.provider == Provider::Microsoft {
+        if endpoints.oauth.scope_on_token_requests {
             form.push(("scope", &endpoints.scope));
         }
         let token_uri = &endpoints.token_uri;
@@ -305,7 +257,7 @@ impl OAuthHttp {
         if !status.is_success() {
             let at = format!("{} (the integration's tokenUri)", shown(token_uri));
             return Err(token_error(
-                endpoints.provider,
+                endpoints.oauth.name,
                 status.as_u16(),
                 &body,
                 &known,
@@ -313,7 +265,7 @@ impl OAuthHttp {
             ));
         }
         let raw: RawToken = serde_json::from_str(&body).map_err(|e| {
-            tracing::warn!(provider = endpoints.provider.name(), body = %redact_body(&body, &known), "token endpoint answer not understood");
+            tracing::warn!(provider = endpoints.oauth.name, body = %redact_body(&body, &known), "token endpoint answer not understood");
             OAuthError::BadResponse(format!("token response: {e}"))
         })?;
         Ok(TokenResponse {
@@ -325,11 +277,12 @@ impl OAuthHttp {
         })
     }
 
-    /// Revokes a grant where the provider can: Google `POST /revoke` with
-    /// the refresh token (which kills the whole grant), Dropbox
-    /// `/2/auth/token/revoke` with the access token as bearer (which also
-    /// kills its refresh token). Microsoft has no per-app revoke endpoint:
-    /// `Ok(false)` and the caller only destroys the tokens.
+    /// Revokes a grant where the provider can, as its profile's
+    /// [`RevokeStyle`] says: Google `POST /revoke` with the refresh token
+    /// (which kills the whole grant), Dropbox `/2/auth/token/revoke` with
+    /// the access token as bearer (which also kills its refresh token).
+    /// Microsoft has no per-app revoke endpoint: `Ok(false)` and the caller
+    /// only destroys the tokens.
     pub async fn revoke(
         &self,
         endpoints: &Endpoints,
@@ -340,12 +293,12 @@ impl OAuthHttp {
             return Ok(false);
         };
         let url_shown = url.clone();
-        let request = match endpoints.provider {
-            Provider::Google => {
+        let request = match endpoints.oauth.revoke {
+            RevokeStyle::FormBesideTokenUri { .. } => {
                 let token = refresh_token.unwrap_or(access_token).expose_secret();
                 self.client.post(url).form(&[("token", token)])
             }
-            _ => self
+            RevokeStyle::BearerOnApi { .. } | RevokeStyle::Unsupported => self
                 .client
                 .post(url)
                 .bearer_auth(access_token.expose_secret())
@@ -369,7 +322,7 @@ impl OAuthHttp {
             refresh_token.map_or("", |t| t.expose_secret()),
         ];
         Err(token_error(
-            endpoints.provider,
+            endpoints.oauth.name,
             status.as_u16(),
             &body,
             &known,
@@ -377,24 +330,23 @@ impl OAuthHttp {
         ))
     }
 
-    /// Reads the connected account live: Drive `about?fields=user`, Graph
-    /// `/me`, Dropbox `users/get_current_account`.
+    /// Reads the connected account live where the profile's
+    /// [`AccountEndpoint`] says: Drive `about?fields=user`, Graph `/me`,
+    /// Dropbox `users/get_current_account`.
     pub async fn account(
         &self,
         endpoints: &Endpoints,
         access_token: &SecretString,
     ) -> Result<Account, OAuthError> {
         let api = &endpoints.api_uri;
-        let request = match endpoints.provider {
-            Provider::Google => {
-                let mut url = join(api, "/drive/v3/about");
-                url.set_query(Some("fields=user"));
-                self.client.get(url)
-            }
-            Provider::Microsoft => self.client.get(join(api, "/v1.0/me")),
-            Provider::Dropbox => self
+        let read = &endpoints.oauth.account;
+        let mut url = join(api, read.path);
+        url.set_query(read.query);
+        let request = match read.method {
+            AccountMethod::Get => self.client.get(url),
+            AccountMethod::PostNull => self
                 .client
-                .post(join(api, "/2/users/get_current_account"))
+                .post(url)
                 .header("content-type", "application/json")
                 .body("null"),
         };
@@ -414,7 +366,7 @@ impl OAuthHttp {
         }
         if !status.is_success() {
             let known = [access_token.expose_secret()];
-            tracing::warn!(provider = endpoints.provider.name(), status = status.as_u16(), body = %redact_body(&body, &known), "reading the account failed");
+            tracing::warn!(provider = endpoints.oauth.name, status = status.as_u16(), body = %redact_body(&body, &known), "reading the account failed");
             return Err(OAuthError::Provider {
                 status: status.as_u16(),
                 code: "account".into(),
@@ -426,32 +378,20 @@ impl OAuthHttp {
         }
         let value: serde_json::Value = serde_json::from_str(&body)
             .map_err(|e| OAuthError::BadResponse(format!("account: {e}")))?;
-        parse_account(endpoints.provider, &value)
+        parse_account(read, &value)
     }
 }
 
-fn parse_account(provider: Provider, v: &serde_json::Value) -> Result<Account, OAuthError> {
-    let s = |v: &serde_json::Value| v.as_str().map(str::to_owned);
-    let (email, display_name, account_id) = match provider {
-        Provider::Google => {
-            let user = &v["user"];
-            (
-                s(&user["emailAddress"]),
-                s(&user["displayName"]),
-                s(&user["permissionId"]),
-            )
-        }
-        Provider::Microsoft => (
-            s(&v["mail"]).or_else(|| s(&v["userPrincipalName"])),
-            s(&v["displayName"]),
-            s(&v["id"]),
-        ),
-        Provider::Dropbox => (
-            s(&v["email"]),
-            s(&v["name"]["display_name"]),
-            s(&v["account_id"]),
-        ),
+/// The account's fields, found where the profile points.
+fn parse_account(read: &AccountEndpoint, v: &serde_json::Value) -> Result<Account, OAuthError> {
+    let at = |pointer: &str| {
+        v.pointer(pointer)
+            .and_then(|f| f.as_str())
+            .map(str::to_owned)
     };
+    let email = read.email.iter().find_map(|pointer| at(pointer));
+    let display_name = at(read.display_name);
+    let account_id = at(read.account_id);
     let account_id =
         account_id.ok_or_else(|| OAuthError::BadResponse("the account has no id".into()))?;
     Ok(Account {
@@ -465,14 +405,14 @@ fn parse_account(provider: Provider, v: &serde_json::Value) -> Result<Account, O
 /// the integration field it comes from), said when the answer is no OAuth
 /// error at all (a wrong address answers 404 with a page of its own).
 fn token_error(
-    provider: Provider,
+    provider: &'static str,
     status: u16,
     body: &str,
     known: &[&str],
     at: &str,
 ) -> OAuthError {
     let redacted = redact_body(body, known);
-    tracing::warn!(provider = provider.name(), status, body = %redacted, "the provider's OAuth server refused");
+    tracing::warn!(provider, status, body = %redacted, "the provider's OAuth server refused");
     let raw: RawError = serde_json::from_str(body).unwrap_or_default();
     let description = match (&raw.error, raw.error_description.as_deref()) {
         (Some(_), Some(text)) => redact_body(text, known),
@@ -510,7 +450,7 @@ pub fn authorize_url(
             .append_pair("state", state)
             .append_pair("code_challenge", code_challenge)
             .append_pair("code_challenge_method", "S256");
-        for (k, v) in endpoints.provider.offline_params() {
+        for (k, v) in endpoints.oauth.offline_params {
             q.append_pair(k, v);
         }
         if let Some(hint) = login_hint {
@@ -525,18 +465,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redaction_removes_tokens_and_known_secrets() {
-        let body = r#"{"error":"invalid_grant","access_token":"at-1","nested":{"refresh_token":"rt-1"},"error_description":"bad code abcd1234"}"#;
-        let out = redact_body(body, &["abcd1234"]);
-        assert!(
-            !out.contains("at-1") && !out.contains("rt-1") && !out.contains("abcd1234"),
-            "{out}"
-        );
-        assert!(out.contains("invalid_grant"));
+    fn accounts_are_read_where_each_profile_points() {
+        use folio_domain::ProviderKind;
+        let read = |kind: ProviderKind, body: serde_json::Value| {
+            parse_account(&crate::provider::oauth_profile(kind).account, &body)
+        };
+        let google = read(
+            ProviderKind::GoogleDrive,
+            serde_json::json!({"user": {"emailAddress": "a@x", "displayName": "A", "permissionId": "p1"}}),
+        )
+        .unwrap();
         assert_eq!(
-            redact_body("plain secretvalue", &["secretvalue"]),
-            "plain [redacted]"
+            (
+                google.email.as_deref(),
+                google.display_name.as_deref(),
+                google.account_id.as_str()
+            ),
+            (Some("a@x"), Some("A"), "p1")
         );
+        // Graph: `mail` may be null; the sign-in name stands in for it.
+        let microsoft = read(
+            ProviderKind::SharePoint,
+            serde_json::json!({"mail": null, "userPrincipalName": "b@x", "displayName": "B", "id": "m1"}),
+        )
+        .unwrap();
+        assert_eq!(microsoft.email.as_deref(), Some("b@x"));
+        assert_eq!(microsoft.account_id, "m1");
+        let dropbox = read(
+            ProviderKind::Dropbox,
+            serde_json::json!({"email": "c@x", "name": {"display_name": "C"}, "account_id": "dbid:1"}),
+        )
+        .unwrap();
+        assert_eq!(dropbox.display_name.as_deref(), Some("C"));
+        let nameless = read(ProviderKind::Dropbox, serde_json::json!({"email": "c@x"}));
+        assert!(matches!(nameless, Err(OAuthError::BadResponse(_))));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
-use crate::provider::Provider;
+use folio_domain::provider::OAuthProfile;
 
 type Labels = Vec<(&'static str, &'static str)>;
 
@@ -31,23 +31,13 @@ pub(crate) enum RefreshResult {
     Reauthorize,
 }
 
-pub(crate) fn record_refresh(provider: Provider, result: RefreshResult) {
+pub(crate) fn record_refresh(provider: &OAuthProfile, result: RefreshResult) {
     let result = match result {
         RefreshResult::Ok => "ok",
         RefreshResult::Failed => "failed",
         RefreshResult::Reauthorize => "reauthorize",
     };
     REFRESHES
-        .get_or_create(&vec![("provider", label(provider)), ("result", result)])
+        .get_or_create(&vec![("provider", provider.label), ("result", result)])
         .inc();
-}
-
-/// The provider label, the same as the connectors' (`google`,
-/// `microsoft`, `dropbox`).
-fn label(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Google => "google",
-        Provider::Microsoft => "microsoft",
-        Provider::Dropbox => "dropbox",
-    }
 }

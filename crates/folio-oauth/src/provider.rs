@@ -1,175 +1,61 @@
-//! What Folio knows about each provider's OAuth server and API: the real
-//! default endpoints, the least read-only scope that still yields a
-//! refresh token, and the extra authorize parameters.
+//! An integration's endpoints, resolved from its provider's profile.
 //!
-//! Integration types are `google-drive`, `onedrive`, `sharepoint` and
-//! `dropbox`. OneDrive and SharePoint share Microsoft's endpoints (identity
-//! platform v2 per tenant, Graph v1.0); a `onedrive` or `sharepoint`
-//! library accepts either Microsoft integration type.
+//! Integration types are the provider kinds (`google-drive`, `onedrive`,
+//! `sharepoint`, `dropbox`). What differs between providers (endpoints,
+//! scopes, offline parameters, revoke, account read) is data in each
+//! provider's [`OAuthProfile`], kept beside its connector and found through
+//! `folio_connectors::registry`. OneDrive and SharePoint share Microsoft's
+//! server (identity platform v2 per tenant, Graph v1.0); a `onedrive` or
+//! `sharepoint` library accepts either Microsoft integration type.
 
-use std::fmt;
-use std::str::FromStr;
-
+use folio_connectors::registry;
+use folio_domain::provider::{OAuthProfile, RevokeStyle};
+use folio_domain::{LibraryType, ProviderKind};
 use url::Url;
 
-/// The `type` of an integration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IntegrationType {
-    GoogleDrive,
-    OneDrive,
-    SharePoint,
-    Dropbox,
-}
-
-/// Whose OAuth server and API an integration talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Provider {
-    Google,
-    Microsoft,
-    Dropbox,
-}
-
-impl IntegrationType {
-    pub const ALL: [IntegrationType; 4] = [
-        Self::GoogleDrive,
-        Self::OneDrive,
-        Self::SharePoint,
-        Self::Dropbox,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::GoogleDrive => "google-drive",
-            Self::OneDrive => "onedrive",
-            Self::SharePoint => "sharepoint",
-            Self::Dropbox => "dropbox",
-        }
-    }
-
-    pub fn provider(self) -> Provider {
-        match self {
-            Self::GoogleDrive => Provider::Google,
-            Self::OneDrive | Self::SharePoint => Provider::Microsoft,
-            Self::Dropbox => Provider::Dropbox,
-        }
-    }
-
-    /// Whether a library of `library_type` (its `type` string) can use an
-    /// integration of this type: same provider, and not `local`.
-    pub fn serves_library_type(self, library_type: &str) -> bool {
-        library_type
-            .parse::<IntegrationType>()
-            .is_ok_and(|t| t.provider() == self.provider())
-    }
-}
-
-impl fmt::Display for IntegrationType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// The `type` of an integration: a provider kind.
+pub type IntegrationType = ProviderKind;
 
 /// The unknown type, for a "400 type: ..." message.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("type: must be one of google-drive, onedrive, sharepoint, dropbox; got '{0}'")]
-pub struct UnknownType(pub String);
+pub type UnknownType = folio_domain::UnknownProvider;
 
-impl FromStr for IntegrationType {
-    type Err = UnknownType;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownType(s.to_owned()))
-    }
+/// The OAuth facts of an integration type.
+pub fn oauth_profile(kind: ProviderKind) -> &'static OAuthProfile {
+    registry::profile(kind).oauth
 }
 
-/// The default Microsoft tenant: work, school and personal accounts.
-pub const DEFAULT_TENANT: &str = "common";
+/// Whether a library of `library_type` (its `type` string) can use an
+/// integration of `integration`'s type: same OAuth server, and not `local`.
+pub fn serves_library_type(integration: ProviderKind, library_type: &str) -> bool {
+    library_type
+        .parse::<LibraryType>()
+        .ok()
+        .and_then(LibraryType::provider)
+        .is_some_and(|kind| oauth_profile(kind).same_server(oauth_profile(integration)))
+}
 
-impl Provider {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Google => "Google",
-            Self::Microsoft => "Microsoft",
-            Self::Dropbox => "Dropbox",
-        }
-    }
+/// Whether integrations of `kind` have a tenant (Microsoft's).
+pub fn has_tenant(kind: ProviderKind) -> bool {
+    oauth_profile(kind).default_tenant.is_some()
+}
 
-    /// The real authorize endpoint (`tenant` only matters for Microsoft).
-    pub fn default_auth_uri(self, tenant: &str) -> String {
-        match self {
-            Self::Google => "https://accounts.google.com/o/oauth2/v2/auth".to_owned(),
-            Self::Microsoft => {
-                format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize")
-            }
-            Self::Dropbox => "https://www.dropbox.com/oauth2/authorize".to_owned(),
+/// `scope` with the profile's offline scope first when it lacks it
+/// (Microsoft issues a refresh token only for `offline_access`).
+fn with_offline_scope(oauth: &OAuthProfile, scope: &str) -> String {
+    match oauth.offline_scope {
+        Some(needed) if !scope.split_whitespace().any(|s| s == needed) => {
+            format!("{needed} {scope}")
         }
-    }
-
-    /// The real token endpoint.
-    pub fn default_token_uri(self, tenant: &str) -> String {
-        match self {
-            Self::Google => "https://oauth2.googleapis.com/token".to_owned(),
-            Self::Microsoft => {
-                format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token")
-            }
-            Self::Dropbox => "https://api.dropboxapi.com/oauth2/token".to_owned(),
-        }
-    }
-
-    /// The real API base: Drive lives at `BASE/drive/v3`, Graph at
-    /// `BASE/v1.0`, Dropbox RPC at `BASE/2`.
-    pub fn default_api_uri(self) -> &'static str {
-        match self {
-            Self::Google => "https://www.googleapis.com",
-            Self::Microsoft => "https://graph.microsoft.com",
-            Self::Dropbox => "https://api.dropboxapi.com",
-        }
-    }
-
-    /// Dropbox's content host (downloads); the other providers serve bytes
-    /// from the API base. An `apiUri` override replaces it too.
-    pub fn default_content_uri(self) -> &'static str {
-        match self {
-            Self::Dropbox => "https://content.dropboxapi.com",
-            other => other.default_api_uri(),
-        }
-    }
-
-    /// The least scope that reads files and the account, with offline access.
-    pub fn default_scope(self) -> &'static str {
-        match self {
-            Self::Google => "https://www.googleapis.com/auth/drive.readonly",
-            Self::Microsoft => "offline_access Files.Read.All Sites.Read.All User.Read",
-            Self::Dropbox => "files.metadata.read files.content.read account_info.read",
-        }
-    }
-
-    /// Extra authorize parameters that make the provider issue a refresh
-    /// token.
-    pub fn offline_params(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Self::Google => &[("access_type", "offline"), ("prompt", "consent")],
-            Self::Microsoft => &[("response_mode", "query")],
-            Self::Dropbox => &[("token_access_type", "offline")],
-        }
-    }
-
-    /// Microsoft needs `offline_access` in the scope to issue a refresh token.
-    pub fn ensure_offline_scope(self, scope: &str) -> String {
-        if self == Self::Microsoft && !scope.split_whitespace().any(|s| s == "offline_access") {
-            format!("offline_access {scope}")
-        } else {
-            scope.to_owned()
-        }
+        _ => scope.to_owned(),
     }
 }
 
 /// An integration's endpoints with the defaults filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
-    pub provider: Provider,
+    pub kind: ProviderKind,
+    /// The provider's OAuth facts.
+    pub oauth: &'static OAuthProfile,
     pub auth_uri: Url,
     pub token_uri: Url,
     pub api_uri: Url,
@@ -217,42 +103,42 @@ impl Endpoints {
         scope: Option<&str>,
         tenant: Option<&str>,
     ) -> Result<Self, FieldError> {
-        let provider = integration_type.provider();
-        let tenant = match provider {
-            Provider::Microsoft => Some(tenant.unwrap_or(DEFAULT_TENANT).to_owned()),
-            _ => None,
-        };
-        let t = tenant.as_deref().unwrap_or(DEFAULT_TENANT);
-        let auth = auth_uri.map_or_else(|| provider.default_auth_uri(t), str::to_owned);
-        let token = token_uri.map_or_else(|| provider.default_token_uri(t), str::to_owned);
-        let api = api_uri.unwrap_or(provider.default_api_uri());
-        let content = api_uri.unwrap_or(provider.default_content_uri());
-        let scope = scope.unwrap_or(provider.default_scope());
+        let oauth = oauth_profile(integration_type);
+        let tenant = oauth
+            .default_tenant
+            .map(|default| tenant.unwrap_or(default).to_owned());
+        let per_tenant = |uri: &str| uri.replace("{tenant}", tenant.as_deref().unwrap_or(""));
+        let auth = auth_uri.map_or_else(|| per_tenant(oauth.authorize_uri), str::to_owned);
+        let token = token_uri.map_or_else(|| per_tenant(oauth.token_uri), str::to_owned);
+        let api = api_uri.unwrap_or(oauth.api_uri);
+        let content = api_uri.unwrap_or(oauth.content_uri.unwrap_or(oauth.api_uri));
+        let scope = scope.unwrap_or(oauth.default_scope);
         Ok(Self {
-            provider,
+            kind: integration_type,
+            oauth,
             auth_uri: parse_url("authUri", &auth)?,
             token_uri: parse_url("tokenUri", &token)?,
             api_uri: parse_url("apiUri", api)?,
             content_uri: parse_url("apiUri", content)?,
-            scope: provider.ensure_offline_scope(scope),
+            scope: with_offline_scope(oauth, scope),
             tenant,
         })
     }
 
-    /// Where access is revoked: Google's `/revoke` next to its token
-    /// endpoint, Dropbox's `/2/auth/token/revoke` on the API base.
-    /// Microsoft has no per-grant revoke endpoint: `None`.
+    /// Where access is revoked (see [`RevokeStyle`]): Google's `/revoke`
+    /// next to its token endpoint, Dropbox's `/2/auth/token/revoke` on the
+    /// API base. Microsoft has no per-grant revoke endpoint: `None`.
     pub fn revoke_uri(&self) -> Option<Url> {
-        match self.provider {
-            Provider::Google => {
+        match self.oauth.revoke {
+            RevokeStyle::FormBesideTokenUri { path } => {
                 let mut url = self.token_uri.clone();
-                let path = url.path().trim_end_matches("/token").to_owned();
-                url.set_path(&format!("{path}/revoke"));
+                let base = url.path().trim_end_matches("/token").to_owned();
+                url.set_path(&format!("{base}{path}"));
                 url.set_query(None);
                 Some(url)
             }
-            Provider::Dropbox => Some(join(&self.api_uri, "/2/auth/token/revoke")),
-            Provider::Microsoft => None,
+            RevokeStyle::BearerOnApi { path } => Some(join(&self.api_uri, path)),
+            RevokeStyle::Unsupported => None,
         }
     }
 }
@@ -326,10 +212,37 @@ mod tests {
     }
 
     #[test]
-    fn library_types_match_by_provider() {
-        assert!(IntegrationType::OneDrive.serves_library_type("sharepoint"));
-        assert!(IntegrationType::SharePoint.serves_library_type("onedrive"));
-        assert!(!IntegrationType::Dropbox.serves_library_type("google-drive"));
-        assert!(!IntegrationType::Dropbox.serves_library_type("local"));
+    fn library_types_match_by_oauth_server() {
+        use ProviderKind::*;
+        assert!(serves_library_type(OneDrive, "sharepoint"));
+        assert!(serves_library_type(SharePoint, "onedrive"));
+        assert!(serves_library_type(Dropbox, "dropbox"));
+        assert!(!serves_library_type(Dropbox, "google-drive"));
+        assert!(!serves_library_type(Dropbox, "local"));
+        assert!(!serves_library_type(GoogleDrive, "gdrive"));
+    }
+
+    #[test]
+    fn only_microsoft_has_tenants() {
+        let with: Vec<_> = ProviderKind::ALL
+            .iter()
+            .copied()
+            .filter(|&k| has_tenant(k))
+            .collect();
+        assert_eq!(with, [ProviderKind::OneDrive, ProviderKind::SharePoint]);
+        let d =
+            Endpoints::resolve(ProviderKind::Dropbox, None, None, None, None, Some("x")).unwrap();
+        assert_eq!(d.tenant, None);
+        assert_eq!(d.content_uri.as_str(), "https://content.dropboxapi.com/");
+        assert_eq!(
+            d.auth_uri.as_str(),
+            "https://www.dropbox.com/oauth2/authorize"
+        );
+        let m = Endpoints::resolve(ProviderKind::OneDrive, None, None, None, None, None).unwrap();
+        assert_eq!(m.tenant.as_deref(), Some("common"));
+        assert_eq!(
+            m.token_uri.as_str(),
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+        );
     }
 }

@@ -66,7 +66,7 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::planner::{FetchFailure, FileAction, Node, Plan, Tree, plan_page};
+use crate::planner::{FetchFailure, FileAction, Node, Plan, Tree, TreeRules, plan_page};
 
 /// How a sync runs.
 #[derive(Debug, Clone)]
@@ -726,17 +726,18 @@ impl Executor<'_> {
             Some(tree) => tree,
             None => {
                 let root = self.connector.root().await?;
+                let rules = TreeRules::of(&self.connector.capability());
                 if self.options.purge && !self.options.dry_run {
-                    Tree::new(root.id, [])
+                    Tree::new(root.id, rules, [])
                 } else {
-                    self.load_tree(root.id).await?
+                    self.load_tree(root.id, rules).await?
                 }
             }
         };
         Ok(slot.insert(tree))
     }
 
-    async fn load_tree(&self, root_id: String) -> Result<Tree, SyncError> {
+    async fn load_tree(&self, root_id: String, rules: TreeRules) -> Result<Tree, SyncError> {
         let rows = self.store.list_remote_items(self.library_id).await?;
         let stored = if self.options.full_listing || self.options.purge {
             Some(self.stored_files().await?)
@@ -749,7 +750,7 @@ impl Executor<'_> {
             }
             node
         });
-        Ok(Tree::new(root_id, nodes))
+        Ok(Tree::new(root_id, rules, nodes))
     }
 
     /// The hash of every file of the library, by path.

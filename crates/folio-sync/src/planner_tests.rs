@@ -3,7 +3,9 @@
 use folio_connectors::hash::{HashKind, RemoteHash};
 use folio_connectors::{ExportInfo, RemoteChange, RemoteItem, ShortcutTarget};
 
-use crate::planner::{FileAction, Node, Tree, plan_page};
+use folio_connectors::{dropbox, gdrive};
+
+use crate::planner::{FileAction, Node, Tree, TreeRules, plan_page};
 
 const ROOT: &str = "root";
 
@@ -41,8 +43,15 @@ fn node<'t>(t: &'t Tree, id: &str) -> &'t Node {
     t.nodes().get(id).expect("the tree has this node")
 }
 
+/// An empty tree of a provider that gives parent ids (Drive's rules).
 fn tree() -> Tree {
-    Tree::new(ROOT.into(), [])
+    Tree::new(ROOT.into(), TreeRules::of(&gdrive::CAPABILITY), [])
+}
+
+/// An empty tree of a provider that addresses items by path (Dropbox's
+/// rules).
+fn path_tree() -> Tree {
+    Tree::new(ROOT.into(), TreeRules::of(&dropbox::CAPABILITY), [])
 }
 
 /// Marks every download of the last plan as stored (what the executor does).
@@ -143,6 +152,56 @@ fn deleting_a_folder_deletes_its_subtree() {
     );
     assert_eq!(plan.removed_ids, ["a", "b", "d", "s"]);
     assert!(t.nodes().is_empty());
+}
+
+#[test]
+fn a_folder_delete_that_keeps_its_children_unplaces_them_until_they_go() {
+    let rules = TreeRules {
+        delete_keeps_children: true,
+        ..TreeRules::of(&gdrive::CAPABILITY)
+    };
+    let mut t = Tree::new(ROOT.into(), rules, []);
+    plan_page(
+        &mut t,
+        &[
+            folder("d", ROOT, "docs"),
+            folder("s", "d", "sub"),
+            file("a", "s", "a.txt", "1"),
+            file("b", "d", "b.txt", "2"),
+        ],
+    );
+    store_all(&mut t);
+    let plan = plan_page(&mut t, &[delete("d")]);
+    // Their files leave the library with the folder...
+    assert_eq!(
+        summary(&plan.actions),
+        ["delete docs/b.txt", "delete docs/sub/a.txt"]
+    );
+    // ...but only the folder is gone; its children wait for their deletes.
+    assert_eq!(plan.removed_ids, ["d"]);
+    assert!(node(&t, "s").path.is_none() && node(&t, "a").path.is_none());
+    let plan = plan_page(&mut t, &[delete("s"), delete("a"), delete("b")]);
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
+    assert_eq!(plan.removed_ids, ["a", "b", "s"]);
+    assert!(t.nodes().is_empty());
+}
+
+#[test]
+fn only_a_path_addressed_provider_places_items_by_path() {
+    // An item with a path but no parent id: outside the source for a
+    // provider of parent ids, at its path for one of paths.
+    let orphan = RemoteChange::Upsert(RemoteItem {
+        id: "x".into(),
+        path: Some("/x.txt".into()),
+        name: "x.txt".into(),
+        size: Some(1),
+        version: Some("r1".into()),
+        ..RemoteItem::default()
+    });
+    let by_parent = plan_page(&mut tree(), std::slice::from_ref(&orphan));
+    assert!(by_parent.actions.is_empty(), "{:?}", by_parent.actions);
+    let by_path = plan_page(&mut path_tree(), &[orphan]);
+    assert_eq!(summary(&by_path.actions), ["get x.txt"]);
 }
 
 #[test]
@@ -301,7 +360,7 @@ fn path_addressed_providers_resolve_parents_and_path_deletes() {
             ..RemoteItem::default()
         })
     };
-    let mut t = tree();
+    let mut t = path_tree();
     let plan = plan_page(
         &mut t,
         &[
@@ -319,7 +378,7 @@ fn path_addressed_providers_resolve_parents_and_path_deletes() {
     );
     assert_eq!(summary(&plan.actions), ["delete Docs/A.txt"]);
     // A move: a delete at the old path, then the same ids at the new one.
-    let mut t = tree();
+    let mut t = path_tree();
     plan_page(
         &mut t,
         &[

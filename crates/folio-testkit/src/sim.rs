@@ -4,12 +4,16 @@
 //! the real OAuth flow (authorize, cloudsim approves at once, callback), as
 //! an operator connects one.
 //!
-//! Reading order: [`Provider`] (what differs between cloudsim's providers),
+//! Reading order: [`Provider`] (a cloudsim provider, a view of the
+//! registry's profiles),
 //! [`Cloudsim`] (the emulator and its `/_sim` control API, described in
 //! cloudsim's README), [`connect_library`] (the flow, on any [`TestApp`], such as one
 //! replica of several), then [`SimWorld`] (one server, cloudsim and one
 //! account: the usual set-up).
 
+use folio_connectors::registry;
+use folio_domain::provider::OAuthProfile;
+use folio_domain::{LibraryType, ProviderKind};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -20,45 +24,60 @@ use crate::TestApp;
 /// enough for a leak scan to look for.
 pub const CLIENT_SECRET: &str = "sim-client-secret-6f1d2c9a";
 
-/// A provider cloudsim emulates, with its OAuth endpoints.
+/// A provider cloudsim emulates: one OAuth server of Folio's registry
+/// (Google, Microsoft for OneDrive and SharePoint, Dropbox), seen through
+/// the [`ProviderKind`] of its personal drive. A thin view: its names and
+/// endpoints come from the provider's profile, not from a table here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    Google,
-    Microsoft,
-    Dropbox,
-}
+pub struct Provider(ProviderKind);
 
+// Named like the variants of an enum, as the tests read them.
+#[allow(non_upper_case_globals)]
 impl Provider {
+    pub const Google: Provider = Provider(ProviderKind::GoogleDrive);
+    pub const Microsoft: Provider = Provider(ProviderKind::OneDrive);
+    pub const Dropbox: Provider = Provider(ProviderKind::Dropbox);
+
+    /// The provider serving `kind`: the first kind that signs in at the
+    /// same OAuth server (SharePoint is Microsoft's, as OneDrive).
+    pub fn of(kind: ProviderKind) -> Self {
+        let server = registry::profile(kind).oauth;
+        let first = ProviderKind::ALL
+            .iter()
+            .copied()
+            .find(|&k| registry::profile(k).oauth.same_server(server))
+            .unwrap_or(kind);
+        Self(first)
+    }
+
     /// The provider of a library type (`google-drive`, `onedrive`,
     /// `sharepoint`, `dropbox`).
     ///
     /// # Panics
     /// On a type no provider serves (`local`).
     pub fn of_library_type(library_type: &str) -> Self {
-        match library_type {
-            "google-drive" => Self::Google,
-            "onedrive" | "sharepoint" => Self::Microsoft,
-            "dropbox" => Self::Dropbox,
-            other => panic!("no cloudsim provider serves library type '{other}'"),
+        match library_type
+            .parse::<LibraryType>()
+            .map(LibraryType::provider)
+        {
+            Ok(Some(kind)) => Self::of(kind),
+            _ => panic!("no cloudsim provider serves library type '{library_type}'"),
         }
     }
 
-    /// Its name in cloudsim's control API and request counters.
+    fn oauth(self) -> &'static OAuthProfile {
+        registry::profile(self.0).oauth
+    }
+
+    /// Its name in cloudsim's control API and request counters: its
+    /// profile's label.
     pub fn sim_name(self) -> &'static str {
-        match self {
-            Self::Google => "google",
-            Self::Microsoft => "microsoft",
-            Self::Dropbox => "dropbox",
-        }
+        self.oauth().label
     }
 
     /// The library type of its personal drive.
     pub fn library_type(self) -> &'static str {
-        match self {
-            Self::Google => "google-drive",
-            Self::Microsoft => "onedrive",
-            Self::Dropbox => "dropbox",
-        }
+        self.0.as_str()
     }
 
     /// The OAuth client id these helpers register for it.
@@ -66,32 +85,39 @@ impl Provider {
         format!("folio-{}", self.sim_name())
     }
 
-    /// Path of its authorize endpoint on cloudsim.
-    pub fn auth_path(self) -> &'static str {
-        match self {
-            Self::Google => "/o/oauth2/v2/auth",
-            Self::Microsoft => "/common/oauth2/v2.0/authorize",
-            Self::Dropbox => "/oauth2/authorize",
-        }
+    /// Path of its authorize endpoint on cloudsim: the real one's, with
+    /// the default tenant.
+    pub fn auth_path(self) -> String {
+        self.default_path(self.oauth().authorize_uri)
     }
 
     /// Its file download endpoint, as a fault selects it (cloudsim counts
     /// downloads under it, apart from the metadata calls).
     pub fn download_endpoint(self) -> &'static str {
-        match self {
-            Self::Google => "GET /drive/v3/files/{fileId}?alt=media",
-            Self::Microsoft => "GET /download/{token}",
-            Self::Dropbox => "POST /2/files/download",
+        match self.0 {
+            ProviderKind::GoogleDrive => "GET /drive/v3/files/{fileId}?alt=media",
+            ProviderKind::OneDrive | ProviderKind::SharePoint => "GET /download/{token}",
+            ProviderKind::Dropbox => "POST /2/files/download",
         }
     }
 
-    /// Path of its token endpoint on cloudsim.
-    pub fn token_path(self) -> &'static str {
-        match self {
-            Self::Google => "/token",
-            Self::Microsoft => "/common/oauth2/v2.0/token",
-            Self::Dropbox => "/oauth2/token",
-        }
+    /// Path of its token endpoint on cloudsim: the real one's, with the
+    /// default tenant.
+    pub fn token_path(self) -> String {
+        self.default_path(self.oauth().token_uri)
+    }
+
+    /// The path of one of the profile's endpoints (cloudsim serves the
+    /// real paths).
+    ///
+    /// # Panics
+    /// When the profile's endpoint is not a URL (a registry mistake).
+    fn default_path(self, uri: &str) -> String {
+        let uri = uri.replace("{tenant}", self.oauth().default_tenant.unwrap_or(""));
+        reqwest::Url::parse(&uri)
+            .expect("a profile's endpoint is a URL")
+            .path()
+            .to_owned()
     }
 }
 
@@ -290,7 +316,7 @@ impl Cloudsim {
         json!({
             "type": library_type, "name": name,
             "clientId": provider.client_id(), "clientSecret": CLIENT_SECRET,
-            "authUri": self.url(provider.auth_path()), "tokenUri": self.url(provider.token_path()),
+            "authUri": self.url(&provider.auth_path()), "tokenUri": self.url(&provider.token_path()),
             "apiUri": self.base_url(),
         })
     }

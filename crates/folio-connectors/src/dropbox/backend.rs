@@ -6,9 +6,8 @@ use async_trait::async_trait;
 
 use super::core::DropboxCore;
 use crate::{
-    AccessTokenSource, AccountInfo, ByteStream, Capability, ChangeFeedKind, ChangePage, Connector,
-    ConnectorConfig, ConnectorError, Cursor, FeedScope, HashKind, RemoteFolder, RemoteItem,
-    RemoteRoot,
+    AccessTokenSource, AccountInfo, ByteStream, Capability, ChangePage, Connector, ConnectorConfig,
+    ConnectorError, Cursor, RemoteFolder, RemoteItem, RemoteRoot,
 };
 
 /// Dropbox: the account root or a folder path.
@@ -31,18 +30,7 @@ impl DropboxBackend {
 #[async_trait]
 impl Connector for DropboxBackend {
     fn capability(&self) -> Capability {
-        Capability {
-            change_feed: ChangeFeedKind::DropboxCursor,
-            feed_scope: FeedScope::Subtree,
-            hash: HashKind::DropboxContentHash,
-            exports_native_docs: false,
-            has_shortcuts: false,
-            duplicate_names: false,
-            case_insensitive_names: true,
-            parent_ids: false,
-            folder_delete_implies_children: true,
-            can_revoke: true,
-        }
+        super::CAPABILITY
     }
     async fn root(&self) -> Result<RemoteRoot, ConnectorError> {
         self.core.check_root().await

@@ -45,7 +45,12 @@ impl DropboxCore {
             .trim_end_matches('/')
             .to_owned();
         Ok(Self {
-            http: Http::new(config.http.clone(), tokens, super::parse_error, "dropbox"),
+            http: Http::new(
+                config.http.clone(),
+                tokens,
+                super::parse_error,
+                super::OAUTH.label,
+            ),
             api: config.base_or("https://api.dropboxapi.com")?,
             content: config.base_or("https://content.dropboxapi.com")?,
             root_path,

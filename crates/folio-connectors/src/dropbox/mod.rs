@@ -14,6 +14,8 @@ mod core;
 mod error;
 mod lister;
 mod model;
+mod profile;
 
 pub use backend::DropboxBackend;
 pub(crate) use error::parse_error;
+pub use profile::{CAPABILITY, OAUTH, PROFILE};

@@ -6,9 +6,8 @@ use async_trait::async_trait;
 
 use super::core::GdriveCore;
 use crate::{
-    AccessTokenSource, AccountInfo, ByteStream, Capability, ChangeFeedKind, ChangePage, Connector,
-    ConnectorConfig, ConnectorError, Cursor, FeedScope, HashKind, RemoteFolder, RemoteItem,
-    RemoteRoot,
+    AccessTokenSource, AccountInfo, ByteStream, Capability, ChangePage, Connector, ConnectorConfig,
+    ConnectorError, Cursor, RemoteFolder, RemoteItem, RemoteRoot,
 };
 
 /// Google Drive: My Drive, a folder in it, or a shared drive.
@@ -31,18 +30,7 @@ impl GdriveBackend {
 #[async_trait]
 impl Connector for GdriveBackend {
     fn capability(&self) -> Capability {
-        Capability {
-            change_feed: ChangeFeedKind::DrivePageToken,
-            feed_scope: FeedScope::Drive,
-            hash: HashKind::Md5,
-            exports_native_docs: true,
-            has_shortcuts: true,
-            duplicate_names: true,
-            case_insensitive_names: false,
-            parent_ids: true,
-            folder_delete_implies_children: true,
-            can_revoke: false,
-        }
+        super::CAPABILITY
     }
     async fn root(&self) -> Result<RemoteRoot, ConnectorError> {
         self.core.root().await

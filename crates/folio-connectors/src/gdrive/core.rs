@@ -38,7 +38,12 @@ impl GdriveCore {
     ) -> Result<Self, ConnectorError> {
         let base = endpoint(&config.base_or("https://www.googleapis.com")?, "drive/v3/");
         Ok(Self {
-            http: Http::new(config.http.clone(), tokens, super::parse_error, "google"),
+            http: Http::new(
+                config.http.clone(),
+                tokens,
+                super::parse_error,
+                super::OAUTH.label,
+            ),
             files: endpoint(&base, "files"),
             base,
             source: config.source.clone(),

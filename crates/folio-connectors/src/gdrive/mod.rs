@@ -10,9 +10,11 @@ mod core;
 mod error;
 mod lister;
 mod model;
+mod profile;
 
 pub use backend::GdriveBackend;
 pub(crate) use error::parse_error;
+pub use profile::{CAPABILITY, OAUTH, PROFILE};
 
 /// The prefix of every Google-native MIME type.
 pub const GOOGLE_APPS_PREFIX: &str = "application/vnd.google-apps.";

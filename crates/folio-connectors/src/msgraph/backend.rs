@@ -6,9 +6,8 @@ use async_trait::async_trait;
 
 use super::core::GraphCore;
 use crate::{
-    AccessTokenSource, AccountInfo, ByteStream, Capability, ChangeFeedKind, ChangePage, Connector,
-    ConnectorConfig, ConnectorError, Cursor, FeedScope, HashKind, RemoteFolder, RemoteItem,
-    RemoteRoot,
+    AccessTokenSource, AccountInfo, ByteStream, Capability, ChangePage, Connector, ConnectorConfig,
+    ConnectorError, Cursor, RemoteFolder, RemoteItem, RemoteRoot,
 };
 
 /// Which product a Graph connector serves: how `source` picks the drive.
@@ -41,18 +40,7 @@ impl GraphBackend {
 #[async_trait]
 impl Connector for GraphBackend {
     fn capability(&self) -> Capability {
-        Capability {
-            change_feed: ChangeFeedKind::GraphDelta,
-            feed_scope: FeedScope::Drive,
-            hash: HashKind::QuickXorHash,
-            exports_native_docs: false,
-            has_shortcuts: false,
-            duplicate_names: false,
-            case_insensitive_names: true,
-            parent_ids: true,
-            folder_delete_implies_children: true,
-            can_revoke: false,
-        }
+        super::CAPABILITY
     }
     async fn root(&self) -> Result<RemoteRoot, ConnectorError> {
         self.core.root().await

@@ -37,7 +37,12 @@ impl GraphCore {
     ) -> Result<Self, ConnectorError> {
         let base = endpoint(&config.base_or("https://graph.microsoft.com")?, "v1.0/");
         Ok(Self {
-            http: Http::new(config.http.clone(), tokens, super::parse_error, "microsoft"),
+            http: Http::new(
+                config.http.clone(),
+                tokens,
+                super::parse_error,
+                super::OAUTH.label,
+            ),
             base,
             flavor,
             source: config.source.clone(),

@@ -11,6 +11,8 @@ mod core;
 mod error;
 mod lister;
 mod model;
+mod profile;
 
 pub use backend::{GraphBackend, GraphFlavor};
 pub(crate) use error::parse_error;
+pub use profile::{CAPABILITY, OAUTH};

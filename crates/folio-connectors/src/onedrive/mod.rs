@@ -4,5 +4,7 @@
 //! by the engine (`FeedScope::Drive`).
 
 mod backend;
+mod profile;
 
 pub use backend::OneDriveBackend;
+pub use profile::PROFILE;

@@ -4,5 +4,7 @@
 //! site the user can see (`/sites?search=*`, `/sites/{id}/drives`).
 
 mod backend;
+mod profile;
 
 pub use backend::SharePointBackend;
+pub use profile::PROFILE;

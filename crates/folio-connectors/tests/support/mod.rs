@@ -116,13 +116,10 @@ impl Env {
     }
 }
 
-/// cloudsim's provider name for a kind.
+/// cloudsim's provider name for a kind: the label of its OAuth server in
+/// the registry.
 pub fn sim_provider(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::GoogleDrive => "google",
-        ProviderKind::OneDrive | ProviderKind::SharePoint => "microsoft",
-        ProviderKind::Dropbox => "dropbox",
-    }
+    folio_connectors::profile(kind).oauth.label
 }
 
 /// Tokens from a real code flow, refreshed through cloudsim's token

@@ -184,20 +184,24 @@ pub struct PutLibraryIntegration {
     pub integration_id: Option<Uuid>,
 }
 
-/// The provider an integration is a client of (the document's name for
-/// [`folio_oauth::IntegrationType`]'s values).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub enum IntegrationKind {
-    #[schema(rename = "google-drive")]
-    GoogleDrive,
-    #[schema(rename = "onedrive")]
-    Onedrive,
-    #[schema(rename = "sharepoint")]
-    Sharepoint,
-    #[schema(rename = "dropbox")]
-    Dropbox,
+/// The provider an integration is a client of: the document's name for
+/// [`IntegrationType`]'s values, listed from the one provider enum.
+pub struct IntegrationKind;
+
+impl utoipa::PartialSchema for IntegrationKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "The provider an integration is a client of (the document's name for\n[`IntegrationType`]'s values).",
+            ))
+            .enum_values(Some(folio_oauth::IntegrationType::ALL.iter().map(|k| k.as_str())))
+            .into()
+    }
 }
+
+impl ToSchema for IntegrationKind {}
 
 /// Every integration (admin).
 #[utoipa::path(get, path = "/api/integrations", tag = "integrations",

@@ -51,7 +51,7 @@ async fn full_flow(library_type: &str) {
     // The authorize redirect carries PKCE S256, state and the offline parameters.
     let provider_url = world.authorize(&token, "docs", "").await;
     assert!(
-        provider_url.starts_with(&world.sim.url(p.auth_path())),
+        provider_url.starts_with(&world.sim.url(&p.auth_path())),
         "{provider_url}"
     );
     assert_eq!(
@@ -524,7 +524,7 @@ async fn disconnect(library_type: &str, revoke_route: Option<&str>) {
     ];
     let response = world
         .browser
-        .post(world.sim.url(provider.token_path()))
+        .post(world.sim.url(&provider.token_path()))
         .form(&form)
         .send()
         .await
