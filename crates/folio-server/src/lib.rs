@@ -5,10 +5,12 @@
 //! [`routes`], one module per resource, [`readiness`] (the checks behind
 //! `/readyz`), [`openapi`], [`scheduler`]
 //! (scheduled syncs and reconciles, started by `folio serve`), and [`gc`]
-//! (the storage sweep, also started by `folio serve`).
+//! (the storage sweep, also started by `folio serve`). [`console`] is the
+//! web console: pages on the API's origin for people with a browser.
 
 pub mod app;
 pub mod auth;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod gc;

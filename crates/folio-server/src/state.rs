@@ -79,6 +79,9 @@ pub struct AppState {
     pub provider_http: reqwest::Client,
     /// The checks behind `/readyz`, with their cached result.
     pub readiness: Arc<Readiness>,
+    /// The one-time token of the console's set-up link, while the admin
+    /// has no password (see `console::session`).
+    pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl AppState {
@@ -104,6 +107,7 @@ impl AppState {
             tokens,
             public_url,
             provider_http: folio_connectors::provider_http_client(),
+            setup_token: Arc::default(),
         }
     }
 
