@@ -30,6 +30,7 @@ struct FoldersPage {
     /// Its source (JSON), what `Use this folder` saves.
     current_source: String,
     folders: Vec<FolderLink>,
+    problem: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -51,8 +52,12 @@ pub async fn browse(
     };
     let base = library_href(&library);
     let parent = query.parent.as_deref().filter(|p| !p.is_empty());
-    let folders = match data.folders(&viewer.session, &key, parent).await {
-        Ok(folders) => folders,
+    // Inside a folder whose children cannot be listed, it can still be chosen.
+    let (folders, problem) = match data.folders(&viewer.session, &key, parent).await {
+        Ok(folders) => (folders, None),
+        Err(failure) if parent.is_some() && !failure.is_not_found() => {
+            (Vec::new(), Some(failure.message))
+        }
         Err(failure) => return failure_page_for(viewer.chrome("Folders"), failure, &base),
     };
     let folders = folders
@@ -84,6 +89,7 @@ pub async fn browse(
         },
         base,
         folders,
+        problem,
     })
 }
 

@@ -70,6 +70,9 @@ pub struct ProgressView {
     pub value: i64,
     pub max: i64,
     pub running: bool,
+    /// `done` or `failed` once the run ended (the page then shows the
+    /// result and the script does not follow it).
+    pub finished: String,
     pub text: String,
 }
 
@@ -277,6 +280,11 @@ async fn progress_view(
             value: p.done,
             max: p.total.max(p.done),
             running: p.status == "running",
+            finished: if p.status == "running" {
+                String::new()
+            } else {
+                p.status.clone()
+            },
             text: progress_text(&p),
             id,
         },
@@ -285,6 +293,7 @@ async fn progress_view(
             value: 0,
             max: 0,
             running: true,
+            finished: String::new(),
             text: "Starting the sync…".to_owned(),
         },
     }))
@@ -347,24 +356,19 @@ fn run_view(run: &Run) -> RunView {
 
 /// The library's source as a sentence.
 fn describe_source(source: &serde_json::Value) -> String {
-    let Some(fields) = source.as_object().filter(|o| !o.is_empty()) else {
-        return "the whole drive".to_owned();
-    };
-    let mut parts = Vec::new();
-    for (name, label) in [
-        ("path", "path"),
-        ("folderId", "folder"),
-        ("driveId", "drive"),
-        ("siteId", "site"),
-    ] {
-        if let Some(value) = fields.get(name).and_then(|v| v.as_str()) {
-            parts.push(format!("{label} {value}"));
-        }
+    let text = |name: &str| source.get(name).and_then(|v| v.as_str());
+    if let Some(path) = text("path") {
+        return format!("the folder {path}");
     }
-    if parts.is_empty() {
-        "the whole drive".to_owned()
-    } else {
-        parts.join(", ")
+    let place = match (text("siteId"), text("driveId")) {
+        (Some(_), _) => "a SharePoint document library",
+        (None, Some(_)) => "a shared drive",
+        (None, None) => "the account's drive",
+    };
+    match text("folderId") {
+        Some(id) => format!("the chosen folder (id {id}) of {place}"),
+        None if place == "the account's drive" => "the whole drive".to_owned(),
+        None => format!("the whole of {place}"),
     }
 }
 
