@@ -228,7 +228,7 @@ pub async fn upload(
             _ => {}
         }
     }
-    if let Err(refused) = viewer.check_form(&csrf) {
+    if let Some(refused) = viewer.refuse_form(&csrf) {
         return refused;
     }
     let Some((name, bytes)) = file.filter(|(name, _)| !name.is_empty()) else {
@@ -287,7 +287,7 @@ pub async fn delete(
     Path(key): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     let folder = form.path.rsplit_once('/').map_or("", |(f, _)| f).to_owned();

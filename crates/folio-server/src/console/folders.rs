@@ -105,7 +105,7 @@ pub async fn choose(
     Path(key): Path<String>,
     Form(form): Form<ChooseForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     let back = format!("/libraries/{}", segment(&key));

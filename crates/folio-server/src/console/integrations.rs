@@ -229,7 +229,7 @@ pub async fn create(
     viewer: Viewer,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&fields.csrf) {
+    if let Some(refused) = viewer.refuse_form(&fields.csrf) {
         return refused;
     }
     match data
@@ -274,7 +274,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&fields.csrf) {
+    if let Some(refused) = viewer.refuse_form(&fields.csrf) {
         return refused;
     }
     // The type comes from the stored integration, not from the form.

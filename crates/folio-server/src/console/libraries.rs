@@ -153,7 +153,7 @@ pub async fn create(
     viewer: Viewer,
     Form(form): Form<CreateForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     match data

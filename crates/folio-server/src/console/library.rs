@@ -401,7 +401,7 @@ pub async fn choose_integration(
     Path(key): Path<String>,
     Form(form): Form<IntegrationForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     match data
@@ -428,7 +428,7 @@ pub async fn connect(
     Path(key): Path<String>,
     Form(form): Form<ConnectForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     let return_to = format!("/libraries/{}?done=connected", segment(&key));
@@ -489,7 +489,7 @@ pub async fn disconnect(
     Path(key): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     match data.disconnect(&viewer.session, &key).await {
@@ -516,7 +516,7 @@ pub async fn sync_now(
     Path(key): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     start(&data, &viewer, &key, false).await
@@ -555,7 +555,7 @@ pub async fn purge(
     Path(key): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     start(&data, &viewer, &key, true).await
@@ -573,7 +573,7 @@ pub async fn schedule(
     Path(key): Path<String>,
     Form(form): Form<ScheduleForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     let minutes = form.minutes.trim();
@@ -613,7 +613,7 @@ pub async fn share(
     Path(key): Path<String>,
     Form(form): Form<ShareForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     match data
@@ -651,7 +651,7 @@ pub async fn unshare(
     Path(key): Path<String>,
     Form(form): Form<UnshareForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     match data.unshare(&viewer.session, &key, &form.username).await {

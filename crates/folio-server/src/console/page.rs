@@ -36,13 +36,14 @@ impl Viewer {
         }
     }
 
-    /// Refuses a form whose token is not this session's (a cross-site
-    /// post, or a form from an earlier session).
-    pub fn check_form(&self, token: &str) -> Result<(), Response> {
+    /// The refusal of a form whose token is not this session's (a
+    /// cross-site post, or a form from an earlier session); `None` when the
+    /// token is right.
+    pub fn refuse_form(&self, token: &str) -> Option<Response> {
         if bool::from(self.csrf.as_bytes().ct_eq(token.as_bytes())) {
-            Ok(())
+            None
         } else {
-            Err(message(
+            Some(message(
                 StatusCode::FORBIDDEN,
                 Chrome::anonymous("Form expired"),
                 "This form has expired",

@@ -7,7 +7,7 @@
 //!   says another site sent it: console forms, `/login`, and the JSON API
 //!   used with a cookie. Bearer-token callers are untouched, and so are
 //!   clients that send neither header (they are not browsers).
-//! - every console form carries a per-session token ([`super::page::Viewer::check_form`]).
+//! - every console form carries a per-session token ([`super::page::Viewer::refuse_form`]).
 //!
 //! Pages also go out with a Content-Security-Policy that allows no inline
 //! script, `X-Frame-Options: DENY` and a `Referrer-Policy`.

@@ -135,7 +135,7 @@ pub async fn logout(
     viewer: Viewer,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = viewer.check_form(&form.csrf) {
+    if let Some(refused) = viewer.refuse_form(&form.csrf) {
         return refused;
     }
     let mut headers = HeaderMap::new();
