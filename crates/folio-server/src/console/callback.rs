@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http_body_util::BodyExt;
 
 use super::data::segment;
-use super::library::notice;
+use super::notices::notice;
 use super::page::{Chrome, message};
 
 /// The callback's path.

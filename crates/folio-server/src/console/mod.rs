@@ -6,7 +6,7 @@
 //! (`assets/console.js`) adds live progress and copy buttons, and every
 //! form works without it. Reading order: [`data`] (the one door to Folio's
 //! logic), [`security`] (CSRF, headers), [`page`] (what every page shares),
-//! then one module per page: [`session`] (sign in, set-up, sign out),
+//! [`notices`] (the sentences shown after an action), then one module per page: [`session`] (sign in, set-up, sign out),
 //! [`libraries`], [`library`], [`folders`], [`files`], [`integrations`],
 //! [`callback`] (the OAuth callback's failures as pages), [`assets`].
 
@@ -18,6 +18,7 @@ pub mod folders;
 pub mod integrations;
 pub mod libraries;
 pub mod library;
+pub mod notices;
 pub mod page;
 pub mod security;
 pub mod session;
