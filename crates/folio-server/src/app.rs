@@ -18,12 +18,14 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::console;
 use crate::error::error_response;
 use crate::openapi::ApiDoc;
 use crate::routes::api_router;
 use crate::state::AppState;
 
-/// The router with every route, the OpenAPI document and the layers.
+/// The router with every route, the OpenAPI document, the console and the
+/// layers.
 pub fn router(state: AppState) -> Router {
     let (router, mut spec) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api_router())
@@ -34,11 +36,15 @@ pub fn router(state: AppState) -> Router {
         "{}".to_owned()
     });
     let json_limit = state.config.max_json_bytes;
-    router
+    let upload_limit = usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX);
+    let api = router
         .route(
             "/api/openapi.json",
             axum::routing::get(move || async move {
-                ([(axum::http::header::CONTENT_TYPE, "application/json")], spec_json)
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    spec_json,
+                )
             }),
         )
         .route("/metrics", axum::routing::get(crate::metrics::metrics))
@@ -46,8 +52,25 @@ pub fn router(state: AppState) -> Router {
             crate::auth_once::PATH,
             axum::routing::get(crate::auth_once::login_once),
         )
+        .with_state(state.clone());
+    // The console calls the API in-process through this copy (see
+    // `console::data`), under the same body limit.
+    let console = console::router(
+        console::Data::new(
+            api.clone().layer(DefaultBodyLimit::max(json_limit)),
+            state.clone(),
+        ),
+        upload_limit,
+    );
+    api.merge(console)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(console::callback::callback_pages))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            console::security::refuse_cross_site,
+        ))
+        .layer(axum::middleware::from_fn(console::security::security_headers))
         // After the routes, so that it sees each request's route template.
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .layer(DefaultBodyLimit::max(json_limit))
@@ -61,10 +84,19 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = id)
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
 }
 
-async fn unknown_route(uri: axum::http::Uri) -> Response {
+/// An unknown path: the API's JSON 404, or the console's not-found page
+/// for a browser asking for a page.
+async fn unknown_route(headers: axum::http::HeaderMap, uri: axum::http::Uri) -> Response {
+    let wants_page = !uri.path().starts_with("/api/")
+        && headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        return console::page::not_found(console::page::Chrome::anonymous("Not found"));
+    }
     error_response(
         StatusCode::NOT_FOUND,
         format!("no route for '{}'", uri.path()),
@@ -89,6 +121,7 @@ impl Application {
     pub async fn build(state: AppState, listen: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(listen).await?;
         state.bound_to(listener.local_addr()?);
+        console::session::announce_setup(&state).await;
         Ok(Self {
             listener,
             router: router(state),

@@ -7,14 +7,17 @@
 //! Reading order: [`app`] (the router, its layers, serving), [`state`]
 //! (the application context plus the HTTP settings), [`error`] (the one
 //! error body, and how each service failure is worded), [`auth`] and
-//! [`extract`] ([`auth_once`]: one-time login links, for `folio demo`), then [`routes`], one module per resource, [`readiness`]
-//! (the checks behind `/readyz`), [`openapi`] and [`metrics`]. The
-//! scheduler and the storage sweep, started by `folio serve`, are
-//! `folio-app`'s ([`scheduler`], [`gc`]; re-exported here).
+//! [`extract`] ([`auth_once`]: one-time login links, for `folio demo`),
+//! then [`routes`], one module per resource, [`readiness`] (the checks
+//! behind `/readyz`), [`openapi`] and [`metrics`]. The scheduler and the
+//! storage sweep, started by `folio serve`, are `folio-app`'s
+//! ([`scheduler`], [`gc`]; re-exported here). [`console`] is the web
+//! console: pages on the API's origin for people with a browser.
 
 pub mod app;
 pub mod auth;
 pub mod auth_once;
+pub mod console;
 pub mod error;
 pub mod extract;
 pub mod metrics;

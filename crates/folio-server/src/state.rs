@@ -94,6 +94,9 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// The checks behind `/readyz`, with their cached result.
     pub readiness: Arc<Readiness>,
+    /// The one-time token of the console's set-up link, while the admin
+    /// has no password (see `console::session`).
+    pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl AppState {
@@ -106,6 +109,7 @@ impl AppState {
             app: App::new(store, blobs, config.app_config()),
             config: Arc::new(config),
             readiness,
+            setup_token: Arc::default(),
         }
     }
 }

@@ -91,6 +91,20 @@ impl Store {
         Ok(count)
     }
 
+    /// How many files the library holds and their total size in bytes (the
+    /// console's library list shows both).
+    pub async fn file_totals(&self, library_id: Uuid) -> Result<(i64, i64)> {
+        let totals: (i64, i64) = on_db!(self, |pool| {
+            sqlx::query_as(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM files WHERE library_id = $1",
+            )
+            .bind(library_id)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(totals)
+    }
+
     /// Creates or replaces the file at `record.path`, pointing at the blob
     /// `record.hash`. `blob_still_stored` runs inside the transaction, after
     /// both rows are written: it must say whether the blob is in storage.
