@@ -11,8 +11,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::backend::{BeginWrite, LockClause, on_db};
-use crate::{Connection, Result, SealedTokens, SealedValue, Store};
+use crate::error::Result;
+use crate::models::{Connection, SealedTokens, SealedValue};
+use crate::store::{BeginWrite, LockClause, Store, on_db};
 
 pub(crate) const CONNECTION_COLUMNS: &str = "id, library_id, integration_id, owner_id, \
     provider_account_id, access_token_sealed, refresh_token_sealed, token_expires_at, \
@@ -295,7 +296,7 @@ impl Store {
                 false,
             ),
             _ => {
-                return Err(crate::StoreError::Config(format!(
+                return Err(crate::error::StoreError::Config(format!(
                     "unknown sealed column {}.{}",
                     old.table, old.column
                 )));
@@ -303,7 +304,7 @@ impl Store {
         };
         let uuid_key = if key_is_uuid {
             Some(Uuid::parse_str(&old.row).map_err(|e| {
-                crate::StoreError::Config(format!("sealed row key '{}': {e}", old.row))
+                crate::error::StoreError::Config(format!("sealed row key '{}': {e}", old.row))
             })?)
         } else {
             None

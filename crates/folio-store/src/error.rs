@@ -1,5 +1,7 @@
 //! The store's one error type.
 
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 /// What can go wrong in the store. The API maps `NotFound` to 404,
 /// `Conflict` to 409 or 400 (it names what collided), everything else to 500.
 #[derive(Debug, thiserror::Error)]

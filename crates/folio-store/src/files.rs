@@ -17,8 +17,9 @@ use std::future::Future;
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::backend::{BeginWrite, LockClause, on_db};
-use crate::{FileRecord, Result, Store, StoreError};
+use crate::error::{Result, StoreError};
+use crate::models::FileRecord;
+use crate::store::{BeginWrite, LockClause, Store, on_db};
 
 const FILE_COLUMNS: &str = "library_id, path, size, content_type, hash, modified_at, remote_id, \
                             synced_at, created_at, updated_at";

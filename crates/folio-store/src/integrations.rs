@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::backend::{BeginWrite, on_db};
-use crate::{Integration, OAuthState, Result, Store, StoreError};
+use crate::error::{Result, StoreError};
+use crate::models::{Integration, OAuthState};
+use crate::store::{BeginWrite, Store, on_db};
 
 const INTEGRATION_COLUMNS: &str = "id, type, name, client_id, client_secret_sealed, auth_uri, \
                                    token_uri, scope, api_uri, tenant, created_at, updated_at";
@@ -142,18 +143,19 @@ impl Store {
         &self,
         library_id: Uuid,
         integration_id: Uuid,
-    ) -> Result<Option<crate::Connection>> {
+    ) -> Result<Option<crate::models::Connection>> {
         let select = format!(
             "SELECT {} FROM connections WHERE library_id = $1 AND integration_id <> $2",
             crate::connections::CONNECTION_COLUMNS
         );
         let dropped = on_db!(self, |pool| {
             let mut tx = pool.begin_write().await?;
-            let dropped: Option<crate::Connection> = sqlx::query_as(sqlx::AssertSqlSafe(select))
-                .bind(library_id)
-                .bind(integration_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let dropped: Option<crate::models::Connection> =
+                sqlx::query_as(sqlx::AssertSqlSafe(select))
+                    .bind(library_id)
+                    .bind(integration_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(old) = &dropped {
                 sqlx::query("DELETE FROM connections WHERE id = $1")
                     .bind(old.id)

@@ -4,8 +4,9 @@ use chrono::Utc;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::backend::{BeginWrite, on_db};
-use crate::{Library, LibraryPatch, NewLibrary, Result, Share, Store, StoreError, UserShare};
+use crate::error::{Result, StoreError};
+use crate::models::{Library, LibraryPatch, NewLibrary, Share, UserShare};
+use crate::store::{BeginWrite, Store, on_db};
 
 const LIBRARY_COLUMNS: &str = "id, natural_id, name, description, type, owner_id, source, \
                                sync_schedule, created_at, updated_at";

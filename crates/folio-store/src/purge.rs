@@ -14,9 +14,9 @@
 
 use uuid::Uuid;
 
-use crate::backend::{BeginWrite, on_db};
-use crate::sync::{CursorRow, Fence};
-use crate::{Result, Store, StoreError};
+use crate::error::{Result, StoreError};
+use crate::store::{BeginWrite, Store, on_db};
+use crate::sync::rows::{CursorRow, Fence};
 
 const FILE_COLUMNS: &str = "library_id, path, size, content_type, hash, modified_at, remote_id, \
                             synced_at, created_at, updated_at";
@@ -78,7 +78,7 @@ impl Store {
         let switch = on_db!(self, |pool| {
             let mut tx = pool.begin_write().await?;
             if let Some(fence) = fence {
-                let held = sqlx::query(crate::batch::FENCE_SQL)
+                let held = sqlx::query(crate::sync::commit::plan::FENCE_SQL)
                     .bind(fence.run_id)
                     .bind(&fence.owner)
                     .bind(fence.lease_until_ms)
@@ -116,7 +116,7 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(crate::batch::CURSOR_SQL)
+            sqlx::query(crate::sync::commit::plan::CURSOR_SQL)
                 .bind(library_id)
                 .bind(&cursor.cursor)
                 .bind(cursor.complete)

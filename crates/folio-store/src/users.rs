@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::backend::{BeginWrite, on_db};
-use crate::{ApiToken, NewUser, Result, Store, StoreError, User};
+use crate::error::{Result, StoreError};
+use crate::models::{ApiToken, NewUser, User};
+use crate::store::{BeginWrite, Store, on_db};
 
 /// A page of [`Store::list_users`].
 #[derive(Debug, Clone)]

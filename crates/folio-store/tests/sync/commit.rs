@@ -1,141 +1,38 @@
-//! The sync tables' contract (remote items, cursors, runs and leases,
-//! schedules), on SQLite always and on PostgreSQL when
-//! FOLIO_TEST_DATABASE_URL is set (each test in its own schema).
+//! Committing batches: every test here runs on both commit paths.
 
-use chrono::Utc;
-use folio_domain::LibrarySource;
-use folio_store::sync::{
-    BeginRun, CursorRow, NewSyncRun, RemoteItemRow, RunOutcome, RunProgress, ScheduleRow, SyncBatch,
-};
-use folio_store::{FileRecord, NewLibrary, NewUser, Store, StoreError};
-use tempfile::TempDir;
-use uuid::Uuid;
+use super::*;
 
-async fn fresh_store(dir: &TempDir) -> Store {
-    let store = match std::env::var("FOLIO_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(url) => {
-            Store::connect_postgres_schema(&url, &format!("t_{}", Uuid::new_v4().simple()))
-                .await
-                .expect("connect to PostgreSQL")
+/// Runs each test on both commit paths: `on_the_chosen_path` (the SQLite
+/// writer on SQLite, sqlx on PostgreSQL) and `through_sqlx`.
+macro_rules! on_both_paths {
+    ($($name:ident),+ $(,)?) => {
+        mod on_the_chosen_path {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::CommitPath::Chosen).await
+            })+
         }
-        None => Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .expect("connect to SQLite"),
+        mod through_sqlx {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::CommitPath::Sqlx).await
+            })+
+        }
     };
-    store.migrate().await.expect("migrate");
-    store
 }
 
-async fn library(store: &Store) -> Uuid {
-    let owner = store
-        .create_user(NewUser {
-            username: format!("u{}", Uuid::new_v4().simple()),
-            display_name: None,
-            password_hash: None,
-            is_admin: false,
-        })
-        .await
-        .unwrap()
-        .id;
-    store
-        .create_library(NewLibrary {
-            natural_id: format!("l{}", Uuid::new_v4().simple()),
-            name: "lib".into(),
-            description: None,
-            library_type: "google-drive".into(),
-            owner_id: owner,
-            source: LibrarySource::default(),
-            sync_schedule: None,
-        })
-        .await
-        .unwrap()
-        .id
-}
+on_both_paths!(
+    a_batch_commits_files_items_and_cursor_together,
+    a_large_batch_spans_several_statements_in_order,
+    a_batch_whose_blob_vanished_writes_nothing,
+    existing_rows_are_updated_and_a_clashing_remote_id_writes_nothing,
+    a_listings_marks_are_stored_and_cleared_with_the_sync_state,
+    a_batch_absorbing_the_next_commits_what_the_two_would_in_turn,
+);
 
-fn item(
-    library_id: Uuid,
-    id: &str,
-    parent: Option<&str>,
-    path: Option<&str>,
-    folder: bool,
-) -> RemoteItemRow {
-    RemoteItemRow {
-        library_id,
-        remote_id: id.into(),
-        parent_id: parent.map(Into::into),
-        name: id.into(),
-        is_folder: folder,
-        path: path.map(Into::into),
-        size: (!folder).then_some(3),
-        remote_hash: None,
-        version: None,
-        content_hash: None,
-        seen_listing: None,
-        updated_at: Utc::now(),
-        path_lower: None,
-        content_kind: Some("file".into()),
-        fetch_failure: None,
-    }
-}
-
-fn file(library_id: Uuid, path: &str, hash: &str, remote_id: &str) -> FileRecord {
-    let now = Utc::now();
-    FileRecord {
-        library_id,
-        path: path.into(),
-        size: 3,
-        content_type: "text/plain".into(),
-        hash: hash.into(),
-        modified_at: now,
-        remote_id: Some(remote_id.into()),
-        synced_at: Some(now),
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-fn h(n: u8) -> String {
-    format!("{n:02x}").repeat(32)
-}
-
-fn cursor(value: &str, complete: bool) -> CursorRow {
-    CursorRow {
-        cursor: value.into(),
-        complete,
-        listing_id: None,
-        updated_at: Utc::now(),
-    }
-}
-
-/// A page putting the file `x.txt` (remote item `x`) with the cursor `c1`.
-fn one_file_batch(lib: Uuid) -> SyncBatch {
-    SyncBatch {
-        library_id: lib,
-        file_puts: vec![file(lib, "x.txt", &h(1), "x")],
-        item_upserts: vec![item(lib, "x", None, Some("x.txt"), false)],
-        cursor: Some(cursor("c1", true)),
-        ..SyncBatch::default()
-    }
-}
-
-async fn paths(store: &Store, lib: Uuid) -> Vec<String> {
-    store
-        .list_files(lib, "", None, 100)
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|f| f.path)
-        .collect()
-}
-
-#[tokio::test]
-async fn a_batch_commits_files_items_and_cursor_together() {
+async fn a_batch_commits_files_items_and_cursor_together(path: CommitPath) {
     let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
+    let store = store_on(&dir, path).await;
     let lib = library(&store).await;
     let first = SyncBatch {
         library_id: lib,
@@ -209,10 +106,9 @@ async fn a_batch_commits_files_items_and_cursor_together() {
 /// A page larger than one multi-row statement: 1,201 files put, then all
 /// of them rotated one place along (a chain of moves across statement
 /// boundaries), one replaced, some deleted, all in the same batch.
-#[tokio::test]
-async fn a_large_batch_spans_several_statements_in_order() {
+async fn a_large_batch_spans_several_statements_in_order(path: CommitPath) {
     let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
+    let store = store_on(&dir, path).await;
     let lib = library(&store).await;
     let n = 1201;
     let name = |i: usize| format!("f/{i:05}");
@@ -288,10 +184,9 @@ async fn a_large_batch_spans_several_statements_in_order() {
     assert_eq!(store.count_placed_remote_files(lib).await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn a_batch_whose_blob_vanished_writes_nothing() {
+async fn a_batch_whose_blob_vanished_writes_nothing(path: CommitPath) {
     let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
+    let store = store_on(&dir, path).await;
     let lib = library(&store).await;
     let batch = one_file_batch(lib);
     let result = store
@@ -306,10 +201,9 @@ async fn a_batch_whose_blob_vanished_writes_nothing() {
 /// Rows that exist are updated in place (SQLite inserts first and updates
 /// when the key is taken); a put whose remote id another path holds is a
 /// conflict, not an update of that path, and its batch writes nothing.
-#[tokio::test]
-async fn existing_rows_are_updated_and_a_clashing_remote_id_writes_nothing() {
+async fn existing_rows_are_updated_and_a_clashing_remote_id_writes_nothing(path: CommitPath) {
     let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
+    let store = store_on(&dir, path).await;
     let lib = library(&store).await;
     let ok = |_| async { Ok(true) };
     let first = SyncBatch {
@@ -355,10 +249,9 @@ async fn existing_rows_are_updated_and_a_clashing_remote_id_writes_nothing() {
     assert_eq!(kept.hash, h(2));
 }
 
-#[tokio::test]
-async fn a_listings_marks_are_stored_and_cleared_with_the_sync_state() {
+async fn a_listings_marks_are_stored_and_cleared_with_the_sync_state(path: CommitPath) {
     let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
+    let store = store_on(&dir, path).await;
     let lib = library(&store).await;
     let listing = Uuid::new_v4();
     let mut seen = item(lib, "seen", None, Some("seen"), false);
@@ -391,230 +284,6 @@ async fn a_listings_marks_are_stored_and_cleared_with_the_sync_state() {
     assert!(store.list_remote_items(lib).await.unwrap().is_empty());
 }
 
-fn new_run(lib: Uuid, owner: &str, until: i64) -> NewSyncRun {
-    NewSyncRun {
-        library_id: lib,
-        progress_id: format!("p-{owner}"),
-        trigger_kind: "manual".into(),
-        lease_owner: owner.into(),
-        lease_until_ms: until,
-    }
-}
-
-#[tokio::test]
-async fn one_running_sync_per_library_and_lapsed_leases_are_taken_over() {
-    let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
-    let lib = library(&store).await;
-    let BeginRun::Started(first) = store
-        .begin_sync_run(&new_run(lib, "a", 1_000), 0)
-        .await
-        .unwrap()
-    else {
-        panic!("the first run must start");
-    };
-    match store
-        .begin_sync_run(&new_run(lib, "b", 2_000), 500)
-        .await
-        .unwrap()
-    {
-        BeginRun::Busy(run) => assert_eq!(run.progress_id, "p-a"),
-        other => panic!("expected busy, got {other:?}"),
-    }
-    let progress = RunProgress {
-        phase: "downloading".into(),
-        done: 1,
-        total: 4,
-        bytes: 10,
-        current_file: Some("x.txt".into()),
-        ..RunProgress::default()
-    };
-    assert!(
-        store
-            .renew_sync_run(first.id, "a", &progress, 3_000)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .renew_sync_run(first.id, "b", &progress, 3_000)
-            .await
-            .unwrap()
-    );
-    let by_progress = store.sync_run_by_progress("p-a").await.unwrap().unwrap();
-    assert_eq!(
-        (
-            by_progress.phase.as_str(),
-            by_progress.done,
-            by_progress.total
-        ),
-        ("downloading", 1, 4)
-    );
-
-    // Process "a" dies: after its lease lapses, "b" takes over.
-    let BeginRun::Started(second) = store
-        .begin_sync_run(&new_run(lib, "b", 9_000), 3_001)
-        .await
-        .unwrap()
-    else {
-        panic!("a lapsed lease must be taken over");
-    };
-    let abandoned = store.sync_run_by_progress("p-a").await.unwrap().unwrap();
-    assert_eq!(abandoned.status, "failed");
-    assert!(abandoned.message.unwrap().contains("lease"));
-    assert!(
-        !store
-            .renew_sync_run(first.id, "a", &progress, 10_000)
-            .await
-            .unwrap()
-    );
-
-    let outcome = RunOutcome {
-        status: "done".into(),
-        synced_files: 4,
-        added_files: 4,
-        errors: "[]".into(),
-        ..RunOutcome::default()
-    };
-    store.finish_sync_run(second.id, &outcome).await.unwrap();
-    assert!(store.running_sync_run(lib).await.unwrap().is_none());
-    let failed = store
-        .record_sync_run(
-            lib,
-            "schedule",
-            "failed",
-            "no connection: reconnect the library",
-        )
-        .await
-        .unwrap();
-    let runs = store.list_sync_runs(lib, 10).await.unwrap();
-    assert_eq!(runs.len(), 3);
-    assert_eq!(runs[0].id, failed.id);
-    assert_eq!(runs[1].synced_files, 4);
-    assert!(matches!(
-        store
-            .begin_sync_run(&new_run(lib, "c", 20_000), 10_000)
-            .await
-            .unwrap(),
-        BeginRun::Started(_)
-    ));
-}
-
-#[tokio::test]
-async fn schedule_ticks_are_claimed_once() {
-    let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
-    let lib = library(&store).await;
-    let row = ScheduleRow {
-        library_id: lib,
-        next_run_ms: 1_000,
-        next_reconcile_ms: 86_400_000,
-    };
-    store.put_sync_schedule(&row).await.unwrap();
-    assert!(store.due_sync_schedules(999, 10).await.unwrap().is_empty());
-    assert_eq!(
-        store.due_sync_schedules(1_000, 10).await.unwrap(),
-        std::slice::from_ref(&row)
-    );
-    assert!(store.claim_sync_schedule(lib, 1_000, 61_000).await.unwrap());
-    assert!(!store.claim_sync_schedule(lib, 1_000, 61_000).await.unwrap());
-    assert_eq!(
-        store
-            .get_sync_schedule(lib)
-            .await
-            .unwrap()
-            .unwrap()
-            .next_run_ms,
-        61_000
-    );
-    store.delete_sync_schedule(lib).await.unwrap();
-    assert!(store.get_sync_schedule(lib).await.unwrap().is_none());
-}
-
-/// Sets or clears a library's `sync_schedule` column only (as another
-/// replica, or an older version, might), leaving `sync_schedules` alone.
-async fn set_schedule_column(store: &Store, lib: Uuid, minutes: Option<u32>) {
-    store
-        .update_library(
-            lib,
-            folio_store::LibraryPatch {
-                sync_schedule: Some(minutes.map(|m| folio_domain::SyncSchedule {
-                    interval_minutes: m,
-                })),
-                ..folio_store::LibraryPatch::default()
-            },
-        )
-        .await
-        .unwrap();
-}
-
-#[tokio::test]
-async fn schedule_rows_follow_the_libraries_schedule_column() {
-    let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
-    let scheduled = library(&store).await;
-    let unscheduled = library(&store).await;
-    let kept = library(&store).await;
-    set_schedule_column(&store, scheduled, Some(5)).await;
-    set_schedule_column(&store, kept, Some(5)).await;
-    let existing = ScheduleRow {
-        library_id: kept,
-        next_run_ms: 7,
-        next_reconcile_ms: 8,
-    };
-    store.put_sync_schedule(&existing).await.unwrap();
-
-    assert_eq!(
-        store
-            .insert_missing_sync_schedules(1_000, 2_000)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        store.get_sync_schedule(scheduled).await.unwrap(),
-        Some(ScheduleRow {
-            library_id: scheduled,
-            next_run_ms: 1_000,
-            next_reconcile_ms: 2_000
-        })
-    );
-    assert_eq!(store.get_sync_schedule(unscheduled).await.unwrap(), None);
-    assert_eq!(store.get_sync_schedule(kept).await.unwrap(), Some(existing));
-    assert_eq!(
-        store
-            .insert_missing_sync_schedules(1_000, 2_000)
-            .await
-            .unwrap(),
-        0
-    );
-
-    assert_eq!(store.delete_unscheduled_sync_schedules().await.unwrap(), 0);
-    set_schedule_column(&store, scheduled, None).await;
-    assert_eq!(store.delete_unscheduled_sync_schedules().await.unwrap(), 1);
-    assert_eq!(store.get_sync_schedule(scheduled).await.unwrap(), None);
-    assert!(store.get_sync_schedule(kept).await.unwrap().is_some());
-
-    assert!(store.set_next_reconcile(kept, 99_000).await.unwrap());
-    assert_eq!(
-        store
-            .get_sync_schedule(kept)
-            .await
-            .unwrap()
-            .unwrap()
-            .next_reconcile_ms,
-        99_000
-    );
-    assert!(!store.set_next_reconcile(scheduled, 1).await.unwrap());
-
-    store.delete_library(kept).await.unwrap();
-    assert_eq!(
-        store.get_sync_schedule(kept).await.unwrap(),
-        None,
-        "deleting a library drops its schedule row (ON DELETE CASCADE)"
-    );
-}
-
 /// What a library holds, for comparing two ways of writing it: files with
 /// their bytes, items with their paths and hashes, and the cursor.
 async fn contents(
@@ -640,10 +309,9 @@ async fn contents(
     (files, items, cursor)
 }
 
-#[tokio::test]
-async fn a_batch_absorbing_the_next_commits_what_the_two_would_in_turn() {
+async fn a_batch_absorbing_the_next_commits_what_the_two_would_in_turn(path: CommitPath) {
     let dir = TempDir::new().unwrap();
-    let store = fresh_store(&dir).await;
+    let store = store_on(&dir, path).await;
     let (in_turn, merged) = (library(&store).await, library(&store).await);
     let base = |lib| SyncBatch {
         library_id: lib,

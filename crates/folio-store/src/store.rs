@@ -1,15 +1,14 @@
-//! Connecting to SQLite or PostgreSQL and running the migrations.
+//! [`Store`]: the pool of one backend, the `on_db!` macro that runs one
+//! body on either, connecting (the backends' own parts in `sqlite` and
+//! `postgres`) and running the migrations.
 
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool, Transaction};
 
-use crate::sqlite_writer::{BUSY_TIMEOUT, PRAGMAS, SqliteWriter};
-use crate::{Result, StoreError};
+use crate::error::{Result, StoreError};
+use crate::sqlite::writer::SqliteWriter;
+use crate::{postgres, sqlite};
 
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +24,7 @@ pub(crate) enum Db {
 }
 
 /// The metadata store. Cheap to clone: it holds a connection pool (and on
-/// SQLite the writer of sync batches, `sqlite_writer::SqliteWriter`).
+/// SQLite the writer of sync batches, `sqlite::writer::SqliteWriter`).
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: Db,
@@ -37,8 +36,8 @@ pub struct Store {
 macro_rules! on_db {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.db {
-            $crate::backend::Db::Sqlite($pool) => $body,
-            $crate::backend::Db::Postgres($pool) => $body,
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
         }
     };
 }
@@ -85,9 +84,13 @@ impl Store {
     /// are created when missing and run in WAL mode.
     pub async fn connect(url: &str) -> Result<Self> {
         if url.starts_with("sqlite:") {
-            Self::connect_sqlite(url).await
+            let (pool, writer) = sqlite::connect(url).await?;
+            Ok(Self {
+                db: Db::Sqlite(pool),
+                sqlite_writer: writer.map(Arc::new),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Self::connect_postgres(PgConnectOptions::from_str(url)?).await
+            Ok(Self::on_postgres(postgres::connect(url).await?))
         } else {
             Err(StoreError::Config(format!(
                 "database URL must start with sqlite:// or postgres://, got '{}'",
@@ -99,65 +102,26 @@ impl Store {
     /// Connects to PostgreSQL with every table living in `schema`, which is
     /// created if needed. Tests use this to give each test its own schema.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Self> {
-        let valid = !schema.is_empty()
-            && schema
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid {
-            return Err(StoreError::Config(format!(
-                "invalid schema name '{schema}'"
-            )));
-        }
-        let options = PgConnectOptions::from_str(url)?;
-        let admin = PgPoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
-        sqlx::query(sqlx::AssertSqlSafe(create))
-            .execute(&admin)
-            .await?;
-        admin.close().await;
-        Self::connect_postgres(options.options([("search_path", schema)])).await
+        Ok(Self::on_postgres(
+            postgres::connect_in_schema(url, schema).await?,
+        ))
     }
 
-    async fn connect_sqlite(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .foreign_keys(true);
-        // The same settings as the writer of sync batches (why each: see
-        // `PRAGMAS`).
-        let options = PRAGMAS.into_iter().fold(options, |options, (name, value)| {
-            options.pragma(name, value)
-        });
-        // The writer opens the database by its file name, so an in-memory
-        // database (the pool's own, shared between its connections) has
-        // none: its sync batches go through sqlx like PostgreSQL's.
-        let sqlite_writer = (!is_in_memory(url))
-            .then(|| Arc::new(SqliteWriter::new(options.get_filename().to_path_buf())));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        Ok(Self {
-            db: Db::Sqlite(pool),
-            sqlite_writer,
-        })
-    }
-
-    async fn connect_postgres(options: PgConnectOptions) -> Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        Ok(Self {
+    fn on_postgres(pool: PgPool) -> Self {
+        Self {
             db: Db::Postgres(pool),
             sqlite_writer: None,
-        })
+        }
+    }
+
+    /// The same store, committing sync batches through sqlx on SQLite too
+    /// (the path PostgreSQL and in-memory databases take) instead of the
+    /// SQLite writer: the store's tests run every batch on both paths.
+    pub fn commit_through_sqlx(self) -> Self {
+        Self {
+            sqlite_writer: None,
+            ..self
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -222,39 +186,5 @@ impl Store {
 
     pub async fn close(&self) {
         on_db!(self, |pool| pool.close().await)
-    }
-}
-
-/// Whether a SQLite URL names an in-memory database, as sqlx reads it:
-/// the database `:memory:`, or the parameter `mode=memory`.
-fn is_in_memory(url: &str) -> bool {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
-    database == ":memory:" || params.split('&').any(|param| param == "mode=memory")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_in_memory;
-
-    #[test]
-    fn in_memory_urls_are_told_from_files() {
-        for url in [
-            "sqlite::memory:",
-            "sqlite://:memory:",
-            "sqlite://?mode=memory",
-            "sqlite://folio.db?cache=shared&mode=memory",
-        ] {
-            assert!(is_in_memory(url), "{url}");
-        }
-        for url in [
-            "sqlite://data/folio.db",
-            "sqlite:memory.db",
-            "sqlite://data/folio.db?mode=rwc",
-        ] {
-            assert!(!is_in_memory(url), "{url}");
-        }
     }
 }

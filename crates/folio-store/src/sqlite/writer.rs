@@ -20,41 +20,20 @@
 //! as long as they do ([`BUSY_TIMEOUT`]).
 //!
 //! [`Store::apply_sync_batch`]: crate::Store::apply_sync_batch
+//! [`BUSY_TIMEOUT`]: crate::sqlite::settings::BUSY_TIMEOUT
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
-use crate::batch::MOVING_PREFIX;
-use crate::sync::{RemoteItemRow, Space, SyncBatch};
-use crate::{FileRecord, Result, StoreError};
-
-/// How long a transaction waits for SQLite's write lock (as the pool does).
-pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Connection settings of the pool and the writer, beside WAL mode,
-/// `synchronous = NORMAL` and foreign keys.
-///
-/// - `temp_store`: a multi-row upsert inside a transaction keeps a
-///   statement journal (the pages it changed, to undo it alone); by
-///   default SQLite writes it to a temporary file on disk. It holds one
-///   statement's pages and is gone when the statement ends.
-/// - `wal_autocheckpoint`: checkpoint (copy the WAL into the database
-///   file, then fsync it) once the WAL holds 10,000 pages (40 MiB) instead
-///   of SQLite's 1,000: a sync's commits rewrite the same index pages again
-///   and again, and each checkpoint copied them anew and waited for the
-///   disk inside a commit.
-/// - `journal_size_limit`: a WAL file grown past 64 MiB (one huge
-///   transaction) is cut back after its checkpoint.
-pub(crate) const PRAGMAS: [(&str, &str); 3] = [
-    ("temp_store", "MEMORY"),
-    ("wal_autocheckpoint", "10000"),
-    ("journal_size_limit", "67108864"),
-];
+use crate::error::{Result, StoreError};
+use crate::models::FileRecord;
+use crate::sqlite::settings::{BUSY_TIMEOUT, PRAGMAS};
+use crate::sync::commit::plan::{CURSOR_SQL, FENCE_SQL, MOVING_PREFIX, Writes};
+use crate::sync::rows::{RemoteItemRow, Space};
 
 /// The writer's page cache, in KiB (SQLite's negative `cache_size`).
 const WRITER_CACHE_SIZE: &str = "-8192";
@@ -65,15 +44,6 @@ pub(crate) struct SqliteWriter {
     /// `None` until first used, and after a commit was abandoned midway
     /// (its connection is dropped with it, which rolls it back).
     connection: Arc<tokio::sync::Mutex<Option<Connection>>>,
-}
-
-/// A batch reduced to what is written: the last put per path, the first
-/// move per source, the last upsert per item.
-pub(crate) struct Writes {
-    pub(crate) batch: SyncBatch,
-    pub(crate) puts: Vec<usize>,
-    pub(crate) moves: Vec<usize>,
-    pub(crate) items: Vec<usize>,
 }
 
 impl SqliteWriter {
@@ -103,11 +73,7 @@ impl SqliteWriter {
             Some(connection) => connection,
             None => open(&self.path)?,
         };
-        let hashes: Vec<String> = writes
-            .puts
-            .iter()
-            .map(|&i| writes.batch.file_puts[i].hash.clone())
-            .collect();
+        let hashes = writes.put_hashes();
         let (connection, written) = blocking(move || {
             let written = begin_and_write(&connection, &writes, released);
             (connection, written)
@@ -210,7 +176,7 @@ fn begin_and_write(
         .map_err(writer_error)?;
     if let Some(fence) = &writes.batch.fence {
         let held = connection
-            .prepare_cached(&numbered(crate::batch::FENCE_SQL))
+            .prepare_cached(&numbered(FENCE_SQL))
             .and_then(|mut renew| {
                 renew.execute(params![
                     fence.run_id.as_bytes().as_slice(),
@@ -275,7 +241,7 @@ impl Statements {
     }
 }
 
-/// The batch's rows, in the order of [`SyncBatch`]'s fields.
+/// The batch's rows, in the order of [`crate::sync::rows::SyncBatch`]'s fields.
 fn write(
     connection: &Connection,
     writes: &Writes,
@@ -315,7 +281,7 @@ fn write(
     }
     if let (Some(cursor), Space::Live) = (&batch.cursor, batch.space) {
         connection
-            .prepare_cached(&numbered(crate::batch::CURSOR_SQL))?
+            .prepare_cached(&numbered(CURSOR_SQL))?
             .execute(params![
                 lib,
                 cursor.cursor,
