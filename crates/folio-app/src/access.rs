@@ -20,16 +20,7 @@ pub async fn load_library(
         .find_library(key)
         .await?
         .ok_or_else(|| AppError::library_not_found(key))?;
-    let owner = library.owner_id == caller.id;
-    let share = if owner || caller.is_admin {
-        None
-    } else {
-        app.store
-            .share_level(library.id, caller.id)
-            .await?
-            .and_then(|level| level.parse::<ShareLevel>().ok())
-    };
-    let access = Access::of(owner, caller.is_admin, share);
+    let access = access_to(app, caller, &library).await?;
     if !access.can_read() {
         return Err(AppError::library_not_found(key));
     }
@@ -44,6 +35,22 @@ pub async fn load_library(
         )));
     }
     Ok(library)
+}
+
+/// What `caller` may do with `library`: owner, admin or share level. A
+/// front end showing a library asks this to offer only the actions the
+/// services would allow (no Sync button for a reader).
+pub async fn access_to(app: &App, caller: &User, library: &Library) -> AppResult<Access> {
+    let owner = library.owner_id == caller.id;
+    let share = if owner || caller.is_admin {
+        None
+    } else {
+        app.store
+            .share_level(library.id, caller.id)
+            .await?
+            .and_then(|level| level.parse::<ShareLevel>().ok())
+    };
+    Ok(Access::of(owner, caller.is_admin, share))
 }
 
 /// Refuses a caller who is not an admin.

@@ -119,6 +119,13 @@ pub async fn get(app: &App, caller: &User, key: &str) -> AppResult<Library> {
     load_library(app, caller, key, Permission::Read).await
 }
 
+/// How many files `library` holds and their total size in bytes. The
+/// library must come from [`get`] (or another call that checked the
+/// caller's rights): this one checks none.
+pub async fn file_totals(app: &App, library: &Library) -> AppResult<(i64, i64)> {
+    Ok(app.store.file_totals(library.id).await?)
+}
+
 /// Changes a library's name, natural id, description, source or schedule.
 pub async fn update(
     app: &App,

@@ -277,6 +277,19 @@ pub async fn progress(app: &App, caller: &User, id: &str) -> AppResult<Option<Sy
     }
 }
 
+/// How a run stands for someone following its progress: `running`,
+/// `done` or `failed`. A `held` run (deletions waiting for confirmation)
+/// counts as done, and a running run whose lease lapsed (its process
+/// died) as failed.
+pub fn reported_status(run: &SyncRun) -> &str {
+    let lapsed = run.lease_until_ms < chrono::Utc::now().timestamp_millis();
+    match run.status.as_str() {
+        "held" => "done",
+        "running" if lapsed => "failed",
+        other => other,
+    }
+}
+
 /// A sync's failure; `api_uri` is the integration's `apiUri`, named when
 /// the provider's API could not be reached or said something is missing
 /// (a wrong `apiUri` looks like that).

@@ -53,15 +53,9 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(crate::auth_once::login_once),
         )
         .with_state(state.clone());
-    // The console calls the API in-process through this copy (see
-    // `console::data`), under the same body limit.
-    let console = console::router(
-        console::Data::new(
-            api.clone().layer(DefaultBodyLimit::max(json_limit)),
-            state.clone(),
-        ),
-        upload_limit,
-    );
+    // The console calls the application services itself (see
+    // `console::data`).
+    let console = console::router(console::Data::new(state.clone()), upload_limit);
     api.merge(console)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,35 +1,43 @@
 //! The console's one door to Folio's logic.
 //!
 //! Every page reads and changes things through [`Data`], and nowhere else.
-//! Today most calls go to the JSON API in-process (a request handed to the
-//! API router, never over the network) with the caller's session cookie, so
-//! the console enforces exactly the API's rules: a library a stranger cannot
-//! read is a 404 here too, a reader cannot sync. When the API's logic moves
-//! into a service layer, this module is the only one that changes.
+//! Each call resolves the person's session to their user and makes the
+//! same application-service call (`folio_app`) the JSON API's route makes,
+//! so the console enforces exactly the API's rules: a library a stranger
+//! cannot read is a 404 here too, a reader cannot sync. Failures are
+//! worded as the API words them (its status and message).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use http_body_util::BodyExt;
+use folio_app::AppError;
+use folio_app::files::Upload;
+use folio_app::integrations::{IntegrationChanges, IntegrationDraft};
+use folio_app::libraries::{LibraryChanges, LibraryDraft};
+use folio_app::sync::SyncRequest;
+use folio_domain::{LibrarySource, Permission, SyncSchedule};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::Value;
 use uuid::Uuid;
 
-use crate::auth::{SESSION_COOKIE, hash_secret, new_password_hash};
+use crate::auth::{
+    AuthUser, SESSION_COOKIE, hash_secret, new_password_hash, new_secret, verify_password,
+};
+use crate::error::ApiError;
+use crate::extract::ApiPath;
+use crate::routes::integrations::{CreateIntegration, IntegrationBody, PatchIntegration};
+use crate::routes::paging::{decode_cursor, encode_cursor, page_limit};
 use crate::state::AppState;
 
-/// The console's handle on Folio: the API router (with its state) and the
-/// application state.
+/// The console's handle on Folio: the application state, which derefs to
+/// the services' context (`folio_app::App`).
 #[derive(Clone)]
 pub struct Data {
-    api: Router,
     state: AppState,
 }
 
@@ -56,28 +64,54 @@ impl Failure {
 pub type DataResult<T> = Result<T, Failure>;
 
 /// The signed-in person.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Me {
     pub id: Uuid,
     pub username: String,
     pub display_name: Option<String>,
-    #[serde(rename = "admin")]
     pub is_admin: bool,
+    /// The user the services are called for.
+    user: folio_store::User,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl From<folio_store::User> for Me {
+    fn from(user: folio_store::User) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            is_admin: user.is_admin,
+            user,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Library {
     pub id: Uuid,
     pub natural_id: String,
     pub name: String,
-    #[serde(rename = "type")]
     pub library_type: String,
     pub owner_id: Uuid,
-    #[serde(default)]
     pub source: Value,
     pub sync_schedule: Option<Schedule>,
+    /// The stored library, read with the viewer's rights.
+    record: folio_store::Library,
+}
+
+impl From<folio_store::Library> for Library {
+    fn from(record: folio_store::Library) -> Self {
+        Self {
+            id: record.id,
+            natural_id: record.natural_id.clone(),
+            name: record.name.clone(),
+            library_type: record.library_type.clone(),
+            owner_id: record.owner_id,
+            source: serde_json::to_value(&record.source.0).unwrap_or(Value::Null),
+            sync_schedule: record.sync_schedule.as_ref().map(|s| Schedule::from(s.0)),
+            record,
+        }
+    }
 }
 
 /// What the viewer may do with a library beyond reading it.
@@ -87,14 +121,20 @@ pub struct Allowed {
     pub write: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Schedule {
     pub interval_minutes: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl From<SyncSchedule> for Schedule {
+    fn from(schedule: SyncSchedule) -> Self {
+        Self {
+            interval_minutes: schedule.interval_minutes,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Connection {
     /// `active`, `needsReauthorization` or `revoked`.
     pub status: String,
@@ -102,8 +142,7 @@ pub struct Connection {
     pub integration_id: Uuid,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Account {
     pub email: Option<String>,
     pub display_name: Option<String>,
@@ -135,8 +174,7 @@ pub struct ProviderDefaults {
     pub tenant: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Folder {
     pub id: String,
     pub name: String,
@@ -169,8 +207,7 @@ pub struct RunError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Progress {
     pub id: String,
     pub status: String,
@@ -186,31 +223,24 @@ pub struct Progress {
     pub failed: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct File {
     pub path: String,
     pub size: i64,
     pub modified_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct FilePage {
     pub items: Vec<File>,
     pub next: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct Share {
     pub user_id: Uuid,
     pub username: String,
     pub level: String,
-}
-
-#[derive(Deserialize)]
-struct Items<T> {
-    items: Vec<T>,
 }
 
 /// The session cookie of the person a call is made for.
@@ -218,8 +248,8 @@ struct Items<T> {
 pub struct Session(pub String);
 
 impl Data {
-    pub fn new(api: Router, state: AppState) -> Self {
-        Self { api, state }
+    pub fn new(state: AppState) -> Self {
+        Self { state }
     }
 
     /// The application state (the set-up token lives there).
@@ -229,7 +259,7 @@ impl Data {
 
     /// The redirect URI an integration registers with its provider.
     pub fn redirect_uri(&self) -> String {
-        crate::routes::oauth::callback_url(&self.state)
+        folio_app::connections::callback_url(&self.state)
     }
 
     /// Folio's public base URL.
@@ -237,160 +267,108 @@ impl Data {
         self.state.public_url()
     }
 
-    // ---- requests to the API, in-process ----
-
-    async fn send(
-        &self,
-        session: Option<&Session>,
-        method: Method,
-        uri: &str,
-        content_type: Option<&str>,
-        body: Body,
-    ) -> DataResult<Response> {
-        let mut request = Request::builder().method(method).uri(uri);
-        if let Some(session) = session {
-            request = request.header(header::COOKIE, format!("{SESSION_COOKIE}={}", session.0));
-        }
-        if let Some(content_type) = content_type {
-            request = request.header(header::CONTENT_TYPE, content_type);
-        }
-        let request = request
-            .body(body)
-            .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, format!("bad request: {e}")))?;
-        self.api
-            .clone()
-            .oneshot(request)
+    /// The user a session belongs to, or the API's 401 when it has ended.
+    async fn user(&self, session: &Session) -> DataResult<folio_store::User> {
+        folio_app::users::session_user(&self.state, &hash_secret(&session.0))
             .await
-            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
-    }
-
-    async fn call(
-        &self,
-        session: Option<&Session>,
-        method: Method,
-        uri: &str,
-        body: Option<Value>,
-    ) -> DataResult<(StatusCode, HeaderMap, Value)> {
-        let (content_type, body) = match body {
-            Some(value) => (Some("application/json"), Body::from(value.to_string())),
-            None => (None, Body::empty()),
-        };
-        let response = self.send(session, method, uri, content_type, body).await?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| Failure::new(StatusCode::BAD_GATEWAY, e.to_string()))?
-            .to_bytes();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-        };
-        if status.is_client_error() || status.is_server_error() {
-            let message = value["message"]
-                .as_str()
-                .map_or_else(|| status.to_string(), str::to_owned);
-            return Err(Failure::new(status, message));
-        }
-        Ok((status, headers, value))
-    }
-
-    async fn get<T: DeserializeOwned>(&self, session: &Session, uri: &str) -> DataResult<T> {
-        let (_, _, value) = self.call(Some(session), Method::GET, uri, None).await?;
-        decode(value)
-    }
-
-    async fn change(
-        &self,
-        session: &Session,
-        method: Method,
-        uri: &str,
-        body: Option<Value>,
-    ) -> DataResult<Value> {
-        let (_, _, value) = self.call(Some(session), method, uri, body).await?;
-        Ok(value)
+            .map_err(failure)?
+            .ok_or_else(|| {
+                Failure::new(
+                    StatusCode::UNAUTHORIZED,
+                    "the session has expired; log in again",
+                )
+            })
     }
 
     // ---- people ----
 
     /// The person a session belongs to; `None` when it has ended.
     pub async fn me(&self, session: &Session) -> DataResult<Option<Me>> {
-        match self.get(session, "/api/me").await {
-            Ok(me) => Ok(Some(me)),
+        match self.user(session).await {
+            Ok(user) => Ok(Some(Me::from(user))),
             Err(f) if f.status == StatusCode::UNAUTHORIZED => Ok(None),
             Err(f) => Err(f),
         }
     }
 
-    /// Signs in; the `Set-Cookie` value of the new session.
+    /// Signs in; the `Set-Cookie` value of the new session (the cookie the
+    /// API's `POST /api/auth/login` sets).
     pub async fn login(&self, username: &str, password: &str) -> DataResult<String> {
-        let body = json!({"username": username, "password": password});
-        let (_, headers, _) = self
-            .call(None, Method::POST, "/api/auth/login", Some(body))
-            .await?;
-        headers
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "no session cookie"))
+        let user = folio_app::users::by_username(&self.state, username)
+            .await
+            .map_err(failure)?;
+        let verified = user.filter(|u| {
+            u.password_hash
+                .as_deref()
+                .is_some_and(|hash| verify_password(password, hash))
+        });
+        let Some(user) = verified else {
+            return Err(Failure::new(
+                StatusCode::UNAUTHORIZED,
+                "wrong username or password",
+            ));
+        };
+        let session = new_secret("");
+        let ttl = self.state.config.session_ttl;
+        let expires_at = chrono::Duration::from_std(ttl)
+            .map(|ttl| chrono::Utc::now() + ttl)
+            .map_err(|e| failure(AppError::internal(e)))?;
+        folio_app::users::start_session(&self.state, user.id, &hash_secret(&session), expires_at)
+            .await
+            .map_err(failure)?;
+        let secure = if self.state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        };
+        Ok(format!(
+            "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+            ttl.as_secs()
+        ))
     }
 
-    /// Ends the session; the `Set-Cookie` value that clears it.
+    /// Ends the session; the `Set-Cookie` value that clears it (`None`
+    /// when it had already ended).
     pub async fn logout(&self, session: &Session) -> Option<String> {
-        let response = self
-            .send(
-                Some(session),
-                Method::POST,
-                "/api/auth/logout",
-                None,
-                Body::empty(),
-            )
+        let ended = folio_app::users::end_session(&self.state, &hash_secret(&session.0))
             .await
+            .map_err(failure)
             .ok()?;
-        response
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        ended.then(|| format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"))
     }
 
     /// Whether the admin account `username` exists and has no password.
     pub async fn admin_without_password(&self, username: &str) -> DataResult<Option<Uuid>> {
-        let user = self
-            .state
-            .store
-            .get_user_by_username(username)
+        folio_app::users::admin_without_password(&self.state, username)
             .await
-            .map_err(store_failure)?;
-        Ok(user
-            .filter(|u| u.is_admin && u.password_hash.is_none())
-            .map(|u| u.id))
+            .map_err(failure)
     }
 
     /// Sets a user's password (the set-up page's one change).
     pub async fn set_password(&self, user_id: Uuid, password: &str) -> DataResult<()> {
         let hash = new_password_hash(password)
             .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-        self.state
-            .store
-            .set_password(user_id, Some(&hash))
+        folio_app::users::set_password_hash(&self.state, user_id, Some(&hash))
             .await
-            .map_err(store_failure)
+            .map_err(failure)
     }
 
     // ---- libraries ----
 
     pub async fn libraries(&self, session: &Session) -> DataResult<Vec<Library>> {
-        let list: Items<Library> = self.get(session, "/api/libraries").await?;
-        Ok(list.items)
+        let user = self.user(session).await?;
+        let list = folio_app::libraries::list(&self.state, &user)
+            .await
+            .map_err(failure)?;
+        Ok(list.into_iter().map(Library::from).collect())
     }
 
     pub async fn library(&self, session: &Session, key: &str) -> DataResult<Library> {
-        self.get(session, &format!("/api/libraries/{}", segment(key)))
+        let user = self.user(session).await?;
+        folio_app::libraries::get(&self.state, &user, key)
             .await
+            .map(Library::from)
+            .map_err(failure)
     }
 
     pub async fn create_library(
@@ -399,41 +377,35 @@ impl Data {
         name: &str,
         library_type: &str,
     ) -> DataResult<Library> {
-        let body = json!({"name": name, "type": library_type});
-        let value = self
-            .change(session, Method::POST, "/api/libraries", Some(body))
-            .await?;
-        decode(value)
+        let user = self.user(session).await?;
+        let draft = LibraryDraft {
+            name: name.to_owned(),
+            library_type: library_type.to_owned(),
+            ..LibraryDraft::default()
+        };
+        folio_app::libraries::create(&self.state, &user, draft)
+            .await
+            .map(Library::from)
+            .map_err(failure)
     }
 
     /// Number of files and their total size (the library must have been
     /// read through [`Data::library`] first: this does not check rights).
     pub async fn file_totals(&self, library: &Library) -> DataResult<(i64, i64)> {
-        self.state
-            .store
-            .file_totals(library.id)
+        folio_app::libraries::file_totals(&self.state, &library.record)
             .await
-            .map_err(store_failure)
+            .map_err(failure)
     }
 
-    /// What `me` may do with a library it could read: the API's own rule
-    /// (`folio_domain::Access`), so a reader is shown no Connect or Sync.
+    /// What `me` may do with a library it could read: the services' own
+    /// rule, so a reader is shown no Connect or Sync.
     pub async fn access(&self, me: &Me, library: &Library) -> DataResult<Allowed> {
-        let is_owner = library.owner_id == me.id;
-        let share = if is_owner || me.is_admin {
-            None
-        } else {
-            self.state
-                .store
-                .share_level(library.id, me.id)
-                .await
-                .map_err(store_failure)?
-                .and_then(|level| level.parse::<folio_domain::ShareLevel>().ok())
-        };
-        let access = folio_domain::Access::of(is_owner, me.is_admin, share);
+        let access = folio_app::access::access_to(&self.state, &me.user, &library.record)
+            .await
+            .map_err(failure)?;
         Ok(Allowed {
-            sync: access.allows(folio_domain::Permission::Sync),
-            write: access.allows(folio_domain::Permission::Write),
+            sync: access.allows(Permission::Sync),
+            write: access.allows(Permission::Write),
         })
     }
 
@@ -443,61 +415,104 @@ impl Data {
         key: &str,
         minutes: Option<u32>,
     ) -> DataResult<()> {
-        let schedule = minutes.map(|m| json!({"intervalMinutes": m}));
-        self.change(
-            session,
-            Method::PATCH,
-            &format!("/api/libraries/{}", segment(key)),
-            Some(json!({"syncSchedule": schedule})),
-        )
-        .await
-        .map(drop)
+        let schedule = minutes.map(|interval_minutes| SyncSchedule { interval_minutes });
+        let changes = LibraryChanges {
+            sync_schedule: Some(schedule),
+            ..LibraryChanges::default()
+        };
+        self.update_library(session, key, changes).await
     }
 
     pub async fn set_source(&self, session: &Session, key: &str, source: Value) -> DataResult<()> {
-        self.change(
-            session,
-            Method::PATCH,
-            &format!("/api/libraries/{}", segment(key)),
-            Some(json!({"source": source})),
-        )
-        .await
-        .map(drop)
+        let source: LibrarySource = serde_json::from_value(source)
+            .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, format!("source: {e}")))?;
+        let changes = LibraryChanges {
+            source: Some(source),
+            ..LibraryChanges::default()
+        };
+        self.update_library(session, key, changes).await
+    }
+
+    async fn update_library(
+        &self,
+        session: &Session,
+        key: &str,
+        changes: LibraryChanges,
+    ) -> DataResult<()> {
+        let user = self.user(session).await?;
+        folio_app::libraries::update(&self.state, &user, key, changes)
+            .await
+            .map(drop)
+            .map_err(failure)
     }
 
     // ---- integrations and connections ----
 
     pub async fn integrations(&self, session: &Session) -> DataResult<Vec<Integration>> {
-        let list: Items<Integration> = self.get(session, "/api/integrations").await?;
-        Ok(list.items)
+        let user = self.user(session).await?;
+        let list = folio_app::integrations::list(&self.state, &user)
+            .await
+            .map_err(failure)?;
+        list.into_iter()
+            .map(|i| integration_view(i, None))
+            .collect()
     }
 
     pub async fn integration(&self, session: &Session, id: Uuid) -> DataResult<Integration> {
-        self.get(session, &format!("/api/integrations/{id}")).await
+        let user = self.user(session).await?;
+        let integration = folio_app::integrations::get(&self.state, &user, id)
+            .await
+            .map_err(failure)?;
+        integration_view(integration, None)
     }
 
+    /// Registers an integration from the form's fields (the API's
+    /// `POST /api/integrations` body).
     pub async fn create_integration(&self, session: &Session, body: Value) -> DataResult<Uuid> {
-        let value = self
-            .change(session, Method::POST, "/api/integrations", Some(body))
-            .await?;
-        let created: Integration = decode(value)?;
-        Ok(created.id)
+        let user = self.user(session).await?;
+        let body: CreateIntegration = form_body(body)?;
+        let draft = IntegrationDraft {
+            integration_type: body.integration_type,
+            name: body.name,
+            client_id: body.client_id,
+            client_secret: body.client_secret,
+            auth_uri: body.auth_uri,
+            token_uri: body.token_uri,
+            scope: body.scope,
+            api_uri: body.api_uri,
+            tenant: body.tenant,
+        };
+        folio_app::integrations::create(&self.state, &user, draft)
+            .await
+            .map(|i| i.id)
+            .map_err(failure)
     }
 
+    /// Changes an integration from the form's fields (the API's
+    /// `PATCH /api/integrations/{id}` body).
     pub async fn update_integration(
         &self,
         session: &Session,
         id: Uuid,
         body: Value,
     ) -> DataResult<()> {
-        self.change(
-            session,
-            Method::PATCH,
-            &format!("/api/integrations/{id}"),
-            Some(body),
-        )
-        .await
-        .map(drop)
+        let user = self.user(session).await?;
+        let body: PatchIntegration = form_body(body)?;
+        let changes = IntegrationChanges {
+            integration_type: body.integration_type,
+            name: body.name,
+            client_id: body.client_id,
+            client_secret: body.client_secret,
+            auth_uri: body.auth_uri,
+            token_uri: body.token_uri,
+            scope: body.scope,
+            api_uri: body.api_uri,
+            tenant: body.tenant,
+        };
+        folio_app::integrations::update(&self.state, &user, id, changes)
+            .await
+            .map(drop)
+            .map_err(failure)
     }
 
     /// The provider's real addresses and least scopes for a type.
@@ -523,15 +538,21 @@ impl Data {
         session: &Session,
         key: &str,
     ) -> DataResult<Option<Integration>> {
-        let uri = format!("/api/libraries/{}/integration", segment(key));
-        match self.get(session, &uri).await {
-            Ok(integration) => Ok(Some(integration)),
-            Err(f) if f.status == StatusCode::CONFLICT || f.is_not_found() => {
-                // 404 also means "no such library": tell them apart.
-                self.library(session, key).await?;
-                Ok(None)
+        let user = self.user(session).await?;
+        match folio_app::integrations::of_library(&self.state, &user, key).await {
+            Ok((integration, library_id)) => {
+                integration_view(integration, Some(library_id)).map(Some)
             }
-            Err(f) => Err(f),
+            Err(err) => {
+                let f = failure(err);
+                if f.status == StatusCode::CONFLICT || f.is_not_found() {
+                    // Not found also means "no such library": tell them apart.
+                    self.library(session, key).await?;
+                    Ok(None)
+                } else {
+                    Err(f)
+                }
+            }
         }
     }
 
@@ -541,29 +562,43 @@ impl Data {
         key: &str,
         integration_id: Uuid,
     ) -> DataResult<()> {
-        self.change(
-            session,
-            Method::PUT,
-            &format!("/api/libraries/{}/integration", segment(key)),
-            Some(json!({"integrationId": integration_id})),
-        )
-        .await
-        .map(drop)
+        let user = self.user(session).await?;
+        folio_app::integrations::set_for_library(&self.state, &user, key, Some(integration_id))
+            .await
+            .map(drop)
+            .map_err(failure)
     }
 
     pub async fn connection(&self, session: &Session, key: &str) -> DataResult<Option<Connection>> {
-        let uri = format!("/api/libraries/{}/connection", segment(key));
-        match self.get(session, &uri).await {
-            Ok(connection) => Ok(Some(connection)),
-            Err(f) if f.status == StatusCode::CONFLICT => Ok(None),
-            Err(f) => Err(f),
+        let user = self.user(session).await?;
+        match folio_app::connections::get(&self.state, &user, key).await {
+            Ok(c) => Ok(Some(Connection {
+                status: c.status,
+                provider_account_id: c.provider_account_id,
+                integration_id: c.integration_id,
+            })),
+            Err(err) => {
+                let f = failure(err);
+                if f.status == StatusCode::CONFLICT {
+                    Ok(None)
+                } else {
+                    Err(f)
+                }
+            }
         }
     }
 
     /// The connected account, read live from the provider.
     pub async fn account(&self, session: &Session, key: &str) -> DataResult<Account> {
-        self.get(session, &format!("/api/libraries/{}/account", segment(key)))
+        let user = self.user(session).await?;
+        let account = folio_app::connections::account(&self.state, &user, key)
             .await
+            .map_err(failure)?;
+        Ok(Account {
+            email: account.email,
+            display_name: account.display_name,
+            account_id: account.account_id,
+        })
     }
 
     /// The provider's consent page to send the browser to; the flow comes
@@ -575,36 +610,24 @@ impl Data {
         return_to: &str,
         switch_account: bool,
     ) -> DataResult<String> {
-        // (The serializer is not `Send`: it must not live across an await.)
-        let query = {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            query.append_pair("returnTo", return_to);
-            if switch_account {
-                query.append_pair("switchAccount", "true");
-            }
-            query.finish()
+        let user = self.user(session).await?;
+        let request = folio_app::connections::ConnectRequest {
+            return_to: Some(return_to.to_owned()),
+            switch_account,
+            login_hint: None,
         };
-        let uri = format!(
-            "/api/libraries/{}/connection/authorize?{query}",
-            segment(key),
-        );
-        let (_, headers, _) = self.call(Some(session), Method::GET, &uri, None).await?;
-        headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .ok_or_else(|| Failure::new(StatusCode::BAD_GATEWAY, "no consent page address"))
+        folio_app::connections::begin(&self.state, &user, key, request)
+            .await
+            .map(|url| url.to_string())
+            .map_err(failure)
     }
 
     pub async fn disconnect(&self, session: &Session, key: &str) -> DataResult<()> {
-        self.change(
-            session,
-            Method::DELETE,
-            &format!("/api/libraries/{}/connection", segment(key)),
-            None,
-        )
-        .await
-        .map(drop)
+        let user = self.user(session).await?;
+        folio_app::connections::disconnect(&self.state, &user, key)
+            .await
+            .map(drop)
+            .map_err(failure)
     }
 
     /// The remote folders under `parent` (the root: `None`).
@@ -614,13 +637,18 @@ impl Data {
         key: &str,
         parent: Option<&str>,
     ) -> DataResult<Vec<Folder>> {
-        let mut uri = format!("/api/libraries/{}/connection/folders", segment(key));
-        if let Some(parent) = parent {
-            uri.push_str("?parent=");
-            uri.push_str(&query_value(parent));
-        }
-        let list: Items<Folder> = self.get(session, &uri).await?;
-        Ok(list.items)
+        let user = self.user(session).await?;
+        let folders = folio_app::sync::folders(&self.state, &user, key, parent)
+            .await
+            .map_err(failure)?;
+        Ok(folders
+            .into_iter()
+            .map(|f| Folder {
+                id: f.id,
+                name: f.name,
+                source: serde_json::to_value(&f.source).unwrap_or(Value::Null),
+            })
+            .collect())
     }
 
     // ---- syncs ----
@@ -633,17 +661,21 @@ impl Data {
         key: &str,
         purge: bool,
     ) -> DataResult<String> {
+        let user = self.user(session).await?;
         let progress_id = format!("console-{}", Uuid::new_v4());
-        let data = self.clone();
-        let session_for_run = session.clone();
-        let uri = format!("/api/libraries/{}/_sync", segment(key));
-        let body = json!({"purge": purge, "progress": progress_id});
+        let request = SyncRequest {
+            purge,
+            progress: Some(progress_id.clone()),
+            ..SyncRequest::default()
+        };
+        // The whole run, as the API's `_sync` makes it, so that a library
+        // another run holds says so rather than ending silently.
+        let state = self.state.clone();
+        let key = key.to_owned();
         let id = progress_id.clone();
         tokio::spawn(async move {
-            let outcome = data
-                .change(&session_for_run, Method::POST, &uri, Some(body))
-                .await;
-            if let Err(failure) = outcome {
+            if let Err(err) = folio_app::sync::run(&state, &user, &key, request).await {
+                let failure = failure(err);
                 tracing::info!(progress = %id, message = %failure.message, "a console sync failed");
                 finished_with_failure(&id, failure);
             }
@@ -665,16 +697,27 @@ impl Data {
         }
     }
 
-    /// A run's progress, `None` while no run carries the id.
+    /// A run's progress, `None` while no run the viewer may read carries
+    /// the id.
     pub async fn progress(&self, session: &Session, id: &str) -> DataResult<Option<Progress>> {
-        match self
-            .get(session, &format!("/api/progress/{}", segment(id)))
+        let user = self.user(session).await?;
+        let run = folio_app::sync::progress(&self.state, &user, id)
             .await
-        {
-            Ok(progress) => Ok(Some(progress)),
-            Err(f) if f.is_not_found() => Ok(None),
-            Err(f) => Err(f),
-        }
+            .map_err(failure)?;
+        Ok(run.map(|run| Progress {
+            status: folio_app::sync::reported_status(&run).to_owned(),
+            total_known: run.total_known || run.status != "running",
+            id: run.progress_id,
+            phase: run.phase,
+            done: run.done,
+            total: run.total,
+            bytes: run.bytes,
+            current: run.current_file,
+            added: run.added_files,
+            updated: run.updated_files,
+            deleted: run.deleted_files,
+            failed: run.failed_files,
+        }))
     }
 
     /// Why a console sync ended before its run began, if it did.
@@ -682,11 +725,15 @@ impl Data {
         early_failure(id)
     }
 
+    /// The library's latest runs, newest first (as many as the API lists).
     pub async fn runs(&self, session: &Session, key: &str) -> DataResult<Vec<Run>> {
-        let list: Items<Run> = self
-            .get(session, &format!("/api/libraries/{}/syncs", segment(key)))
-            .await?;
-        Ok(list.items)
+        let user = self.user(session).await?;
+        let runs = folio_app::sync::history(&self.state, &user, key, 100)
+            .await
+            .map_err(failure)?;
+        runs.into_iter()
+            .map(|run| as_view(crate::routes::sync::SyncRunBody::from(run)))
+            .collect()
     }
 
     // ---- files ----
@@ -699,24 +746,28 @@ impl Data {
         cursor: Option<&str>,
         limit: u32,
     ) -> DataResult<FilePage> {
-        let query = {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            query.append_pair("prefix", prefix);
-            query.append_pair("limit", &limit.to_string());
-            if let Some(cursor) = cursor {
-                query.append_pair("cursor", cursor);
-            }
-            query.finish()
-        };
-        self.get(
-            session,
-            &format!("/api/libraries/{}/files?{query}", segment(key)),
-        )
-        .await
+        let user = self.user(session).await?;
+        let limit = page_limit(Some(limit)).map_err(api_failure)?;
+        let after = cursor.map(decode_cursor).transpose().map_err(api_failure)?;
+        let page = folio_app::files::list(&self.state, &user, key, prefix, after.as_deref(), limit)
+            .await
+            .map_err(failure)?;
+        Ok(FilePage {
+            items: page
+                .items
+                .into_iter()
+                .map(|f| File {
+                    path: f.path,
+                    size: f.size,
+                    modified_at: f.modified_at,
+                })
+                .collect(),
+            next: page.next_after.as_deref().map(encode_cursor),
+        })
     }
 
-    /// A file's bytes as the API answers them (headers included), passed
-    /// through as they stream.
+    /// A file's bytes as the API answers them (`Range` and `If-None-Match`
+    /// honoured, headers included), streamed.
     pub async fn download(
         &self,
         session: &Session,
@@ -724,29 +775,21 @@ impl Data {
         path: &str,
         request_headers: &HeaderMap,
     ) -> DataResult<Response> {
-        let uri = format!("/api/libraries/{}/files/{}", segment(key), file_path(path));
-        let mut request = Request::builder()
-            .method(Method::GET)
-            .uri(uri)
-            .header(header::COOKIE, format!("{SESSION_COOKIE}={}", session.0));
-        for name in [header::RANGE, header::IF_NONE_MATCH] {
+        let user = self.user(session).await?;
+        let mut headers = HeaderMap::new();
+        for name in [axum::http::header::RANGE, axum::http::header::IF_NONE_MATCH] {
             if let Some(value) = request_headers.get(&name) {
-                request = request.header(name, value);
+                headers.insert(name, value.clone());
             }
         }
-        let request = request
-            .body(Body::empty())
-            .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-        let response = self
-            .api
-            .clone()
-            .oneshot(request)
-            .await
-            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        if response.status().is_client_error() {
-            return Err(Failure::new(response.status(), "the file cannot be read"));
-        }
-        Ok(response)
+        crate::routes::files::download_file(
+            State(self.state.clone()),
+            AuthUser(user),
+            ApiPath((key.to_owned(), path.to_owned())),
+            headers,
+        )
+        .await
+        .map_err(|e| Failure::new(e.status(), "the file cannot be read"))
     }
 
     pub async fn upload(
@@ -756,33 +799,43 @@ impl Data {
         path: &str,
         bytes: bytes::Bytes,
     ) -> DataResult<()> {
-        let uri = format!("/api/libraries/{}/files/{}", segment(key), file_path(path));
-        let response = self
-            .send(
-                Some(session),
-                Method::PUT,
-                &uri,
-                Some("application/octet-stream"),
-                Body::from(bytes),
-            )
-            .await?;
-        failure_of(response).await
+        let user = self.user(session).await?;
+        let upload = Upload {
+            raw_path: path.to_owned(),
+            declared_length: u64::try_from(bytes.len()).ok(),
+            content_type: None,
+            bytes: Box::pin(futures::stream::once(async move {
+                Ok::<_, std::io::Error>(bytes)
+            })),
+        };
+        folio_app::files::upload(&self.state, &user, key, upload)
+            .await
+            .map(drop)
+            .map_err(failure)
     }
 
     pub async fn delete_file(&self, session: &Session, key: &str, path: &str) -> DataResult<()> {
-        let uri = format!("/api/libraries/{}/files/{}", segment(key), file_path(path));
-        self.change(session, Method::DELETE, &uri, None)
+        let user = self.user(session).await?;
+        folio_app::files::delete(&self.state, &user, key, path)
             .await
-            .map(drop)
+            .map_err(failure)
     }
 
     // ---- shares ----
 
     pub async fn shares(&self, session: &Session, key: &str) -> DataResult<Vec<Share>> {
-        let list: Items<Share> = self
-            .get(session, &format!("/api/libraries/{}/shares", segment(key)))
-            .await?;
-        Ok(list.items)
+        let user = self.user(session).await?;
+        let shares = folio_app::shares::list(&self.state, &user, key)
+            .await
+            .map_err(failure)?;
+        Ok(shares
+            .into_iter()
+            .map(|s| Share {
+                user_id: s.user_id,
+                username: s.username,
+                level: s.level,
+            })
+            .collect())
     }
 
     pub async fn share(
@@ -792,25 +845,18 @@ impl Data {
         user: &str,
         level: &str,
     ) -> DataResult<()> {
-        self.change(
-            session,
-            Method::PUT,
-            &format!("/api/libraries/{}/shares/{}", segment(key), segment(user)),
-            Some(json!({"level": level})),
-        )
-        .await
-        .map(drop)
+        let caller = self.user(session).await?;
+        folio_app::shares::put(&self.state, &caller, key, user, level)
+            .await
+            .map(drop)
+            .map_err(failure)
     }
 
     pub async fn unshare(&self, session: &Session, key: &str, user: &str) -> DataResult<()> {
-        self.change(
-            session,
-            Method::DELETE,
-            &format!("/api/libraries/{}/shares/{}", segment(key), segment(user)),
-            None,
-        )
-        .await
-        .map(drop)
+        let caller = self.user(session).await?;
+        folio_app::shares::delete(&self.state, &caller, key, user)
+            .await
+            .map_err(failure)
     }
 
     /// The session's stored form, for the forms' CSRF token.
@@ -819,39 +865,39 @@ impl Data {
     }
 }
 
-fn decode<T: DeserializeOwned>(value: Value) -> DataResult<T> {
-    serde_json::from_value(value).map_err(|e| {
-        Failure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("unexpected answer: {e}"),
-        )
-    })
+/// A service's failure with the API's status and message for it.
+fn failure(err: AppError) -> Failure {
+    api_failure(ApiError::from(err))
 }
 
-fn store_failure(err: folio_store::StoreError) -> Failure {
-    tracing::error!(error = %err, "the console could not reach the store");
-    Failure::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the database did not answer; try again",
-    )
-}
-
-async fn failure_of(response: Response) -> DataResult<()> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
+fn api_failure(err: ApiError) -> Failure {
+    if let ApiError::Internal(e) = &err {
+        tracing::error!(error = format!("{e:#}"), "a console call failed");
     }
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    let message = value["message"]
-        .as_str()
-        .map_or_else(|| status.to_string(), str::to_owned);
-    Err(Failure::new(status, message))
+    Failure::new(err.status(), err.to_string())
+}
+
+/// An integration as the API shows it: the endpoints it really uses (its
+/// own or its provider's), never the secret.
+fn integration_view(
+    integration: folio_store::Integration,
+    library_id: Option<Uuid>,
+) -> DataResult<Integration> {
+    as_view(IntegrationBody::new(integration, library_id))
+}
+
+/// The console's view of one of the API's answers, read from the answer
+/// as the API would serialize it (one wording of runs and integrations).
+fn as_view<T: DeserializeOwned>(body: impl serde::Serialize) -> DataResult<T> {
+    serde_json::to_value(body)
+        .and_then(serde_json::from_value)
+        .map_err(|e| failure(AppError::internal(e)))
+}
+
+/// A form's fields as the API's request body type.
+fn form_body<T: DeserializeOwned>(body: Value) -> DataResult<T> {
+    serde_json::from_value(body)
+        .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, format!("invalid form: {e}")))
 }
 
 /// Console syncs that ended before their run began, by progress id (kept a
@@ -877,11 +923,6 @@ pub fn segment(raw: &str) -> String {
     url::form_urlencoded::byte_serialize(raw.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
-}
-
-/// A query value, percent-encoded.
-fn query_value(raw: &str) -> String {
-    url::form_urlencoded::byte_serialize(raw.as_bytes()).collect()
 }
 
 /// A library path with each segment encoded and the slashes kept.
