@@ -347,6 +347,11 @@ async fn purge_and_sync_says_what_it_deletes_before_it_runs() {
     browser.click_link("Cancel").await;
     browser.wait_for_text("1 files, 5 bytes").await;
     browser.click_button("Purge and sync").await;
+    // The confirmation page has a button of the same name: wait for that
+    // page before clicking, or the click can land on the page being left.
+    browser
+        .wait_for_text("This deletes all 1 files (5 bytes) Folio holds for this library")
+        .await;
     browser.click_button("Purge and sync").await;
     let result = browser.wait_for_sync_end().await;
     assert!(result.contains("Sync finished: 1 added"), "{result}");
