@@ -14,10 +14,11 @@
 use folio_connectors::{ChangePage, ConnectorError, PageState, RemoteChange};
 use uuid::Uuid;
 
-use super::{
-    DRY_RUN_LISTED, DryRunPlan, Executor, Listing, PlannedChange, SyncError, SyncOutcome,
-    plan_errors, unseen,
-};
+use super::Executor;
+use super::outcome::{DRY_RUN_LISTED, DryRunPlan, PlannedChange, SyncError, SyncOutcome};
+use super::page::plan_errors;
+use super::sweep::unseen;
+use super::walk::Listing;
 use crate::planner::{FileAction, Plan, Tree, plan_page};
 
 /// What a file the dry run plans to download holds in the tree, so the
@@ -106,7 +107,7 @@ impl Executor<'_> {
             };
             let ChangePage { changes, next } = page;
             if !changes.is_empty() {
-                let tree = self.loaded(&mut tree).await?;
+                let tree = self.loaded_tree(&mut tree).await?;
                 let plan = plan_page(tree, &changes);
                 if let Some(listing) = &listing {
                     mark_seen(tree, &changes, listing.id);
@@ -139,7 +140,7 @@ impl Executor<'_> {
         listing: Listing,
         found: &mut Found,
     ) -> Result<(), SyncError> {
-        let tree = self.loaded(tree).await?;
+        let tree = self.loaded_tree(tree).await?;
         let gone = unseen(tree, listing.id);
         if gone.is_empty() {
             return Ok(());

@@ -8,7 +8,8 @@ use folio_store::FileRecord;
 use folio_store::sync::SyncBatch;
 use uuid::Uuid;
 
-use super::{Commit, Pipeline, SyncError};
+use super::SyncError;
+use super::pipeline::{Commit, Pipeline};
 
 fn put(name: &str) -> FileRecord {
     let now = chrono::Utc::now();
@@ -89,7 +90,7 @@ async fn pages_that_only_add_are_gathered_into_one_commit() {
     assert!(pipeline.committing.is_some(), "5 rows: committing");
     assert!(pipeline.gathered.is_none());
     pipeline.enqueue(adding(&["f"]), &commit).await.unwrap();
-    pipeline.settle(&commit).await.unwrap();
+    pipeline.commit_all(&commit).await.unwrap();
     assert_eq!(logged(&log), [vec!["a", "b", "c", "d", "e"], vec!["f"]]);
     assert_eq!(pipeline.released, ["released by 5", "released by 1"]);
 }
@@ -105,7 +106,7 @@ async fn a_page_that_deletes_commits_the_pages_before_it_first() {
         .await
         .unwrap();
     pipeline.enqueue(adding(&["c"]), &commit).await.unwrap();
-    pipeline.settle(&commit).await.unwrap();
+    pipeline.commit_all(&commit).await.unwrap();
     assert_eq!(logged(&log), [vec!["a"], vec!["b", "c"]]);
 }
 
@@ -130,10 +131,13 @@ async fn no_page_commits_after_a_failed_commit_and_its_bytes_are_released() {
         .await
         .unwrap();
     pipeline.enqueue(adding(&["c"]), &failing).await.unwrap();
-    assert!(pipeline.settle(&failing).await.is_err());
+    assert!(pipeline.commit_all(&failing).await.is_err());
     assert_eq!(logged(&log), [vec!["a", "b"]]);
     assert_eq!(pipeline.released, ["c"]);
-    assert!(pipeline.settle(&failing).await.is_ok(), "nothing is left");
+    assert!(
+        pipeline.commit_all(&failing).await.is_ok(),
+        "nothing is left"
+    );
     assert_eq!(logged(&log).len(), 1);
 }
 
