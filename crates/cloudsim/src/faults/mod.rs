@@ -1,6 +1,6 @@
 //! Fault injection and per-endpoint request counters.
 //!
-//! Both are applied by one middleware, [`track`], that `server.rs` wraps
+//! Both are applied by one middleware, [`track()`], that `server.rs` wraps
 //! around every provider router (`route_layer`, so only matched routes
 //! count). The route key of a request is
 //! `"<provider> <METHOD> <matched route>"`, e.g.
@@ -15,23 +15,23 @@
 //! are how tests get a provider's per-file refusals (Drive
 //! `downloadQuotaExceeded`, `cannotDownloadAbusiveFile`, Dropbox
 //! `restricted_content`), which cloudsim's world has no state for.
+//!
+//! Here: the faults and how one is chosen for a request; `track.rs` holds
+//! the middleware, the counters and the body cutting and corrupting;
+//! `responses.rs` the error answers in each provider's shape.
 
-use std::collections::BTreeMap;
+mod responses;
+mod track;
+
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
-use http::{HeaderValue, StatusCode};
-use http_body_util::BodyExt;
-use parking_lot::Mutex;
+use axum::extract::Request;
 use serde::{Deserialize, Serialize};
 
-use crate::AppState;
 use crate::world::Provider;
+
+pub use responses::{fault_response, file_error_supported, json_body};
+pub use track::{Counters, Track, route_key, track};
 
 /// What a fault does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,263 +251,10 @@ fn percent_decoded(segment: &str) -> String {
         .into_owned()
 }
 
-/// Request counts by key (`"google GET /drive/v3/files"`).
-#[derive(Debug, Default)]
-pub struct Counters(Mutex<BTreeMap<String, u64>>);
-
-impl Counters {
-    /// Adds one to `key`.
-    pub fn hit(&self, key: &str) {
-        *self.0.lock().entry(key.to_string()).or_default() += 1;
-    }
-
-    /// A copy of all counts.
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().clone()
-    }
-
-    /// Forgets all counts.
-    pub fn reset(&self) {
-        self.0.lock().clear();
-    }
-}
-
-/// State of the [`track`] middleware: the app and the provider it counts for.
-#[derive(Clone)]
-pub struct Track {
-    pub app: AppState,
-    pub provider: Provider,
-}
-
-/// The route key of a request, without the provider prefix.
-pub fn route_key(req: &Request) -> String {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| req.uri().path().to_string());
-    let media = req
-        .uri()
-        .query()
-        .is_some_and(|q| q.split('&').any(|p| p == "alt=media"));
-    format!(
-        "{} {}{}",
-        req.method(),
-        route,
-        if media { "?alt=media" } else { "" }
-    )
-}
-
-/// Middleware: counts the request, then applies latency, error and corrupt faults.
-pub async fn track(State(track): State<Track>, req: Request, next: Next) -> Response {
-    let key = route_key(&req);
-    track
-        .app
-        .shared()
-        .counters
-        .hit(&format!("{} {key}", track.provider));
-    let fired = {
-        let names_item = |id: &str| request_names_item(&req, id);
-        track
-            .app
-            .shared()
-            .faults
-            .lock()
-            .fire(track.provider, &key, &names_item)
-    };
-    if let Some(delay) = fired.latency {
-        tokio::time::sleep(delay).await;
-    }
-    if let Some(spec) = fired.error {
-        return fault_response(track.provider, &spec);
-    }
-    let response = next.run(req).await;
-    if let Some(after) = fired.cut_after
-        && response.status().is_success()
-    {
-        return cut(response, after);
-    }
-    if fired.corrupt && response.status().is_success() {
-        return corrupt(response);
-    }
-    response
-}
-
-/// Delivers the first `after` bytes of a longer body, then fails it
-/// (hyper drops the connection, so the client sees the body break off
-/// after the status, the headers and those bytes).
-fn cut(response: Response, after: u64) -> Response {
-    let (parts, body) = response.into_parts();
-    let start = (body.into_data_stream(), after, false);
-    let stream = futures::stream::unfold(start, |(mut inner, left, broken)| async move {
-        if broken {
-            return None;
-        }
-        if left == 0 {
-            // What was sent reaches the client before the connection drops.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let cut_off = std::io::Error::other("cloudsim cut the body off");
-            return Some((Err(cut_off), (inner, 0, true)));
-        }
-        match inner.next().await? {
-            Err(e) => Some((Err(std::io::Error::other(e)), (inner, 0, true))),
-            Ok(data) => {
-                let keep = usize::try_from(left).unwrap_or(usize::MAX).min(data.len());
-                let rest = left - keep as u64;
-                Some((
-                    Ok::<Bytes, std::io::Error>(data.slice(..keep)),
-                    (inner, rest, false),
-                ))
-            }
-        }
-    });
-    Response::from_parts(parts, Body::from_stream(stream))
-}
-
-/// Flips the first byte of the body.
-fn corrupt(response: Response) -> Response {
-    let (parts, body) = response.into_parts();
-    let mut done = false;
-    let body = body.map_frame(move |frame| {
-        frame.map_data(|data: Bytes| {
-            if done || data.is_empty() {
-                return data;
-            }
-            done = true;
-            let mut b = BytesMut::from(&data[..]);
-            b[0] ^= 0xFF;
-            b.freeze()
-        })
-    });
-    Response::from_parts(parts, Body::new(body))
-}
-
-/// The response of a rate-limit or server-error fault, in `provider`'s shape.
-pub fn fault_response(provider: Provider, spec: &FaultSpec) -> Response {
-    let retry_after = spec.retry_after_seconds.unwrap_or(1);
-    if spec.kind == FaultKind::FileError {
-        let (status, body) = file_error_body(provider, spec.reason.as_deref());
-        let mut response = json_body(provider, &body);
-        *response.status_mut() = status;
-        return response;
-    }
-    let (status, body) = match (spec.kind, provider) {
-        (FaultKind::RateLimit, Provider::Google) if spec.status == Some(403) => (
-            StatusCode::FORBIDDEN,
-            serde_json::json!({"error": {"code": 403, "message": "User Rate Limit Exceeded",
-                "errors": [{"domain": "usageLimits", "reason": "userRateLimitExceeded", "message": "User Rate Limit Exceeded"}]}}),
-        ),
-        (FaultKind::RateLimit, Provider::Google) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            serde_json::json!({"error": {"code": 429, "message": "Rate Limit Exceeded",
-                "errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded", "message": "Rate Limit Exceeded"}]}}),
-        ),
-        (FaultKind::RateLimit, Provider::Microsoft) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            serde_json::json!({"error": {"code": "activityLimitReached", "message": "The request has been throttled",
-                "innerError": {"code": "throttledRequest", "innerError": {"code": "quota"},
-                    "date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    "request-id": uuid::Uuid::new_v4().to_string()}}}),
-        ),
-        (FaultKind::RateLimit, Provider::Dropbox) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            serde_json::json!({"error_summary": "too_many_requests/..",
-                "error": {"reason": {".tag": "too_many_requests"}, "retry_after": retry_after}}),
-        ),
-        (_, provider) => {
-            let status = spec
-                .status
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            (status, server_error_body(provider, status))
-        }
-    };
-    let mut response = (status, json_body(provider, &body)).into_response();
-    if spec.kind == FaultKind::RateLimit {
-        response
-            .headers_mut()
-            .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
-    }
-    response
-}
-
-/// Providers whose per-file refusals `file_error` emulates.
-pub fn file_error_supported(provider: Provider) -> bool {
-    matches!(provider, Provider::Google | Provider::Dropbox)
-}
-
-/// A provider's refusal of one file, with its real reason and message.
-fn file_error_body(provider: Provider, reason: Option<&str>) -> (StatusCode, serde_json::Value) {
-    match provider {
-        Provider::Dropbox => {
-            let reason = reason.unwrap_or("restricted_content");
-            let error = match reason {
-                "unsupported_file" => serde_json::json!({".tag": reason}),
-                _ => serde_json::json!({".tag": "path", "path": {".tag": reason}}),
-            };
-            let summary = match reason {
-                "unsupported_file" => format!("{reason}/.."),
-                _ => format!("path/{reason}/.."),
-            };
-            (
-                StatusCode::CONFLICT,
-                serde_json::json!({"error_summary": summary, "error": error}),
-            )
-        }
-        _ => {
-            let reason = reason.unwrap_or("downloadQuotaExceeded");
-            let message = match reason {
-                "downloadQuotaExceeded" => "The download quota for this file has been exceeded.",
-                "cannotDownloadAbusiveFile" => {
-                    "This file has been identified as malware or spam and cannot be downloaded."
-                }
-                "exportSizeLimitExceeded" => "This file is too large to be exported.",
-                _ => "The user does not have sufficient permissions for this file.",
-            };
-            (
-                StatusCode::FORBIDDEN,
-                serde_json::json!({"error": {"code": 403, "message": message,
-                    "errors": [{"domain": "global", "reason": reason, "message": message}]}}),
-            )
-        }
-    }
-}
-
-fn server_error_body(provider: Provider, status: StatusCode) -> serde_json::Value {
-    let code = status.as_u16();
-    match provider {
-        Provider::Google => serde_json::json!({"error": {"code": code, "message": "Backend Error",
-            "errors": [{"domain": "global", "reason": "backendError", "message": "Backend Error"}]}}),
-        Provider::Microsoft => serde_json::json!({"error": {"code": "serviceNotAvailable",
-            "message": "The service is not available. Try the request again after a delay.",
-            "innerError": {"date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "request-id": uuid::Uuid::new_v4().to_string()}}}),
-        Provider::Dropbox => serde_json::json!({"error_summary": "internal_error/...",
-            "error": {".tag": "internal_error"}}),
-    }
-}
-
-/// A JSON body with the provider's exact content type (Dropbox wants plain
-/// `application/json`; Google and Graph add a charset).
-pub fn json_body(provider: Provider, value: &serde_json::Value) -> Response {
-    let content_type = match provider {
-        Provider::Dropbox => "application/json",
-        _ => "application/json; charset=UTF-8",
-    };
-    // to_vec writes straight to a buffer; Display (to_string) goes through
-    // fmt's adapter and was a tenth of cloudsim's time in large listings.
-    match serde_json::to_vec(value) {
-        Ok(body) => ([(http::header::CONTENT_TYPE, content_type)], body).into_response(),
-        Err(e) => (
-            http::StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cloudsim could not encode its answer: {e}"),
-        )
-            .into_response(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::body::Body;
+
     use super::*;
 
     #[test]
@@ -627,18 +374,5 @@ mod tests {
             .unwrap();
         assert!(request_names_item(&dropbox, "id:Ab1"));
         assert!(!request_names_item(&dropbox, "id:Ab2"));
-    }
-
-    #[test]
-    fn file_errors_carry_the_providers_reason() {
-        let (status, body) = file_error_body(Provider::Google, Some("cannotDownloadAbusiveFile"));
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            body["error"]["errors"][0]["reason"],
-            "cannotDownloadAbusiveFile"
-        );
-        let (status, body) = file_error_body(Provider::Dropbox, None);
-        assert_eq!(status, StatusCode::CONFLICT);
-        assert_eq!(body["error"]["path"][".tag"], "restricted_content");
     }
 }
