@@ -7,7 +7,9 @@ mod commit;
 mod runs;
 
 use chrono::Utc;
-use folio_domain::LibrarySource;
+use folio_domain::{
+    ContentKind, ContentState, LibrarySource, LibraryType, RunPhase, RunStatus, RunTrigger,
+};
 use folio_store::sync::{
     BeginRun, CursorRow, NewSyncRun, RemoteItemRow, RunOutcome, RunProgress, ScheduleRow, SyncBatch,
 };
@@ -49,7 +51,7 @@ async fn library(store: &Store) -> Uuid {
             natural_id: format!("l{}", Uuid::new_v4().simple()),
             name: "lib".into(),
             description: None,
-            library_type: "google-drive".into(),
+            library_type: LibraryType::GoogleDrive,
             owner_id: owner,
             source: LibrarySource::default(),
             sync_schedule: None,
@@ -77,10 +79,11 @@ fn item(
         remote_hash: None,
         version: None,
         content_hash: None,
+        content_state: ContentState::Missing,
         seen_listing: None,
         updated_at: Utc::now(),
         path_lower: None,
-        content_kind: Some("file".into()),
+        content_kind: Some(ContentKind::File),
         fetch_failure: None,
     }
 }
