@@ -4,7 +4,9 @@
 //! tests that commit batches run on both commit paths (`commit.rs`).
 
 mod commit;
+mod raw;
 mod runs;
+mod upgrade;
 
 use chrono::Utc;
 use folio_domain::{
