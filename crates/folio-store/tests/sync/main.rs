@@ -4,6 +4,7 @@
 //! tests that commit batches run on both commit paths (`commit.rs`).
 
 mod commit;
+mod decode;
 mod raw;
 mod runs;
 mod upgrade;
