@@ -1,7 +1,7 @@
 //! A library with the caller's rights: every service that acts on a
 //! library starts here.
 
-use folio_domain::{Access, Permission, ShareLevel};
+use folio_domain::{Access, Permission};
 use folio_store::{Library, User};
 
 use crate::{App, AppError, AppResult};
@@ -45,10 +45,7 @@ pub async fn access_to(app: &App, caller: &User, library: &Library) -> AppResult
     let share = if owner || caller.is_admin {
         None
     } else {
-        app.store
-            .share_level(library.id, caller.id)
-            .await?
-            .and_then(|level| level.parse::<ShareLevel>().ok())
+        app.store.share_level(library.id, caller.id).await?
     };
     Ok(Access::of(owner, caller.is_admin, share))
 }

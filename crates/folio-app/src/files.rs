@@ -51,7 +51,7 @@ fn not_found(path: &LibraryPath, key: &str) -> AppError {
 }
 
 fn require_local(library: &Library, key: &str) -> AppResult<()> {
-    if library.library_type == LibraryType::Local.as_str() {
+    if library.library_type == LibraryType::Local {
         Ok(())
     } else {
         Err(AppError::Conflict(format!(

@@ -46,13 +46,10 @@ pub struct IntegrationChanges {
 }
 
 /// The endpoints an integration really uses: its own, or its provider's
-/// defaults. `None` for an integration of an unknown type or with a field
-/// that no longer resolves.
+/// defaults. `None` for an integration with a field that no longer
+/// resolves.
 pub fn effective_endpoints(integration: &Integration) -> Option<Endpoints> {
-    let t = integration
-        .integration_type
-        .parse::<IntegrationType>()
-        .ok()?;
+    let t = integration.integration_type;
     Endpoints::resolve(
         t,
         integration.auth_uri.as_deref(),
@@ -126,14 +123,6 @@ fn scope_field(value: Option<String>) -> AppResult<Option<String>> {
     value.map(|s| text("scope", &s, 2000)).transpose()
 }
 
-/// The type of a stored integration (always a known one).
-fn stored_type(integration: &Integration) -> AppResult<IntegrationType> {
-    integration
-        .integration_type
-        .parse()
-        .map_err(|e: UnknownType| AppError::internal(anyhow::anyhow!(e.to_string())))
-}
-
 /// Every integration (admins only).
 pub async fn list(app: &App, caller: &User) -> AppResult<Vec<Integration>> {
     require_admin(caller)?;
@@ -153,7 +142,7 @@ pub async fn create(app: &App, caller: &User, draft: IntegrationDraft) -> AppRes
     let id = Uuid::now_v7();
     let integration = Integration {
         id,
-        integration_type: itype.as_str().to_owned(),
+        integration_type: itype,
         name,
         client_id,
         client_secret_sealed: app
@@ -195,7 +184,7 @@ pub async fn update(
 ) -> AppResult<Integration> {
     require_admin(caller)?;
     let mut integration = find(app, id).await?;
-    let itype = stored_type(&integration)?;
+    let itype = integration.integration_type;
     if changes
         .integration_type
         .as_deref()
@@ -278,8 +267,8 @@ pub async fn set_for_library(
         .ok_or_else(|| {
             AppError::Invalid(format!("integrationId: no integration '{integration_id}'"))
         })?;
-    let itype = stored_type(&integration)?;
-    if !folio_oauth::provider::serves_library_type(itype, &library.library_type) {
+    let itype = integration.integration_type;
+    if !folio_oauth::provider::serves_library_type(itype, library.library_type) {
         return Err(AppError::Invalid(format!(
             "integrationId: a '{itype}' integration cannot serve a '{}' library",
             library.library_type

@@ -94,7 +94,7 @@ pub async fn create(app: &App, caller: &User, draft: LibraryDraft) -> AppResult<
             natural_id,
             name,
             description,
-            library_type: library_type.as_str().to_owned(),
+            library_type,
             owner_id: caller.id,
             source,
             sync_schedule: draft.sync_schedule,

@@ -8,6 +8,7 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use folio_domain::{LibraryType, RunStatus, RunTrigger};
 use folio_sync::executor::SyncError;
 use folio_sync::run::Started;
 use prometheus_client::metrics::counter::Counter;
@@ -92,8 +93,8 @@ impl Drop for RunningSync {
 /// library busy did not run and is not counted; a dry run changed no
 /// files.
 pub(crate) fn record_sync(
-    library_type: &str,
-    trigger: &str,
+    library_type: LibraryType,
+    trigger: RunTrigger,
     result: &Result<Started, SyncError>,
     bytes: i64,
     took: Duration,
@@ -104,17 +105,17 @@ pub(crate) fn record_sync(
         Err(_) => None,
     };
     let status = match outcome {
-        Some(o) if o.held.is_some() => "held",
-        Some(_) => "done",
-        None => "failed",
+        Some(o) if o.held.is_some() => RunStatus::Held,
+        Some(_) => RunStatus::Done,
+        None => RunStatus::Failed,
     };
-    let kind = || ("type", library_type.to_owned());
+    let kind = || ("type", library_type.as_str().to_owned());
     let m = &*METRICS;
     m.runs
         .get_or_create(&vec![
             kind(),
-            ("trigger", trigger.to_owned()),
-            ("status", status.to_owned()),
+            ("trigger", trigger.as_str().to_owned()),
+            ("status", status.as_str().to_owned()),
         ])
         .inc();
     m.duration
@@ -123,7 +124,7 @@ pub(crate) fn record_sync(
     m.bytes
         .get_or_create(&vec![kind()])
         .inc_by(u64::try_from(bytes).unwrap_or(0));
-    let Some(outcome) = outcome.filter(|_| trigger != "dry-run") else {
+    let Some(outcome) = outcome.filter(|_| trigger != RunTrigger::DryRun) else {
         return;
     };
     let changes = [
@@ -144,13 +145,13 @@ pub(crate) fn record_sync(
 
 /// Records a scheduled run that could not start (no usable connection):
 /// a failed run, as its row in the library's `syncs` says.
-pub(crate) fn record_sync_not_run(library_type: &str, trigger: &str) {
+pub(crate) fn record_sync_not_run(library_type: LibraryType, trigger: RunTrigger) {
     METRICS
         .runs
         .get_or_create(&vec![
-            ("type", library_type.to_owned()),
-            ("trigger", trigger.to_owned()),
-            ("status", "failed".to_owned()),
+            ("type", library_type.as_str().to_owned()),
+            ("trigger", trigger.as_str().to_owned()),
+            ("status", RunStatus::Failed.as_str().to_owned()),
         ])
         .inc();
 }

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use folio_domain::{LibraryType, SyncSchedule};
+use folio_domain::{RunStatus, RunTrigger, SyncSchedule};
 use folio_store::sync::ScheduleRow;
 use folio_store::{Library, StoreError};
 use folio_sync::executor::SyncOptions;
@@ -99,10 +99,7 @@ fn first_reconcile_ms(config: &SchedulerConfig, now: i64) -> i64 {
 /// Local libraries get their files from uploads: a schedule on one has
 /// nothing to run.
 fn is_provider_library(library: &Library) -> bool {
-    library
-        .library_type
-        .parse::<LibraryType>()
-        .is_ok_and(LibraryType::is_provider)
+    library.library_type.is_provider()
 }
 
 /// A running scheduler; dropping it stops the ticking too.
@@ -329,7 +326,11 @@ impl Ticker {
 async fn run_scheduled(app: App, config: SchedulerConfig, job: Job, _permit: OwnedSemaphorePermit) {
     let Job { library, reconcile } = job;
     let key = library.natural_id.clone();
-    let trigger = if reconcile { "reconcile" } else { "schedule" };
+    let trigger = if reconcile {
+        RunTrigger::Reconcile
+    } else {
+        RunTrigger::Schedule
+    };
     let connector = match library_connector(&app, &library, &key).await {
         Ok(connector) => connector,
         Err(err) => {
@@ -344,7 +345,7 @@ async fn run_scheduled(app: App, config: SchedulerConfig, job: Job, _permit: Own
     // The run's row then says where to reconnect when the provider refuses
     // the grant: nobody is there to read a 422.
     let spec = RunSpec {
-        trigger: trigger.to_owned(),
+        trigger,
         progress_id: None,
         options,
         reconnect_with: Some(crate::connections::authorize_route(&key)),
@@ -352,16 +353,16 @@ async fn run_scheduled(app: App, config: SchedulerConfig, job: Job, _permit: Own
     let started = run_under_lease(&app, connector, &library, spec).await;
     match started {
         Err(err) => {
-            tracing::warn!(library = %key, trigger, error = %err, "a scheduled sync could not run");
+            tracing::warn!(library = %key, %trigger, error = %err, "a scheduled sync could not run");
         }
         Ok(Started::Busy(run)) => {
-            tracing::debug!(library = %key, trigger, running = %run.progress_id, "library busy; scheduled sync skipped");
+            tracing::debug!(library = %key, %trigger, running = %run.progress_id, "library busy; scheduled sync skipped");
         }
         Ok(Started::Finished {
             result: Ok(outcome),
             ..
         }) => {
-            tracing::info!(library = %key, trigger, added = outcome.added_files, updated = outcome.updated_files,
+            tracing::info!(library = %key, %trigger, added = outcome.added_files, updated = outcome.updated_files,
                 deleted = outcome.deleted_files, errors = outcome.errors.len(), "scheduled sync done");
             if reconcile {
                 reconciled(&app, &config, library.id).await;
@@ -370,7 +371,7 @@ async fn run_scheduled(app: App, config: SchedulerConfig, job: Job, _permit: Own
         Ok(Started::Finished {
             result: Err(err), ..
         }) => {
-            tracing::warn!(library = %key, trigger, error = %err, "scheduled sync failed");
+            tracing::warn!(library = %key, %trigger, error = %err, "scheduled sync failed");
         }
     }
 }
@@ -397,10 +398,15 @@ fn not_run_reason(err: &AppError, key: &str) -> String {
 async fn record_not_run(app: &App, library: &Library, reason: &str) {
     let message = format!("scheduled sync not run: {reason}");
     tracing::warn!(library = %library.natural_id, %message);
-    crate::metrics::record_sync_not_run(&library.library_type, "schedule");
+    crate::metrics::record_sync_not_run(library.library_type, RunTrigger::Schedule);
     if let Err(err) = app
         .store
-        .record_sync_run(library.id, "schedule", "failed", &message)
+        .record_sync_run(
+            library.id,
+            RunTrigger::Schedule,
+            RunStatus::Failed,
+            &message,
+        )
         .await
     {
         tracing::warn!(library = %library.natural_id, error = %err, "recording a scheduled sync that did not run failed");

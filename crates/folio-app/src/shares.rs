@@ -28,7 +28,7 @@ pub async fn put(
     let shared_with = require_user(app, user_key).await?;
     let share = app
         .store
-        .put_share(library.id, shared_with.id, level.as_str())
+        .put_share(library.id, shared_with.id, level)
         .await?;
     Ok((share, shared_with))
 }

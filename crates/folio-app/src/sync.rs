@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use folio_connectors::RemoteFolder;
 use folio_connectors::{Connector, ConnectorConfig, ConnectorError, ProviderKind, connector_for};
-use folio_domain::Permission;
+use folio_domain::{LibraryType, Permission, RunStatus, RunTrigger};
 use folio_store::sync::{RunProgress, SyncRun};
 use folio_store::{Library, StoreError, User};
 use folio_sync::executor::{SyncError, SyncOptions, SyncOutcome};
@@ -49,8 +49,7 @@ pub struct SyncRequest {
 /// How one run is made: what started it and with which options.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
-    /// `manual`, `schedule`, `reconcile` or `dry-run`.
-    pub trigger: String,
+    pub trigger: RunTrigger,
     pub progress_id: Option<String>,
     pub options: SyncOptions,
     /// Where the library is connected again, for the run row's message
@@ -70,7 +69,7 @@ struct Prepared {
 /// connector; a `local` library has nothing to sync from.
 async fn prepare(app: &App, caller: &User, key: &str, request: SyncRequest) -> AppResult<Prepared> {
     let library = load_library(app, caller, key, Permission::Sync).await?;
-    if library.library_type == "local" {
+    if library.library_type == LibraryType::Local {
         return Err(AppError::Conflict(format!(
             "library '{key}' is a local library: it has no provider to sync from (its files come from uploads)"
         )));
@@ -87,9 +86,13 @@ async fn prepare(app: &App, caller: &User, key: &str, request: SyncRequest) -> A
         dry_run: request.dry_run,
         ..app.config.sync.clone()
     };
-    let trigger = if request.dry_run { "dry-run" } else { "manual" };
+    let trigger = if request.dry_run {
+        RunTrigger::DryRun
+    } else {
+        RunTrigger::Manual
+    };
     let spec = RunSpec {
-        trigger: trigger.to_owned(),
+        trigger,
         progress_id: request.progress,
         options,
         reconnect_with: None,
@@ -143,19 +146,19 @@ pub async fn start(
     let app = app.clone();
     let key = key.to_owned();
     tokio::spawn(async move {
-        let trigger = prepared.spec.trigger.clone();
+        let trigger = prepared.spec.trigger;
         match run_under_lease(&app, prepared.connector, &prepared.library, prepared.spec).await {
             Ok(Started::Busy(run)) => {
                 tracing::info!(library = %key, running = %run.progress_id, "library busy; background sync not run")
             }
             Ok(Started::Finished { result: Ok(_), .. }) => {
-                tracing::info!(library = %key, trigger, "background sync done")
+                tracing::info!(library = %key, %trigger, "background sync done")
             }
             Ok(Started::Finished {
                 result: Err(err), ..
             })
             | Err(err) => {
-                tracing::warn!(library = %key, trigger, error = %err, "background sync failed")
+                tracing::warn!(library = %key, %trigger, error = %err, "background sync failed")
             }
         }
     });
@@ -175,7 +178,7 @@ pub async fn run_under_lease(
     let request = RunRequest {
         library_id: library.id,
         progress_id: spec.progress_id,
-        trigger: spec.trigger.clone(),
+        trigger: spec.trigger,
         options: spec.options,
         owner: folio_sync::lease::this_process().to_owned(),
         lease: LEASE,
@@ -188,8 +191,8 @@ pub async fn run_under_lease(
     drop(running);
     let bytes = progress.borrow().bytes;
     record_sync(
-        &library.library_type,
-        &spec.trigger,
+        library.library_type,
+        spec.trigger,
         &result,
         bytes,
         started.elapsed(),
@@ -223,13 +226,10 @@ pub async fn library_connector(
         .integration(connection.integration_id)
         .await?
         .ok_or_else(|| AppError::Conflict(format!("library '{key}' has no integration")))?;
-    let kind: ProviderKind =
-        library
-            .library_type
-            .parse()
-            .map_err(|e: folio_domain::UnknownProvider| {
-                AppError::Conflict(format!("library '{key}' cannot sync: {e}"))
-            })?;
+    let kind: ProviderKind = library.library_type.provider().ok_or_else(|| {
+        let err = folio_domain::UnknownProvider(library.library_type.as_str().to_owned());
+        AppError::Conflict(format!("library '{key}' cannot sync: {err}"))
+    })?;
     let mut config =
         ConnectorConfig::with_http(library.source.0.clone(), app.provider_http.clone());
     config.export_formats = app.config.google_exports.clone();
@@ -281,11 +281,11 @@ pub async fn progress(app: &App, caller: &User, id: &str) -> AppResult<Option<Sy
 /// `done` or `failed`. A `held` run (deletions waiting for confirmation)
 /// counts as done, and a running run whose lease lapsed (its process
 /// died) as failed.
-pub fn reported_status(run: &SyncRun) -> &str {
+pub fn reported_status(run: &SyncRun) -> RunStatus {
     let lapsed = run.lease_until_ms < chrono::Utc::now().timestamp_millis();
-    match run.status.as_str() {
-        "held" => "done",
-        "running" if lapsed => "failed",
+    match run.status {
+        RunStatus::Held => RunStatus::Done,
+        RunStatus::Running if lapsed => RunStatus::Failed,
         other => other,
     }
 }

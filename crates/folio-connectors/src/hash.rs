@@ -1,32 +1,22 @@
 //! Provider content hashes and incremental verifiers the engine feeds while
-//! it streams a download: `item.hash.kind.verifier()`, `update` per chunk,
+//! it streams a download: `item.hash.kind.verifier()` ([`HashKindExt`]), `update` per chunk,
 //! then compare `finish()` with `item.hash.value`.
 
 use base64::Engine as _;
 use md5::Digest as _;
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-/// The kind of content hash a provider reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum HashKind {
-    /// Drive `md5Checksum`: lowercase hex.
-    Md5,
-    /// Graph `quickXorHash`: base64 of 20 bytes.
-    QuickXorHash,
-    /// Graph `sha256Hash`: hex (compared case-insensitively).
-    Sha256,
-    /// Dropbox `content_hash`: SHA-256 over the SHA-256 of each 4 MiB block,
-    /// lowercase hex.
-    DropboxContentHash,
-    /// No hash.
-    None,
+pub use folio_domain::hash::{HashKind, RemoteHash};
+
+/// The verifier of a [`HashKind`] (the kind itself is a domain value, so
+/// the store can keep it; computing it is the connectors' business).
+pub trait HashKindExt {
+    /// A fresh incremental hasher for this kind.
+    fn verifier(self) -> Box<dyn Verifier>;
 }
 
-impl HashKind {
-    /// A fresh incremental hasher for this kind.
-    pub fn verifier(self) -> Box<dyn Verifier> {
+impl HashKindExt for HashKind {
+    fn verifier(self) -> Box<dyn Verifier> {
         match self {
             Self::Md5 => Box::new(Md5Verifier(md5::Md5::new())),
             Self::QuickXorHash => Box::new(QuickXorVerifier(quickxorhash::QuickXorHash::new())),
@@ -37,36 +27,15 @@ impl HashKind {
     }
 }
 
-/// A provider hash of one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemoteHash {
-    /// The algorithm.
-    pub kind: HashKind,
-    /// The value exactly as the provider sent it.
-    pub value: String,
+/// Checking a [`RemoteHash`] against a computed digest.
+pub trait RemoteHashExt {
+    /// `Ok` when `computed` (a verifier's `finish()`) matches, else
+    /// [`crate::ConnectorError::HashMismatch`].
+    fn check(&self, computed: &str) -> Result<(), crate::ConnectorError>;
 }
 
-impl RemoteHash {
-    /// Builds a hash value.
-    pub fn new(kind: HashKind, value: impl Into<String>) -> Self {
-        Self {
-            kind,
-            value: value.into(),
-        }
-    }
-
-    /// True when `computed` (a verifier's `finish()`) equals this value
-    /// (hex compared case-insensitively; base64 exactly).
-    pub fn matches(&self, computed: &str) -> bool {
-        match self.kind {
-            HashKind::QuickXorHash => self.value == computed,
-            HashKind::None => true,
-            _ => self.value.eq_ignore_ascii_case(computed),
-        }
-    }
-
-    /// `Ok` when `computed` matches, else [`crate::ConnectorError::HashMismatch`].
-    pub fn check(&self, computed: &str) -> Result<(), crate::ConnectorError> {
+impl RemoteHashExt for RemoteHash {
+    fn check(&self, computed: &str) -> Result<(), crate::ConnectorError> {
         if self.matches(computed) {
             Ok(())
         } else {

@@ -40,7 +40,7 @@ pub use config::{
 };
 pub use connector::{AccessTokenSource, ByteStream, Connector};
 pub use error::{ConnectorError, cause_chain, describe_request_error};
-pub use hash::{HashKind, RemoteHash, Verifier};
+pub use hash::{HashKind, HashKindExt, RemoteHash, RemoteHashExt, Verifier};
 pub use http::parse_retry_after;
 pub use registry::{ProviderProfile, profile};
 pub use types::{

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use folio_connectors::{ConnectorError, PageState, ProviderKind, RemoteChange};
+use folio_connectors::{ConnectorError, PageState, ProviderKind, RemoteChange, RemoteHashExt};
 use serde_json::json;
 use support::{Fixture, drain, fetch, find, removes, upserts};
 

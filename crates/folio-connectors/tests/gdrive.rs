@@ -4,7 +4,9 @@
 
 mod support;
 
-use folio_connectors::{ConnectorError, ProviderKind, RemoteChange, Source, connector_for};
+use folio_connectors::{
+    ConnectorError, ProviderKind, RemoteChange, RemoteHashExt, Source, connector_for,
+};
 use serde_json::json;
 use support::{Fixture, drain, fetch, find, upserts};
 

@@ -4,7 +4,7 @@
 
 mod support;
 
-use folio_connectors::ProviderKind;
+use folio_connectors::{ProviderKind, RemoteHashExt};
 use serde_json::json;
 use support::{Fixture, drain, fetch, upserts};
 

@@ -4,7 +4,7 @@
 
 mod support;
 
-use folio_connectors::{ConnectorError, ProviderKind, Source, connector_for};
+use folio_connectors::{ConnectorError, ProviderKind, RemoteHashExt, Source, connector_for};
 use support::{Fixture, drain, fetch, find, removes, upserts};
 
 #[tokio::test]

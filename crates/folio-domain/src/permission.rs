@@ -5,53 +5,75 @@
 //! `library:sync`). Without any of these the library does not exist for the
 //! caller: the API answers 404, not 403.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ParseError;
 
-/// The level a share grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
+/// The level a share grants. Its string forms come from its strum derives
+/// alone (serde, the OpenAPI schema and the store go through them).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[serde(try_from = "String", into = "&'static str")]
+#[strum(
+    serialize_all = "lowercase",
+    parse_err_ty = ParseError,
+    parse_err_fn = unknown_level
+)]
 pub enum ShareLevel {
     Read,
     Sync,
     Write,
 }
 
+fn unknown_level(s: &str) -> ParseError {
+    ParseError::new(
+        "level",
+        format!("unknown level '{s}'; expected read, sync or write"),
+    )
+}
+
 impl ShareLevel {
+    pub const ALL: &'static [ShareLevel] = <Self as strum::VariantArray>::VARIANTS;
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Read => "read",
-            Self::Sync => "sync",
-            Self::Write => "write",
-        }
+        self.into()
     }
 }
 
-impl FromStr for ShareLevel {
-    type Err = ParseError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "read" => Ok(Self::Read),
-            "sync" => Ok(Self::Sync),
-            "write" => Ok(Self::Write),
-            other => Err(ParseError::new(
-                "level",
-                format!("unknown level '{other}'; expected read, sync or write"),
-            )),
-        }
+impl TryFrom<String> for ShareLevel {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
     }
 }
 
-impl fmt::Display for ShareLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The OpenAPI schema: a string, one of [`ShareLevel::ALL`]'s forms.
+impl utoipa::PartialSchema for ShareLevel {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("The level a share grants."))
+            .enum_values(Some(Self::ALL.iter().map(|l| l.as_str())))
+            .into()
     }
 }
+
+impl ToSchema for ShareLevel {}
 
 /// One thing a caller wants to do with a library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +142,20 @@ mod tests {
             ];
             assert_eq!(got, expected, "{access:?}");
         }
+    }
+
+    #[test]
+    fn levels_round_trip_and_unknown_ones_are_refused() {
+        for (level, text) in ShareLevel::ALL.iter().zip(["read", "sync", "write"]) {
+            assert_eq!(level.as_str(), text);
+            assert_eq!(text.parse::<ShareLevel>(), Ok(*level));
+            assert_eq!(serde_json::to_string(level).unwrap(), format!("\"{text}\""));
+        }
+        assert_eq!(
+            "admin".parse::<ShareLevel>().map_err(|e| e.to_string()),
+            Err("level: unknown level 'admin'; expected read, sync or write".to_owned())
+        );
+        assert!(serde_json::from_str::<ShareLevel>("\"Read\"").is_err());
     }
 
     #[test]

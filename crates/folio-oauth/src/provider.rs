@@ -24,13 +24,11 @@ pub fn oauth_profile(kind: ProviderKind) -> &'static OAuthProfile {
     registry::profile(kind).oauth
 }
 
-/// Whether a library of `library_type` (its `type` string) can use an
-/// integration of `integration`'s type: same OAuth server, and not `local`.
-pub fn serves_library_type(integration: ProviderKind, library_type: &str) -> bool {
+/// Whether a library of `library_type` can use an integration of
+/// `integration`'s type: same OAuth server, and not `local`.
+pub fn serves_library_type(integration: ProviderKind, library_type: LibraryType) -> bool {
     library_type
-        .parse::<LibraryType>()
-        .ok()
-        .and_then(LibraryType::provider)
+        .provider()
         .is_some_and(|kind| oauth_profile(kind).same_server(oauth_profile(integration)))
 }
 
@@ -214,12 +212,11 @@ mod tests {
     #[test]
     fn library_types_match_by_oauth_server() {
         use ProviderKind::*;
-        assert!(serves_library_type(OneDrive, "sharepoint"));
-        assert!(serves_library_type(SharePoint, "onedrive"));
-        assert!(serves_library_type(Dropbox, "dropbox"));
-        assert!(!serves_library_type(Dropbox, "google-drive"));
-        assert!(!serves_library_type(Dropbox, "local"));
-        assert!(!serves_library_type(GoogleDrive, "gdrive"));
+        assert!(serves_library_type(OneDrive, LibraryType::SharePoint));
+        assert!(serves_library_type(SharePoint, LibraryType::OneDrive));
+        assert!(serves_library_type(Dropbox, LibraryType::Dropbox));
+        assert!(!serves_library_type(Dropbox, LibraryType::GoogleDrive));
+        assert!(!serves_library_type(Dropbox, LibraryType::Local));
     }
 
     #[test]

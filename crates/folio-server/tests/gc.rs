@@ -105,7 +105,7 @@ async fn library(store: &Store) -> Uuid {
             natural_id: "lib".into(),
             name: "lib".into(),
             description: None,
-            library_type: "local".into(),
+            library_type: folio_domain::LibraryType::Local,
             owner_id: owner,
             source: LibrarySource::default(),
             sync_schedule: None,

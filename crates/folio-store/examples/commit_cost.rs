@@ -109,7 +109,7 @@ async fn library(store: &Store) -> anyhow::Result<Uuid> {
             natural_id: "bench".into(),
             name: "bench".into(),
             description: None,
-            library_type: "google-drive".into(),
+            library_type: folio_domain::LibraryType::GoogleDrive,
             owner_id: owner.id,
             source: LibrarySource::default(),
             sync_schedule: None,
@@ -158,13 +158,17 @@ fn batch(library_id: Uuid, listing: Uuid, numbers: &[usize]) -> SyncBatch {
             is_folder: false,
             path: Some(path),
             size: Some(4096),
-            remote_hash: Some(format!("md5:{}", hex(!(n as u64), 32))),
+            remote_hash: Some(folio_domain::RemoteHash::new(
+                folio_domain::HashKind::Md5,
+                hex(!(n as u64), 32),
+            )),
             version: Some("1".into()),
             content_hash: Some(hash),
+            content_state: folio_domain::ContentState::Stored,
             seen_listing: Some(listing),
             updated_at: now,
             path_lower: None,
-            content_kind: Some("file".into()),
+            content_kind: Some(folio_domain::ContentKind::File),
             fetch_failure: None,
         });
     }

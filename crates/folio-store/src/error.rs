@@ -1,5 +1,7 @@
 //! The store's one error type.
 
+use crate::decode::UnknownValue;
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// What can go wrong in the store. The API maps `NotFound` to 404,
@@ -27,6 +29,15 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A stored value this version does not know (`decode`): a newer
+    /// version or a hand edit wrote it. Never dropped: the read fails.
+    #[error("{table}.{column} holds '{value}', which this version cannot read: {reason}")]
+    Decode {
+        table: &'static str,
+        column: String,
+        value: String,
+        reason: String,
+    },
     #[error("blob storage error during a store transaction: {0}")]
     Blob(String),
     /// The SQLite writer of sync batches failed (see `sqlite_writer`).
@@ -40,6 +51,17 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::RowNotFound => StoreError::NotFound("row"),
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 StoreError::Conflict(constraint_meaning(db.message(), db.constraint()))
+            }
+            sqlx::Error::ColumnDecode { index, source } => {
+                match source.downcast_ref::<UnknownValue>() {
+                    Some(unknown) => StoreError::Decode {
+                        table: unknown.table,
+                        column: index.trim_matches('"').to_owned(),
+                        value: unknown.value.clone(),
+                        reason: unknown.reason.clone(),
+                    },
+                    None => StoreError::Database(err),
+                }
             }
             _ => StoreError::Database(err),
         }
@@ -62,5 +84,26 @@ fn constraint_meaning(message: &str, constraint: Option<&str>) -> &'static str {
         "a library with this id"
     } else {
         "a record with these values"
+    }
+}
+
+impl StoreError {
+    /// A decode error of a scalar query named by its column (sqlx names
+    /// the column of a scalar by its index).
+    pub(crate) fn in_column(self, column: &str) -> Self {
+        match self {
+            Self::Decode {
+                table,
+                value,
+                reason,
+                ..
+            } => Self::Decode {
+                table,
+                column: column.to_owned(),
+                value,
+                reason,
+            },
+            other => other,
+        }
     }
 }

@@ -25,7 +25,7 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(integration.id)
-            .bind(&integration.integration_type)
+            .bind(integration.integration_type.as_str())
             .bind(&integration.name)
             .bind(&integration.client_id)
             .bind(&integration.client_secret_sealed)

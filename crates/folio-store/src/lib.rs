@@ -1,7 +1,8 @@
 //! Folio's metadata store, on SQLite (the embedded default) or PostgreSQL.
 //!
 //! Reading order: [`Store`] (`store`: the pool, connecting, migrating),
-//! [`error`], [`models`], then one module per aggregate: [`users`],
+//! [`error`], [`decode`] (the domain's enums read from text columns),
+//! [`models`], then one module per aggregate: [`users`],
 //! [`libraries`], [`files`], [`integrations`], [`connections`], then the
 //! sync engine's [`sync`] (items, runs, schedules, and the commit of a
 //! page in `sync::commit`) and [`purge`]. Every query is written once, in
@@ -14,11 +15,12 @@
 //!
 //! Modules name what they use by its own module (`crate::store::Store`,
 //! not the re-export at the root), and their `use crate::...` graph has no
-//! cycle: `error` and `models` at the bottom, then `sync::rows` and
+//! cycle: `decode`, `error` and `models` at the bottom, then `sync::rows` and
 //! `sync::commit::plan`, the SQLite writer, `store`, and the modules of
 //! queries on top.
 
 pub mod connections;
+pub mod decode;
 pub mod error;
 pub mod files;
 pub mod integrations;

@@ -1,9 +1,11 @@
 //! Libraries and their shares.
 
 use chrono::Utc;
+use folio_domain::ShareLevel;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::decode::{Shares, Text};
 use crate::error::{Result, StoreError};
 use crate::models::{Library, LibraryPatch, NewLibrary, Share, UserShare};
 use crate::store::{BeginWrite, Store, on_db};
@@ -35,7 +37,7 @@ impl Store {
             .bind(&library.natural_id)
             .bind(&library.name)
             .bind(&library.description)
-            .bind(&library.library_type)
+            .bind(library.library_type.as_str())
             .bind(library.owner_id)
             .bind(&library.source)
             .bind(library.sync_schedule)
@@ -176,25 +178,31 @@ impl Store {
     }
 
     /// The share level a user holds on a library, if any.
-    pub async fn share_level(&self, library_id: Uuid, user_id: Uuid) -> Result<Option<String>> {
-        let level = on_db!(self, |pool| {
+    pub async fn share_level(&self, library_id: Uuid, user_id: Uuid) -> Result<Option<ShareLevel>> {
+        let level: Option<Text<Shares, ShareLevel>> = on_db!(self, |pool| {
             sqlx::query_scalar(
                 "SELECT level FROM library_shares WHERE library_id = $1 AND user_id = $2",
             )
             .bind(library_id)
             .bind(user_id)
             .fetch_optional(pool)
-            .await?
+            .await
+            .map_err(|err| StoreError::from(err).in_column("level"))?
         });
-        Ok(level)
+        Ok(level.map(ShareLevel::from))
     }
 
     /// Creates or changes a share.
-    pub async fn put_share(&self, library_id: Uuid, user_id: Uuid, level: &str) -> Result<Share> {
+    pub async fn put_share(
+        &self,
+        library_id: Uuid,
+        user_id: Uuid,
+        level: ShareLevel,
+    ) -> Result<Share> {
         let share = Share {
             library_id,
             user_id,
-            level: level.to_owned(),
+            level,
             created_at: Utc::now(),
         };
         on_db!(self, |pool| {
@@ -204,7 +212,7 @@ impl Store {
             )
             .bind(share.library_id)
             .bind(share.user_id)
-            .bind(&share.level)
+            .bind(share.level.as_str())
             .bind(share.created_at)
             .execute(pool)
             .await?;

@@ -1,9 +1,11 @@
 //! Rows as the store returns them.
 
 use chrono::{DateTime, Utc};
-use folio_domain::{LibrarySource, SyncSchedule};
+use folio_domain::{LibrarySource, LibraryType, ProviderKind, ShareLevel, SyncSchedule};
 use sqlx::types::Json;
 use uuid::Uuid;
+
+use crate::decode::{Integrations, Libraries, Shares, Text};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -38,8 +40,8 @@ pub struct Library {
     pub natural_id: String,
     pub name: String,
     pub description: Option<String>,
-    #[sqlx(rename = "type")]
-    pub library_type: String,
+    #[sqlx(rename = "type", try_from = "Text<Libraries, LibraryType>")]
+    pub library_type: LibraryType,
     pub owner_id: Uuid,
     pub source: Json<LibrarySource>,
     pub sync_schedule: Option<Json<SyncSchedule>>,
@@ -52,7 +54,7 @@ pub struct NewLibrary {
     pub natural_id: String,
     pub name: String,
     pub description: Option<String>,
-    pub library_type: String,
+    pub library_type: LibraryType,
     pub owner_id: Uuid,
     pub source: LibrarySource,
     pub sync_schedule: Option<SyncSchedule>,
@@ -73,7 +75,8 @@ pub struct LibraryPatch {
 pub struct Share {
     pub library_id: Uuid,
     pub user_id: Uuid,
-    pub level: String,
+    #[sqlx(try_from = "Text<Shares, ShareLevel>")]
+    pub level: ShareLevel,
     pub created_at: DateTime<Utc>,
 }
 
@@ -83,7 +86,8 @@ pub struct UserShare {
     pub library_id: Uuid,
     pub user_id: Uuid,
     pub username: String,
-    pub level: String,
+    #[sqlx(try_from = "Text<Shares, ShareLevel>")]
+    pub level: ShareLevel,
     pub created_at: DateTime<Utc>,
 }
 
@@ -109,8 +113,8 @@ pub struct FileRecord {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Integration {
     pub id: Uuid,
-    #[sqlx(rename = "type")]
-    pub integration_type: String,
+    #[sqlx(rename = "type", try_from = "Text<Integrations, ProviderKind>")]
+    pub integration_type: ProviderKind,
     pub name: String,
     pub client_id: String,
     pub client_secret_sealed: String,

@@ -22,7 +22,7 @@ const FILE_COLUMNS: &str = "library_id, path, size, content_type, hash, modified
                             synced_at, created_at, updated_at";
 const ITEM_COLUMNS: &str = "library_id, remote_id, parent_id, name, is_folder, path, size, \
                             remote_hash, version, content_hash, seen_listing, updated_at, \
-                            path_lower, content_kind, fetch_failure";
+                            path_lower, content_kind, fetch_failure, content_state";
 
 /// What [`Store::finish_purge`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

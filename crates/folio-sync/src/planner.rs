@@ -35,7 +35,7 @@ use folio_connectors::{RemoteChange, RemoteItem};
 #[cfg(test)]
 pub(crate) use placement::full_placement;
 use placement::{Affected, Dirty, assign_paths, touch};
-pub use tree::{FetchFailure, Node, Tree, TreeRules};
+pub use tree::{Content, FetchFailure, Node, Tree, TreeRules};
 
 /// One thing to do to the library's files.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,7 +109,7 @@ pub fn plan_page(tree: &mut Tree, changes: &[RemoteChange]) -> Plan {
             node.parent_id = parent_by_path(tree, index, node.path_lower.as_deref());
         }
         if let Some(old) = tree.nodes.get(&node.id) {
-            node.content_hash = old.content_hash.clone();
+            node.content = old.content.clone();
             node.fetch_failure = old.fetch_failure;
             node.seen_listing = old.seen_listing;
             // Kept until placed again from its parent (dirty below), so a
@@ -313,7 +313,7 @@ fn diff(
         if let FileAction::Download { item, .. } = action
             && let Some(node) = after.nodes.get_mut(&item.id)
         {
-            node.content_hash = None;
+            node.content = Content::Missing;
         }
     }
     plan
@@ -332,14 +332,14 @@ fn file_action(
         }),
         (old, Some((node, to))) => {
             let stale = match &old {
-                Some((before, _)) => before.content_differs(node) || node.content_hash.is_none(),
+                Some((before, _)) => before.content_differs(node) || !node.content.is_known(),
                 None => true,
             };
             let entering = old.is_none();
             // A node without a content hash has no file (its download
             // failed): a new download adds the file rather than replacing.
             let from = old
-                .filter(|(before, _)| before.content_hash.is_some())
+                .filter(|(before, _)| before.content.is_known())
                 .map(|(_, p)| p);
             if stale {
                 let item = match items.get(id) {

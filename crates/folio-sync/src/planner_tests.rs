@@ -5,7 +5,7 @@ use folio_connectors::{ExportInfo, RemoteChange, RemoteItem, ShortcutTarget};
 
 use folio_connectors::{dropbox, gdrive};
 
-use crate::planner::{FileAction, Node, Tree, TreeRules, plan_page};
+use crate::planner::{Content, FileAction, Node, Tree, TreeRules, plan_page};
 
 const ROOT: &str = "root";
 
@@ -59,11 +59,11 @@ fn store_all(tree: &mut Tree) {
     let unstored: Vec<String> = tree
         .nodes()
         .values()
-        .filter(|n| n.content_hash.is_none() && n.path.is_some() && !n.is_folder)
+        .filter(|n| !n.content.is_known() && n.path.is_some() && !n.is_folder)
         .map(|n| n.id.clone())
         .collect();
     for id in unstored {
-        tree.set_content_hash(&id, format!("sha-{id}"));
+        tree.set_content(&id, Content::Stored(format!("sha-{id}")));
     }
 }
 

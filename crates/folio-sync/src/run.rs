@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use folio_blobs::BlobStore;
 use folio_connectors::{Connector, ConnectorError};
+use folio_domain::{RunPhase, RunStatus, RunTrigger};
 use folio_store::Store;
 use folio_store::sync::{BeginRun, NewSyncRun, RunOutcome, RunProgress, SyncRun};
 use tokio::sync::watch;
@@ -28,8 +29,7 @@ pub struct RunRequest {
     pub library_id: Uuid,
     /// The client's progress id; a fresh one when `None`.
     pub progress_id: Option<String>,
-    /// `manual`, `schedule`, `reconcile` or `dry-run`.
-    pub trigger: String,
+    pub trigger: RunTrigger,
     pub options: SyncOptions,
     /// Identifies this process as the lease holder.
     pub owner: String,
@@ -77,7 +77,7 @@ pub async fn run_locked(
             .progress_id
             .clone()
             .unwrap_or_else(|| Uuid::new_v4().to_string()),
-        trigger_kind: request.trigger.clone(),
+        trigger_kind: request.trigger,
         lease_owner: request.owner.clone(),
         lease_until_ms: now_ms() + lease_ms(request.lease),
     };
@@ -94,7 +94,7 @@ pub async fn run_locked(
     };
     progress.send_modify(|p| {
         *p = RunProgress {
-            phase: "listing".to_owned(),
+            phase: RunPhase::Listing,
             ..RunProgress::default()
         }
     });
@@ -189,12 +189,7 @@ impl Drop for RunGuard {
         };
         let (store, run_id) = (self.store.clone(), self.run_id);
         runtime.spawn(async move {
-            let outcome = RunOutcome {
-                status: "failed".to_owned(),
-                errors: "[]".to_owned(),
-                message: Some(CANCELLED.to_owned()),
-                ..RunOutcome::default()
-            };
+            let outcome = RunOutcome::failed(CANCELLED.to_owned());
             if let Err(err) = store.finish_sync_run(run_id, &outcome).await {
                 tracing::warn!(%run_id, error = %err, "could not record a cancelled sync");
             }
@@ -258,11 +253,10 @@ fn outcome_row(
     match result {
         Ok(outcome) => RunOutcome {
             status: if outcome.held.is_some() {
-                "held"
+                RunStatus::Held
             } else {
-                "done"
-            }
-            .to_owned(),
+                RunStatus::Done
+            },
             synced_files: outcome.synced_files,
             added_files: outcome.added_files,
             updated_files: outcome.updated_files,
@@ -272,12 +266,7 @@ fn outcome_row(
             errors: serde_json::to_string(&outcome.errors).unwrap_or_else(|_| "[]".to_owned()),
             message: outcome.held.clone(),
         },
-        Err(err) => RunOutcome {
-            status: "failed".to_owned(),
-            errors: "[]".to_owned(),
-            message: Some(failure_message(err, reconnect_with)),
-            ..RunOutcome::default()
-        },
+        Err(err) => RunOutcome::failed(failure_message(err, reconnect_with)),
     }
 }
 

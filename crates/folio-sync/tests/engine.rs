@@ -285,7 +285,7 @@ async fn runs_hold_the_lease_record_progress_and_outcome() {
     let request = RunRequest {
         library_id: lib.id,
         progress_id: Some("client-1".into()),
-        trigger: "manual".into(),
+        trigger: folio_domain::RunTrigger::Manual,
         options: SyncOptions::default(),
         owner: "test-process".into(),
         lease: std::time::Duration::from_secs(30),
@@ -313,8 +313,8 @@ async fn runs_hold_the_lease_record_progress_and_outcome() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (row.status.as_str(), row.synced_files, row.added_files),
-        ("done", 2, 2)
+        (row.status, row.synced_files, row.added_files),
+        (folio_domain::RunStatus::Done, 2, 2)
     );
     assert_eq!(progress.borrow().done, 2);
     assert_eq!(progress.borrow().bytes, 10);
@@ -323,7 +323,7 @@ async fn runs_hold_the_lease_record_progress_and_outcome() {
     let other = NewSyncRun {
         library_id: lib.id,
         progress_id: "other".into(),
-        trigger_kind: "schedule".into(),
+        trigger_kind: folio_domain::RunTrigger::Schedule,
         lease_owner: "other-process".into(),
         lease_until_ms: chrono::Utc::now().timestamp_millis() + 60_000,
     };

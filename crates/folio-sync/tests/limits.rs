@@ -186,7 +186,7 @@ async fn keeps_failing(kind: ProviderKind) {
         err.to_string().contains("gave up after 5 attempts"),
         "{kind}: {err}"
     );
-    assert_eq!(row.status, "failed", "{kind}");
+    assert_eq!(row.status, folio_domain::RunStatus::Failed, "{kind}");
     assert!(
         row.message
             .as_deref()
@@ -208,7 +208,7 @@ async fn keeps_failing(kind: ProviderKind) {
         .await;
     let (row, result) = lib.run().await;
     let out = result.expect("downloads that keep failing are per-file errors");
-    assert_eq!(row.status, "done", "{kind}: {row:?}");
+    assert_eq!(row.status, folio_domain::RunStatus::Done, "{kind}: {row:?}");
     let mut failed: Vec<&str> = out.errors.iter().map(|e| e.path.as_str()).collect();
     failed.sort_unstable();
     assert_eq!(failed, ["c.txt", "docs/d.txt"], "{kind}: {out:?}");
@@ -302,7 +302,7 @@ async fn drive_per_file_refusals_are_reported_and_the_rest_arrives() {
 
     let (row, result) = lib.run().await;
     let out = result.expect("per-file failures do not stop the sync");
-    assert_eq!(row.status, "done");
+    assert_eq!(row.status, folio_domain::RunStatus::Done);
     let mut errors = out.errors.clone();
     errors.sort_by(|a, b| a.path.cmp(&b.path));
     let reported: Vec<(&str, &str)> = errors
@@ -502,7 +502,7 @@ async fn broken_bodies(kind: ProviderKind) {
         out.errors[0].message.contains("broke off"),
         "{kind}: {out:?}"
     );
-    assert_eq!(row.status, "done", "{kind}");
+    assert_eq!(row.status, folio_domain::RunStatus::Done, "{kind}");
     assert_eq!(lib.paths().await, ["a.bin", "b.bin"], "{kind}");
     assert_eq!(lib.orphans().await, 0, "{kind}: nothing half-written");
 

@@ -98,13 +98,12 @@ async fn diverge(lib: &Lib) {
         .await
         .expect("item")
         .expect("b.txt is known");
-    let kind_prefix = b
+    let hash_kind = b
         .remote_hash
-        .as_deref()
-        .and_then(|h| h.split_once(':'))
-        .map(|(k, _)| k.to_owned())
+        .as_ref()
+        .map(|h| h.kind)
         .unwrap_or_else(|| panic!("{kind}: b.txt has a provider hash"));
-    b.remote_hash = Some(format!("{kind_prefix}:not-the-hash"));
+    b.remote_hash = Some(folio_domain::RemoteHash::new(hash_kind, "not-the-hash"));
 
     let d_id = lib.id_of("d.txt").await;
     let d = lib

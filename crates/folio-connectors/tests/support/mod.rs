@@ -12,8 +12,8 @@ use base64::Engine as _;
 use cloudsim::{Sim, SimHandle, SimOptions};
 use folio_connectors::layers::RetryPolicy;
 use folio_connectors::{
-    AccessTokenSource, ChangePage, Connector, ConnectorConfig, ConnectorError, Cursor, PageState,
-    ProviderKind, RemoteChange, RemoteItem, Source, connector_for,
+    AccessTokenSource, ChangePage, Connector, ConnectorConfig, ConnectorError, Cursor, HashKindExt,
+    PageState, ProviderKind, RemoteChange, RemoteItem, Source, connector_for,
 };
 use futures::StreamExt;
 use reqwest::{Client, redirect};

@@ -171,10 +171,7 @@ impl TokenManager {
         &self,
         integration: &Integration,
     ) -> Result<(IntegrationType, Endpoints, ClientCredentials), TokenError> {
-        let itype: IntegrationType = integration
-            .integration_type
-            .parse()
-            .map_err(|e: crate::provider::UnknownType| FieldError::new("type", e.to_string()))?;
+        let itype: IntegrationType = integration.integration_type;
         let endpoints = Endpoints::resolve(
             itype,
             integration.auth_uri.as_deref(),

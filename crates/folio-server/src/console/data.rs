@@ -19,7 +19,7 @@ use folio_app::files::Upload;
 use folio_app::integrations::{IntegrationChanges, IntegrationDraft};
 use folio_app::libraries::{LibraryChanges, LibraryDraft};
 use folio_app::sync::SyncRequest;
-use folio_domain::{LibrarySource, Permission, SyncSchedule};
+use folio_domain::{LibrarySource, Permission, RunStatus, SyncSchedule};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -105,7 +105,7 @@ impl From<folio_store::Library> for Library {
             id: record.id,
             natural_id: record.natural_id.clone(),
             name: record.name.clone(),
-            library_type: record.library_type.clone(),
+            library_type: record.library_type.to_string(),
             owner_id: record.owner_id,
             source: serde_json::to_value(&record.source.0).unwrap_or(Value::Null),
             sync_schedule: record.sync_schedule.as_ref().map(|s| Schedule::from(s.0)),
@@ -705,10 +705,10 @@ impl Data {
             .await
             .map_err(failure)?;
         Ok(run.map(|run| Progress {
-            status: folio_app::sync::reported_status(&run).to_owned(),
-            total_known: run.total_known || run.status != "running",
+            status: folio_app::sync::reported_status(&run).to_string(),
+            total_known: run.total_known || run.status != RunStatus::Running,
             id: run.progress_id,
-            phase: run.phase,
+            phase: run.phase.to_string(),
             done: run.done,
             total: run.total,
             bytes: run.bytes,
@@ -833,7 +833,7 @@ impl Data {
             .map(|s| Share {
                 user_id: s.user_id,
                 username: s.username,
-                level: s.level,
+                level: s.level.to_string(),
             })
             .collect())
     }

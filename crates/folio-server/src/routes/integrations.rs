@@ -84,7 +84,7 @@ impl IntegrationBody {
         Self {
             id: integration.id,
             name: integration.name,
-            integration_type: integration.integration_type,
+            integration_type: integration.integration_type.to_string(),
             embedded: library_id.is_some(),
             library_id,
             auth_type: "oauth2",

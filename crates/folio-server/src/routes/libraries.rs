@@ -51,7 +51,7 @@ impl From<Library> for LibraryBody {
             natural_id: library.natural_id,
             name: library.name,
             description: library.description,
-            library_type: library.library_type,
+            library_type: library.library_type.to_string(),
             owner_id: library.owner_id,
             source: library.source.0,
             sync_schedule: library.sync_schedule.map(|s| s.0),
@@ -129,7 +129,7 @@ impl ShareBody {
             library_id: share.library_id,
             user_id: share.user_id,
             username: user.username.clone(),
-            level: share.level,
+            level: share.level.to_string(),
             created_at: share.created_at,
         }
     }
@@ -141,7 +141,7 @@ impl From<UserShare> for ShareBody {
             library_id: share.library_id,
             user_id: share.user_id,
             username: share.username,
-            level: share.level,
+            level: share.level.to_string(),
             created_at: share.created_at,
         }
     }

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use folio_domain::RunStatus;
 use folio_store::sync::SyncRun;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
@@ -90,20 +91,14 @@ pub struct ProgressBody {
 
 impl ProgressBody {
     fn of(run: SyncRun) -> Self {
-        let lapsed = run.lease_until_ms < chrono::Utc::now().timestamp_millis();
-        let status = match run.status.as_str() {
-            "held" => "done",
-            "running" if lapsed => "failed",
-            other => other,
-        }
-        .to_owned();
+        let status = folio_app::sync::reported_status(&run).to_string();
         Self {
             id: run.progress_id,
             status,
-            phase: run.phase,
+            phase: run.phase.to_string(),
             done: run.done,
             total: run.total,
-            total_known: run.total_known || run.status != "running",
+            total_known: run.total_known || run.status != RunStatus::Running,
             bytes: run.bytes,
             current: run.current_file,
             added: run.added_files,

@@ -211,8 +211,8 @@ impl From<SyncRun> for SyncRunBody {
     fn from(r: SyncRun) -> Self {
         Self {
             id: r.id,
-            trigger: r.trigger_kind,
-            status: r.status,
+            trigger: r.trigger_kind.to_string(),
+            status: r.status.to_string(),
             started_at: r.started_at,
             finished_at: r.finished_at,
             synced_files: r.synced_files,

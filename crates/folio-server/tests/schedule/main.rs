@@ -435,7 +435,10 @@ async fn a_reconcile_run_repairs_what_the_change_feed_missed_downloading_only_wh
         .await
         .expect("read item")
         .expect("item a");
-    stale.remote_hash = Some("Md5:00000000000000000000000000000000".to_owned());
+    stale.remote_hash = Some(folio_domain::RemoteHash::new(
+        folio_domain::HashKind::Md5,
+        "00000000000000000000000000000000",
+    ));
     let tamper = SyncBatch {
         library_id: lib,
         file_deletes: vec!["b.txt".to_owned()],

@@ -311,12 +311,12 @@ const UPDATE_FILE: &str = "UPDATE {files} SET size = ?3, content_type = ?4, hash
 
 const INSERT_ITEM: &str = "INSERT INTO {items} (library_id, remote_id, parent_id, name, \
      is_folder, path, size, remote_hash, version, content_hash, seen_listing, updated_at, \
-     path_lower, content_kind, fetch_failure) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+     path_lower, content_kind, fetch_failure, content_state) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
 const UPDATE_ITEM: &str = "UPDATE {items} SET parent_id = ?3, name = ?4, is_folder = ?5, \
      path = ?6, size = ?7, remote_hash = ?8, version = ?9, content_hash = ?10, \
      seen_listing = ?11, updated_at = ?12, path_lower = ?13, content_kind = ?14, \
-     fetch_failure = ?15 WHERE library_id = ?1 AND remote_id = ?2";
+     fetch_failure = ?15, content_state = ?16 WHERE library_id = ?1 AND remote_id = ?2";
 
 /// The statements run for every file, taken from the connection's cache
 /// once per batch rather than once per row.
@@ -403,14 +403,15 @@ impl<'c> PerFile<'c> {
             item.is_folder,
             item.path,
             item.size,
-            item.remote_hash,
+            item.remote_hash_text(),
             item.version,
             item.content_hash,
             listing,
             now,
             item.path_lower,
-            item.content_kind,
-            item.fetch_failure
+            item.content_kind_text(),
+            item.fetch_failure_text(),
+            item.content_state.as_str()
         ];
         let taken = match self.insert_item.execute(values) {
             Err(err) if is_unique_conflict(&err) => err,

@@ -8,7 +8,7 @@ use crate::sync::rows::{CursorRow, RemoteItemRow};
 
 const ITEM_COLUMNS: &str = "library_id, remote_id, parent_id, name, is_folder, path, size, \
                             remote_hash, version, content_hash, seen_listing, updated_at, \
-                            path_lower, content_kind, fetch_failure";
+                            path_lower, content_kind, fetch_failure, content_state";
 
 impl Store {
     /// The item `remote_id` of a library, if known.

@@ -18,6 +18,6 @@ pub(crate) mod rows;
 mod runs;
 mod schedules;
 
-pub use rows::{CursorRow, FETCH_REFUSED, FETCH_TEMPORARY, Fence, RemoteItemRow, Space, SyncBatch};
+pub use rows::{CursorRow, Fence, RemoteItemRow, Space, SyncBatch};
 pub use runs::{BeginRun, NewSyncRun, RunOutcome, RunProgress, SyncRun};
 pub use schedules::ScheduleRow;

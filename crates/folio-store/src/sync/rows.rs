@@ -2,8 +2,10 @@
 //! batch goes and which run commits it.
 
 use chrono::{DateTime, Utc};
+use folio_domain::{ContentKind, ContentState, FetchFailure, RemoteHash};
 use uuid::Uuid;
 
+use crate::decode::{NullableText, RemoteItems, Text};
 use crate::models::FileRecord;
 
 /// One provider item of a library's source, keyed by its provider id.
@@ -19,31 +21,47 @@ pub struct RemoteItemRow {
     /// placed (skipped, failed).
     pub path: Option<String>,
     pub size: Option<i64>,
-    /// The provider's hash, as `kind:value`.
-    pub remote_hash: Option<String>,
+    /// The provider's hash, stored as `name:value` (`md5:...`).
+    #[sqlx(try_from = "NullableText<RemoteItems, RemoteHash>")]
+    pub remote_hash: Option<RemoteHash>,
     pub version: Option<String>,
-    /// SHA-256 of the stored blob, for a synced file.
+    /// SHA-256 of the stored blob: set when (and only when)
+    /// `content_state` is `Stored`.
     pub content_hash: Option<String>,
+    /// Whether the item's bytes are stored.
+    #[sqlx(try_from = "Text<RemoteItems, ContentState>")]
+    pub content_state: ContentState,
     /// The full listing that last saw the item (mark and sweep).
     pub seen_listing: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
     /// Lowercase path below the source root, for path-addressed providers.
     pub path_lower: Option<String>,
-    /// `file`, `none` (shortcuts, documents without export) or `export:EXT`.
-    pub content_kind: Option<String>,
-    /// Why a placed file has no bytes: [`FETCH_TEMPORARY`] or
-    /// [`FETCH_REFUSED`]; `None` for a fetched file (and for rows older
-    /// than the column).
-    pub fetch_failure: Option<String>,
+    /// A file, no content (shortcuts, documents without export) or an
+    /// export; `None` for rows older than the column.
+    #[sqlx(try_from = "NullableText<RemoteItems, ContentKind>")]
+    pub content_kind: Option<ContentKind>,
+    /// Why a placed file has no bytes; `None` for a fetched file (and for
+    /// rows older than the column).
+    #[sqlx(try_from = "NullableText<RemoteItems, FetchFailure>")]
+    pub fetch_failure: Option<FetchFailure>,
 }
 
-/// [`RemoteItemRow::fetch_failure`] of a file the provider kept failing on
-/// (5xx, 429, timeouts, a cut connection): the next sync tries it again.
-pub const FETCH_TEMPORARY: &str = "temporary";
-/// [`RemoteItemRow::fetch_failure`] of a file the provider refused, or
-/// whose bytes never matched its hash: tried again once the retry interval
-/// is over.
-pub const FETCH_REFUSED: &str = "refused";
+impl RemoteItemRow {
+    /// The stored form of its provider hash.
+    pub(crate) fn remote_hash_text(&self) -> Option<String> {
+        self.remote_hash.as_ref().map(RemoteHash::to_stored)
+    }
+
+    /// The stored form of its content kind.
+    pub(crate) fn content_kind_text(&self) -> Option<String> {
+        self.content_kind.as_ref().map(ContentKind::as_stored)
+    }
+
+    /// The stored form of its fetch failure.
+    pub(crate) fn fetch_failure_text(&self) -> Option<&'static str> {
+        self.fetch_failure.map(FetchFailure::as_str)
+    }
+}
 
 /// Where a [`SyncBatch`] is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -5,8 +5,10 @@
 //! backends compare them the same way.
 
 use chrono::{DateTime, Utc};
+use folio_domain::{RunPhase, RunStatus, RunTrigger};
 use uuid::Uuid;
 
+use crate::decode::{SyncRuns, Text};
 use crate::error::{Result, StoreError};
 use crate::store::{BeginWrite, Store, on_db};
 
@@ -16,13 +18,12 @@ pub struct SyncRun {
     pub id: Uuid,
     pub library_id: Uuid,
     pub progress_id: String,
-    /// `manual`, `schedule` or `reconcile`.
-    pub trigger_kind: String,
-    /// `running`, `done`, `failed` or `held` (deletions waiting for a
-    /// confirmation).
-    pub status: String,
-    /// `listing`, `downloading`, `deleting` or `done`.
-    pub phase: String,
+    #[sqlx(try_from = "Text<SyncRuns, RunTrigger>")]
+    pub trigger_kind: RunTrigger,
+    #[sqlx(try_from = "Text<SyncRuns, RunStatus>")]
+    pub status: RunStatus,
+    #[sqlx(try_from = "Text<SyncRuns, RunPhase>")]
+    pub phase: RunPhase,
     pub done: i64,
     pub total: i64,
     pub bytes: i64,
@@ -52,7 +53,7 @@ pub struct SyncRun {
 pub struct NewSyncRun {
     pub library_id: Uuid,
     pub progress_id: String,
-    pub trigger_kind: String,
+    pub trigger_kind: RunTrigger,
     /// Who holds the lease (a process-unique string).
     pub lease_owner: String,
     /// The lease lasts until this instant (Unix ms); renew it before then.
@@ -71,7 +72,7 @@ pub enum BeginRun {
 /// A progress snapshot written by the heartbeat.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunProgress {
-    pub phase: String,
+    pub phase: RunPhase,
     /// Downloads ended (fetched or failed).
     pub done: i64,
     /// Downloads planned so far; final once `total_known`.
@@ -92,9 +93,9 @@ pub struct RunProgress {
 }
 
 /// How a run ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunOutcome {
-    pub status: String,
+    pub status: RunStatus,
     pub synced_files: i64,
     pub added_files: i64,
     pub updated_files: i64,
@@ -104,6 +105,23 @@ pub struct RunOutcome {
     /// JSON array of `{path, remoteId, message}`.
     pub errors: String,
     pub message: Option<String>,
+}
+
+impl RunOutcome {
+    /// A run that failed with `message`, having changed nothing.
+    pub fn failed(message: String) -> Self {
+        Self {
+            status: RunStatus::Failed,
+            synced_files: 0,
+            added_files: 0,
+            updated_files: 0,
+            deleted_files: 0,
+            moved_files: 0,
+            failed_files: 0,
+            errors: "[]".to_owned(),
+            message: Some(message),
+        }
+    }
 }
 
 const RUN_COLUMNS: &str = "id, library_id, progress_id, trigger_kind, status, phase, done, total, \
@@ -174,7 +192,7 @@ impl Store {
                     .bind(id)
                     .bind(new.library_id)
                     .bind(&new.progress_id)
-                    .bind(&new.trigger_kind)
+                    .bind(new.trigger_kind.as_str())
                     .bind(&new.lease_owner)
                     .bind(new.lease_until_ms)
                     .bind(now)
@@ -212,7 +230,7 @@ impl Store {
             )
             .bind(run_id)
             .bind(owner)
-            .bind(&progress.phase)
+            .bind(progress.phase.as_str())
             .bind(progress.done)
             .bind(progress.total)
             .bind(progress.bytes)
@@ -242,7 +260,7 @@ impl Store {
                  finished_at = $9, updated_at = $9, moved_files = $10, failed_files = $11 WHERE id = $1",
             )
             .bind(run_id)
-            .bind(&outcome.status)
+            .bind(outcome.status.as_str())
             .bind(outcome.synced_files)
             .bind(outcome.added_files)
             .bind(outcome.updated_files)
@@ -267,8 +285,8 @@ impl Store {
     pub async fn record_sync_run(
         &self,
         library_id: Uuid,
-        trigger_kind: &str,
-        status: &str,
+        trigger_kind: RunTrigger,
+        status: RunStatus,
         message: &str,
     ) -> Result<SyncRun> {
         let now = Utc::now();
@@ -284,8 +302,8 @@ impl Store {
             .bind(id)
             .bind(library_id)
             .bind(id.to_string())
-            .bind(trigger_kind)
-            .bind(status)
+            .bind(trigger_kind.as_str())
+            .bind(status.as_str())
             .bind(message)
             .bind(now)
             .execute(pool)

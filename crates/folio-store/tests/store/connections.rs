@@ -6,7 +6,7 @@ fn integration(id: Uuid) -> folio_store::Integration {
     let now = Utc::now();
     folio_store::Integration {
         id,
-        integration_type: "dropbox".into(),
+        integration_type: folio_domain::ProviderKind::Dropbox,
         name: "Dropbox".into(),
         client_id: "client".into(),
         client_secret_sealed: "sealed-secret".into(),

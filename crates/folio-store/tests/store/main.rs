@@ -6,7 +6,7 @@ mod connections;
 use std::io::Write;
 
 use chrono::Utc;
-use folio_domain::{LibrarySource, SyncSchedule};
+use folio_domain::{LibrarySource, LibraryType, ShareLevel, SyncSchedule};
 use folio_store::{FileRecord, LibraryPatch, NewLibrary, NewUser, Store, StoreError};
 use tempfile::TempDir;
 use uuid::Uuid;
@@ -60,7 +60,7 @@ async fn library(store: &Store, owner: Uuid, natural_id: &str) -> Uuid {
             natural_id: natural_id.into(),
             name: natural_id.into(),
             description: None,
-            library_type: "local".into(),
+            library_type: LibraryType::Local,
             owner_id: owner,
             source: LibrarySource::default(),
             sync_schedule: None,
@@ -253,11 +253,14 @@ async fn libraries_shares_and_visibility() {
         store.list_libraries_for(other, true).await.unwrap().len(),
         1
     );
-    store.put_share(lib, other, "read").await.unwrap();
-    store.put_share(lib, other, "write").await.unwrap();
+    store.put_share(lib, other, ShareLevel::Read).await.unwrap();
+    store
+        .put_share(lib, other, ShareLevel::Write)
+        .await
+        .unwrap();
     assert_eq!(
-        store.share_level(lib, other).await.unwrap().as_deref(),
-        Some("write")
+        store.share_level(lib, other).await.unwrap(),
+        Some(ShareLevel::Write)
     );
     assert_eq!(
         store.list_libraries_for(other, false).await.unwrap().len(),

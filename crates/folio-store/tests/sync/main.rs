@@ -4,10 +4,15 @@
 //! tests that commit batches run on both commit paths (`commit.rs`).
 
 mod commit;
+mod decode;
+mod raw;
 mod runs;
+mod upgrade;
 
 use chrono::Utc;
-use folio_domain::LibrarySource;
+use folio_domain::{
+    ContentKind, ContentState, LibrarySource, LibraryType, RunPhase, RunStatus, RunTrigger,
+};
 use folio_store::sync::{
     BeginRun, CursorRow, NewSyncRun, RemoteItemRow, RunOutcome, RunProgress, ScheduleRow, SyncBatch,
 };
@@ -49,7 +54,7 @@ async fn library(store: &Store) -> Uuid {
             natural_id: format!("l{}", Uuid::new_v4().simple()),
             name: "lib".into(),
             description: None,
-            library_type: "google-drive".into(),
+            library_type: LibraryType::GoogleDrive,
             owner_id: owner,
             source: LibrarySource::default(),
             sync_schedule: None,
@@ -77,10 +82,11 @@ fn item(
         remote_hash: None,
         version: None,
         content_hash: None,
+        content_state: ContentState::Missing,
         seen_listing: None,
         updated_at: Utc::now(),
         path_lower: None,
-        content_kind: Some("file".into()),
+        content_kind: Some(ContentKind::File),
         fetch_failure: None,
     }
 }

@@ -6,7 +6,7 @@ fn new_run(lib: Uuid, owner: &str, until: i64) -> NewSyncRun {
     NewSyncRun {
         library_id: lib,
         progress_id: format!("p-{owner}"),
-        trigger_kind: "manual".into(),
+        trigger_kind: RunTrigger::Manual,
         lease_owner: owner.into(),
         lease_until_ms: until,
     }
@@ -33,7 +33,7 @@ async fn one_running_sync_per_library_and_lapsed_leases_are_taken_over() {
         other => panic!("expected busy, got {other:?}"),
     }
     let progress = RunProgress {
-        phase: "downloading".into(),
+        phase: RunPhase::Downloading,
         done: 1,
         total: 4,
         bytes: 10,
@@ -54,12 +54,8 @@ async fn one_running_sync_per_library_and_lapsed_leases_are_taken_over() {
     );
     let by_progress = store.sync_run_by_progress("p-a").await.unwrap().unwrap();
     assert_eq!(
-        (
-            by_progress.phase.as_str(),
-            by_progress.done,
-            by_progress.total
-        ),
-        ("downloading", 1, 4)
+        (by_progress.phase, by_progress.done, by_progress.total),
+        (RunPhase::Downloading, 1, 4)
     );
 
     // Process "a" dies: after its lease lapses, "b" takes over.
@@ -71,7 +67,7 @@ async fn one_running_sync_per_library_and_lapsed_leases_are_taken_over() {
         panic!("a lapsed lease must be taken over");
     };
     let abandoned = store.sync_run_by_progress("p-a").await.unwrap().unwrap();
-    assert_eq!(abandoned.status, "failed");
+    assert_eq!(abandoned.status, RunStatus::Failed);
     assert!(abandoned.message.unwrap().contains("lease"));
     assert!(
         !store
@@ -81,19 +77,18 @@ async fn one_running_sync_per_library_and_lapsed_leases_are_taken_over() {
     );
 
     let outcome = RunOutcome {
-        status: "done".into(),
+        status: RunStatus::Done,
         synced_files: 4,
         added_files: 4,
-        errors: "[]".into(),
-        ..RunOutcome::default()
+        ..RunOutcome::failed(String::new())
     };
     store.finish_sync_run(second.id, &outcome).await.unwrap();
     assert!(store.running_sync_run(lib).await.unwrap().is_none());
     let failed = store
         .record_sync_run(
             lib,
-            "schedule",
-            "failed",
+            RunTrigger::Schedule,
+            RunStatus::Failed,
             "no connection: reconnect the library",
         )
         .await

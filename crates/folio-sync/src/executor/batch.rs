@@ -6,11 +6,10 @@ use folio_store::sync::{CursorRow, Space, SyncBatch};
 
 use super::fetch::Fetched;
 use super::outcome::{FileError, SyncOutcome};
-use super::page::is_pending;
 use super::pipeline::Commit;
 use super::rows::{file_record, row_of};
 use super::{Executor, LeaseHold};
-use crate::planner::{FileAction, Node, Plan};
+use crate::planner::{Content, FileAction, Node, Plan};
 
 impl Executor<'_> {
     /// What a page (or the part of it in `fetched`) writes once
@@ -86,12 +85,12 @@ impl Executor<'_> {
         batch.item_upserts = rows
             .into_iter()
             .map(|mut node| {
-                // The page before settled its markers in these rows when it
-                // ended; a marker stored would pass a missing file for one.
-                let pending = node.content_hash.as_deref().is_some_and(is_pending);
-                debug_assert!(!pending, "a pending marker reached a row: {}", node.id);
+                // The page before settled its pending content in these rows
+                // when it ended; a pending row would stand for no bytes.
+                let pending = matches!(node.content, Content::Pending(_));
+                debug_assert!(!pending, "a pending download reached a row: {}", node.id);
                 if pending {
-                    node.content_hash = None;
+                    node.content = Content::Missing;
                 }
                 row_of(self.library_id, node)
             })

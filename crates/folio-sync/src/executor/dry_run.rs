@@ -12,6 +12,7 @@
 //! every file it keeps.
 
 use folio_connectors::{ChangePage, ConnectorError, PageState, RemoteChange};
+use folio_domain::RunPhase;
 use uuid::Uuid;
 
 use super::Executor;
@@ -19,12 +20,12 @@ use super::outcome::{DRY_RUN_LISTED, DryRunPlan, PlannedChange, SyncError, SyncO
 use super::page::plan_errors;
 use super::sweep::unseen;
 use super::walk::Listing;
-use crate::planner::{FileAction, Plan, Tree, plan_page};
+use crate::planner::{Content, FileAction, Plan, Tree, plan_page};
 
-/// What a file the dry run plans to download holds in the tree, so the
-/// pages after it take it for fetched (as the sync's pending marker does).
-/// Never stored: a dry run writes nothing.
-const PLANNED: &str = "\u{0}planned by a dry run";
+/// The page a file the dry run plans to download is pending on in the
+/// tree, so the pages after it take it for fetched (as a sync's pending
+/// downloads are). Never settled, never stored: a dry run writes nothing.
+const PLANNED: u64 = 0;
 
 /// The changes found so far.
 #[derive(Default)]
@@ -58,7 +59,7 @@ impl Found {
                     path,
                     replaces,
                 } => {
-                    tree.set_content_hash(&item.id, PLANNED.to_owned());
+                    tree.set_content(&item.id, Content::Pending(PLANNED));
                     PlannedChange {
                         action: if replaces.is_some() { "update" } else { "add" },
                         path: path.clone(),
@@ -95,7 +96,7 @@ impl Executor<'_> {
         let mut tree: Option<Tree> = None;
         let mut found = Found::default();
         loop {
-            self.report(|p| p.phase = "listing".into());
+            self.report(|p| p.phase = RunPhase::Listing);
             let page = match self.connector.list_changes(cursor.clone()).await {
                 Ok(page) => page,
                 Err(ConnectorError::CursorExpired(_)) if cursor.is_some() => {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use foldhash::HashMap;
 use folio_blobs::BlobStore;
-use folio_connectors::{Connector, ConnectorError, RemoteItem};
+use folio_connectors::{Connector, ConnectorError, HashKindExt, RemoteItem};
 use futures::{StreamExt, TryStreamExt};
 
 use super::outcome::SyncError;

@@ -9,7 +9,7 @@
 //! the next page run too, and the next page is planned and its downloads
 //! queued behind this page's, so downloads flow from page to page while a
 //! page's bookkeeping runs. Until a page ends, the files it downloads carry
-//! a pending marker in the tree (see [`page::pending_hash`]), and the rows it
+//! [`Content::Pending`](crate::planner::Content) in the tree (see `page.rs`), and the rows it
 //! writes are those the tree held when it was planned. Consecutive pages
 //! that only add or replace rows are gathered into one commit of a few
 //! thousand rows ([`SyncOptions::commit_rows`]), which spares SQLite

@@ -1,6 +1,6 @@
 //! One page's life: planned and its downloads launched while the page
 //! before it still downloads ([`Executor::launch_page`]), then ended: its
-//! downloads collected, the pending markers of its files settled, its
+//! downloads collected, its files' pending content settled, its
 //! changes queued for a commit ([`Executor::end_page`]).
 
 use folio_connectors::{RemoteChange, RemoteItem};
@@ -15,21 +15,16 @@ use super::fetch::{Download, DownloadFailure, Fetched, FileFailure};
 use super::outcome::{FileError, SyncError};
 use super::rows::rows_of;
 use super::walk::{InFlight, Walk};
-use crate::planner::{FetchFailure, FileAction, Node, Plan, Tree, plan_page};
+use folio_domain::RunPhase;
 
-/// The content hash a file's node carries in the tree while the page `seq`
-/// downloads it. The next page is planned meanwhile and takes the file for
-/// stored: a rename or a folder move of it plans a move, which commits
-/// after its put, since commits keep page order (and is a no-op if the
-/// download failed). The download's end puts the stored hash in its place,
-/// or none. Never stored: it starts with a control character, no hash does.
-fn pending_hash(seq: u64) -> String {
-    format!("\u{0}downloading in page {seq}")
-}
+use crate::planner::{Content, FetchFailure, FileAction, Node, Plan, Tree, plan_page};
 
-pub(super) fn is_pending(hash: &str) -> bool {
-    hash.starts_with('\u{0}')
-}
+// While the page `seq` downloads a file, its node in the tree is
+// `Content::Pending(seq)`. The next page is planned meanwhile and takes the
+// file for stored: a rename or a folder move of it plans a move, which
+// commits after its put, since commits keep page order (and is a no-op if
+// the download failed). The download's end puts the stored hash in its
+// place, or none. Never written to a row (see `batch.rs`).
 
 /// True when a page only adds or replaces files in place: no move, no
 /// delete, no item removed, no file changing path. The downloads such a
@@ -71,7 +66,7 @@ impl Round {
 impl Executor<'_> {
     /// Plans a page and starts its downloads (they wait for a permit, after
     /// those of the page before). The tree takes the page's changes; the
-    /// files it downloads carry [`pending_hash`] until they end.
+    /// files it downloads are [`Content::Pending`] until they end.
     pub(super) async fn launch_page(
         &self,
         walk: &mut Walk<'_>,
@@ -139,7 +134,6 @@ impl Executor<'_> {
         listing: Option<Uuid>,
     ) -> (Vec<Node>, Vec<(RemoteItem, String)>) {
         let rows = rows_of(tree, plan, changes, listing);
-        let pending = pending_hash(seq);
         let items: Vec<(RemoteItem, String)> = plan
             .actions
             .iter()
@@ -152,12 +146,12 @@ impl Executor<'_> {
             .collect();
         if !items.is_empty() {
             self.report(|p| {
-                p.phase = "downloading".into();
+                p.phase = RunPhase::Downloading;
                 p.total += items.len() as i64;
             });
         }
         for (item, _) in &items {
-            tree.set_content_hash(&item.id, pending.clone());
+            tree.set_content(&item.id, Content::Pending(seq));
         }
         (rows, items)
     }
@@ -254,27 +248,26 @@ impl Executor<'_> {
     }
 
     /// Puts the stored hash (or none, with why) of each download that
-    /// ended in place of page `seq`'s pending marker: in the tree, in the
-    /// page's rows and in the rows of the page launched after it.
+    /// ended in place of its pending content on page `seq`: in the tree,
+    /// in the page's rows and in the rows of the page launched after it.
     fn settle_pending(&self, walk: &mut Walk<'_>, seq: u64, rows: &mut [Node], fetched: &Fetched) {
-        let pending = pending_hash(seq);
         for node in rows.iter_mut() {
             if let Some(ended) = fetched.get(&node.id) {
-                (node.content_hash, node.fetch_failure) = ended_hash(ended);
+                (node.content, node.fetch_failure) = ended_content(ended);
             }
         }
         if let Some(tree) = walk.tree.as_mut() {
             for (id, ended) in fetched {
-                let (hash, failure) = ended_hash(ended);
-                tree.settle_content_hash(id, &pending, hash, failure);
+                let (content, failure) = ended_content(ended);
+                tree.settle_content(id, seq, content, failure);
             }
         }
         if let Some(later) = walk.in_flight.as_mut() {
             for node in &mut later.rows {
-                if node.content_hash.as_deref() == Some(pending.as_str())
+                if node.content == Content::Pending(seq)
                     && let Some(ended) = fetched.get(&node.id)
                 {
-                    (node.content_hash, node.fetch_failure) = ended_hash(ended);
+                    (node.content, node.fetch_failure) = ended_content(ended);
                 }
             }
         }
@@ -380,13 +373,11 @@ fn take_rows(rows: &mut Vec<Node>, fetched: &Fetched) -> Vec<Node> {
     taken
 }
 
-/// A node's content hash and failure once its download ended.
-fn ended_hash(
-    ended: &Result<(String, i64), FileFailure>,
-) -> (Option<String>, Option<FetchFailure>) {
+/// A node's content and failure once its download ended.
+fn ended_content(ended: &Result<(String, i64), FileFailure>) -> (Content, Option<FetchFailure>) {
     match ended {
-        Ok((hash, _)) => (Some(hash.clone()), None),
-        Err(FileFailure::Temporary(_)) => (None, Some(FetchFailure::Temporary)),
-        Err(FileFailure::Refused(_)) => (None, Some(FetchFailure::Refused)),
+        Ok((hash, _)) => (Content::Stored(hash.clone()), None),
+        Err(FileFailure::Temporary(_)) => (Content::Missing, Some(FetchFailure::Temporary)),
+        Err(FileFailure::Refused(_)) => (Content::Missing, Some(FetchFailure::Refused)),
     }
 }

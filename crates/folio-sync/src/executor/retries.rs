@@ -1,11 +1,10 @@
 //! Retries of unfetched files: an incremental sync tries again, at its
 //! end, the files whose download failed on their own earlier.
 
-use folio_store::sync::FETCH_TEMPORARY;
-
 use super::Executor;
 use super::outcome::SyncError;
 use super::walk::{InFlight, Walk};
+use crate::planner::FetchFailure;
 use crate::planner::{FileAction, Plan, Tree};
 
 /// Files whose download failed on their own tried again per run, at most.
@@ -14,7 +13,7 @@ const RETRIES_AT_MOST: u32 = 1000;
 impl Executor<'_> {
     /// The files whose download failed on their own that an incremental
     /// sync tries again now: every one that failed for a passing reason
-    /// ([`FETCH_TEMPORARY`]), and those refused (or whose hash never
+    /// ([`FetchFailure::Temporary`]), and those refused (or whose hash never
     /// matched) once their last try is `retry_failed_after` old: the change
     /// feed reports such a file again only when it changes, and a refusal
     /// such as Drive's `downloadQuotaExceeded` lifts by itself. Files a page
@@ -32,7 +31,7 @@ impl Executor<'_> {
             .await?
             .into_iter()
             .filter(|row| {
-                row.fetch_failure.as_deref() == Some(FETCH_TEMPORARY)
+                row.fetch_failure == Some(FetchFailure::Temporary)
                     || tried_before.is_some_and(|before| row.updated_at <= before)
             })
             .map(|row| row.remote_id)
@@ -46,7 +45,7 @@ impl Executor<'_> {
             .filter(|id| {
                 tree.nodes()
                     .get(id)
-                    .is_some_and(|n| n.content_hash.is_none() && n.path.is_some())
+                    .is_some_and(|n| !n.content.is_known() && n.path.is_some())
             })
             .collect())
     }
@@ -71,7 +70,7 @@ impl Executor<'_> {
                 .filter_map(|id| {
                     let node = tree.nodes().get(id)?;
                     // A page since may have fetched it after all.
-                    if node.content_hash.is_some() {
+                    if node.content.is_known() {
                         return None;
                     }
                     Some(FileAction::Download {

@@ -4,13 +4,14 @@
 
 use foldhash::{HashMap, HashMapExt};
 use folio_connectors::{Cursor, RemoteChange, RemoteItem};
+use folio_domain::{ContentKind, ContentState};
 use folio_store::FileRecord;
-use folio_store::sync::{CursorRow, FETCH_REFUSED, FETCH_TEMPORARY, RemoteItemRow};
+use folio_store::sync::{CursorRow, RemoteItemRow};
 use uuid::Uuid;
 
 use super::Executor;
 use super::outcome::SyncError;
-use crate::planner::{FetchFailure, FileAction, Node, Plan, Tree, TreeRules};
+use crate::planner::{Content, FileAction, Node, Plan, Tree, TreeRules};
 
 impl Executor<'_> {
     /// The library's known tree, loaded from the store on first use; a
@@ -140,27 +141,33 @@ pub(super) fn file_record(
 
 /// The planner's node for a stored row.
 fn node_of(row: RemoteItemRow) -> Node {
-    let kind = row.content_kind.as_deref().unwrap_or("file");
-    let export_extension = kind.strip_prefix("export:").map(str::to_owned);
+    let kind = row.content_kind.unwrap_or_default();
+    let has_content = kind != ContentKind::NoContent;
+    let export_extension = match kind {
+        ContentKind::Export(ext) => Some(ext),
+        _ => None,
+    };
+    // A row written while its download was in flight (only rows older than
+    // the content state column) has no bytes: the download is long gone.
+    let content = match (row.content_state, row.content_hash) {
+        (ContentState::Stored, Some(hash)) => Content::Stored(hash),
+        _ => Content::Missing,
+    };
     Node {
         id: row.remote_id,
         parent_id: row.parent_id,
         path_lower: row.path_lower,
         name: row.name,
         is_folder: row.is_folder,
-        has_content: kind != "none",
+        has_content,
         export_extension,
         size: row.size,
         remote_hash: row.remote_hash,
         version: row.version,
-        content_hash: row.content_hash,
+        content,
         path: row.path,
         seen_listing: row.seen_listing,
-        fetch_failure: match row.fetch_failure.as_deref() {
-            Some(FETCH_TEMPORARY) => Some(FetchFailure::Temporary),
-            Some(_) => Some(FetchFailure::Refused),
-            None => None,
-        },
+        fetch_failure: row.fetch_failure,
     }
 }
 
@@ -171,18 +178,33 @@ fn forget_unstored_content(node: &mut Node, stored: &HashMap<String, String>) {
     let is_file = !node.is_folder && node.has_content;
     if let Some(path) = node.path.as_ref()
         && is_file
-        && stored.get(path) != node.content_hash.as_ref()
+        && !holds(stored.get(path), &node.content)
     {
-        node.content_hash = None;
+        node.content = Content::Missing;
+    }
+}
+
+/// Whether the library file of a path (its hash, if any) is what `content`
+/// records: the same stored bytes, or none for none.
+fn holds(file: Option<&String>, content: &Content) -> bool {
+    match content {
+        Content::Stored(hash) => file == Some(hash),
+        Content::Pending(_) => false,
+        Content::Missing => file.is_none(),
     }
 }
 
 /// The row stored for a node.
 pub(super) fn row_of(library_id: Uuid, node: Node) -> RemoteItemRow {
-    let content_kind = match (&node.export_extension, node.has_content) {
-        (_, false) => "none".to_owned(),
-        (Some(ext), true) => format!("export:{ext}"),
-        (None, true) => "file".to_owned(),
+    let content_kind = match (node.export_extension, node.has_content) {
+        (_, false) => ContentKind::NoContent,
+        (Some(ext), true) => ContentKind::Export(ext),
+        (None, true) => ContentKind::File,
+    };
+    let (content_state, content_hash) = match node.content {
+        Content::Stored(hash) => (ContentState::Stored, Some(hash)),
+        Content::Pending(_) => (ContentState::Pending, None),
+        Content::Missing => (ContentState::Missing, None),
     };
     RemoteItemRow {
         library_id,
@@ -194,17 +216,12 @@ pub(super) fn row_of(library_id: Uuid, node: Node) -> RemoteItemRow {
         size: node.size,
         remote_hash: node.remote_hash,
         version: node.version,
-        content_hash: node.content_hash,
+        content_hash,
+        content_state,
         seen_listing: node.seen_listing,
         updated_at: chrono::Utc::now(),
         path_lower: node.path_lower,
         content_kind: Some(content_kind),
-        fetch_failure: node.fetch_failure.map(|failure| {
-            match failure {
-                FetchFailure::Temporary => FETCH_TEMPORARY,
-                FetchFailure::Refused => FETCH_REFUSED,
-            }
-            .to_owned()
-        }),
+        fetch_failure: node.fetch_failure,
     }
 }

@@ -21,7 +21,7 @@ impl Executor<'_> {
         listing: Listing,
         cursor: Cursor,
     ) -> Result<(), SyncError> {
-        self.report(|p| p.phase = "switching".into());
+        self.report(|p| p.phase = folio_domain::RunPhase::Switching);
         walk.pipeline.commit_all(|b| self.commit_batch(b)).await?;
         let fence = self.lease.as_ref().map(LeaseHold::fence);
         let done = cursor_row(&cursor, true, Some(listing.id));
@@ -50,7 +50,7 @@ impl Executor<'_> {
         listing: Listing,
         cursor: Cursor,
     ) -> Result<(), SyncError> {
-        self.report(|p| p.phase = "deleting".into());
+        self.report(|p| p.phase = folio_domain::RunPhase::Deleting);
         let gone = unseen(self.loaded_tree(&mut walk.tree).await?, listing.id);
         let done = cursor_row(&cursor, true, Some(listing.id));
         if gone.is_empty() {

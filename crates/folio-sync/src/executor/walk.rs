@@ -157,7 +157,7 @@ impl Executor<'_> {
             let page = match prefetched.take() {
                 Some(page) => page,
                 None => {
-                    self.report(|p| p.phase = "listing".into());
+                    self.report(|p| p.phase = folio_domain::RunPhase::Listing);
                     self.connector.list_changes(cursor.clone()).await
                 }
             };

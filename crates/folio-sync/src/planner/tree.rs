@@ -2,7 +2,8 @@
 //! by id and by parent, and the [`TreeRules`] a provider's capability sets.
 
 use foldhash::{HashMap, HashMapExt, HashSet};
-use folio_connectors::{Capability, ExportFormats, ExportInfo, HashKind, RemoteHash, RemoteItem};
+use folio_connectors::{Capability, ExportFormats, ExportInfo, RemoteHash, RemoteItem};
+pub use folio_domain::FetchFailure;
 use uuid::Uuid;
 
 use crate::nodes::Nodes;
@@ -23,11 +24,11 @@ pub struct Node {
     /// Extension appended for exported documents (`docx`).
     pub export_extension: Option<String>,
     pub size: Option<i64>,
-    /// The provider hash as `kind:value`.
-    pub remote_hash: Option<String>,
+    /// The provider hash.
+    pub remote_hash: Option<RemoteHash>,
     pub version: Option<String>,
-    /// SHA-256 of the stored bytes; `None` until a download succeeded.
-    pub content_hash: Option<String>,
+    /// Its bytes: stored (and their SHA-256), being downloaded, or not.
+    pub content: Content,
     /// The library path of its file (or folder); `None` when it has none.
     pub path: Option<String>,
     /// The full listing that last saw it (the executor's mark and sweep),
@@ -38,16 +39,34 @@ pub struct Node {
     pub fetch_failure: Option<FetchFailure>,
 }
 
-/// Why a file's last download failed, which says when a sync tries it
-/// again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FetchFailure {
-    /// The provider kept failing on it (5xx, 429, a timeout, a cut
-    /// connection): the next sync tries it again.
-    Temporary,
-    /// The provider refused it, or its bytes never matched the provider's
-    /// hash: tried again once the retry interval is over.
-    Refused,
+/// What the engine knows of a node's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Content {
+    /// Not stored: never downloaded, its download failed, or not a file.
+    #[default]
+    Missing,
+    /// Being downloaded by the page of this number (or planned by a dry
+    /// run): the pages planned meanwhile take the file for stored, and the
+    /// download's end settles it (see `Tree::settle_content`).
+    Pending(u64),
+    /// Stored: the SHA-256 of the bytes.
+    Stored(String),
+}
+
+impl Content {
+    /// True unless the bytes are known to be missing (stored, or on their
+    /// way).
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Missing)
+    }
+
+    /// The hash of the stored bytes.
+    pub fn stored_hash(&self) -> Option<&str> {
+        match self {
+            Self::Stored(hash) => Some(hash),
+            _ => None,
+        }
+    }
 }
 
 impl Node {
@@ -62,12 +81,9 @@ impl Node {
             has_content: item.is_downloadable(),
             export_extension: item.export.as_ref().map(|e| e.extension.clone()),
             size: item.size.and_then(|s| i64::try_from(s).ok()),
-            remote_hash: item
-                .hash
-                .as_ref()
-                .map(|h| format!("{:?}:{}", h.kind, h.value)),
+            remote_hash: item.hash.clone(),
             version: item.version.clone(),
-            content_hash: None,
+            content: Content::Missing,
             path: None,
             seen_listing: None,
             fetch_failure: None,
@@ -108,7 +124,7 @@ impl Node {
             name: self.name.clone(),
             is_folder: self.is_folder,
             size: self.size.and_then(|s| u64::try_from(s).ok()),
-            hash: self.remote_hash.as_deref().and_then(parse_remote_hash),
+            hash: self.remote_hash.clone(),
             modified: None,
             version: self.version.clone(),
             mime_type: None,
@@ -116,19 +132,6 @@ impl Node {
             shortcut_target: None,
         }
     }
-}
-
-/// A hash stored by [`Node::from_remote`] (`Md5:value`) read back.
-fn parse_remote_hash(stored: &str) -> Option<RemoteHash> {
-    let (kind, value) = stored.split_once(':')?;
-    let kind = match kind {
-        "Md5" => HashKind::Md5,
-        "QuickXorHash" => HashKind::QuickXorHash,
-        "Sha256" => HashKind::Sha256,
-        "DropboxContentHash" => HashKind::DropboxContentHash,
-        _ => return None,
-    };
-    Some(RemoteHash::new(kind, value))
 }
 
 /// The known tree of one library's source, with each item's children
@@ -169,28 +172,28 @@ impl Tree {
         &self.nodes
     }
 
-    /// Records the hash of a node's stored bytes (or a pending marker);
-    /// nothing when the node is unknown.
-    pub fn set_content_hash(&mut self, id: &str, hash: String) {
+    /// Records what a node's bytes are (stored, or pending); nothing when
+    /// the node is unknown.
+    pub fn set_content(&mut self, id: &str, content: Content) {
         if let Some(node) = self.nodes.get_mut(id) {
-            node.content_hash = Some(hash);
+            node.content = content;
         }
     }
 
-    /// Gives a node whose content hash is still `marker` the hash of its
-    /// stored bytes, or none and why: a node changed since keeps what it
-    /// has.
-    pub fn settle_content_hash(
+    /// Gives a node still pending on page `page` what its download ended
+    /// with (its stored bytes, or none and why): a node changed since keeps
+    /// what it has.
+    pub fn settle_content(
         &mut self,
         id: &str,
-        marker: &str,
-        stored: Option<String>,
+        page: u64,
+        content: Content,
         failure: Option<FetchFailure>,
     ) {
         if let Some(node) = self.nodes.get_mut(id)
-            && node.content_hash.as_deref() == Some(marker)
+            && node.content == Content::Pending(page)
         {
-            node.content_hash = stored;
+            node.content = content;
             node.fetch_failure = failure;
         }
     }

@@ -79,7 +79,7 @@ pub async fn setup(kind: ProviderKind) -> Lib {
             natural_id: "lib".into(),
             name: "lib".into(),
             description: None,
-            library_type: kind.as_str().into(),
+            library_type: kind.into(),
             owner_id: owner,
             source: LibrarySource::default(),
             sync_schedule: None,
@@ -148,7 +148,7 @@ impl Lib {
         let request = RunRequest {
             library_id: self.id,
             progress_id: Some(progress_id.clone()),
-            trigger: "manual".into(),
+            trigger: folio_domain::RunTrigger::Manual,
             options: SyncOptions::default(),
             owner: "test-process".into(),
             lease: std::time::Duration::from_secs(30),

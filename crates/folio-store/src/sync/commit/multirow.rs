@@ -16,7 +16,7 @@ use crate::store::{BeginWrite, Store, on_db};
 use crate::sync::commit::plan::{CURSOR_SQL, FENCE_SQL, MOVING_PREFIX, Writes};
 use crate::sync::rows::{RemoteItemRow, Space};
 
-/// Rows per multi-row statement: at 14 columns well under both backends'
+/// Rows per multi-row statement: at 16 columns well under both backends'
 /// limits on bound parameters (SQLite 32,766, PostgreSQL 65,535).
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -178,7 +178,7 @@ where
                 &format!(
                     "INSERT INTO {remote_items} (library_id, remote_id, parent_id, name, \
                      is_folder, path, size, remote_hash, version, content_hash, seen_listing, \
-                     updated_at, path_lower, content_kind, fetch_failure) "
+                     updated_at, path_lower, content_kind, fetch_failure, content_state) "
                 ),
             );
             q.push_values(chunk, |mut row, item| {
@@ -189,14 +189,15 @@ where
                     .push_bind(item.is_folder)
                     .push_bind(&item.path)
                     .push_bind(item.size)
-                    .push_bind(&item.remote_hash)
+                    .push_bind(item.remote_hash_text())
                     .push_bind(&item.version)
                     .push_bind(&item.content_hash)
                     .push_bind(item.seen_listing)
                     .push_bind(now)
                     .push_bind(&item.path_lower)
-                    .push_bind(&item.content_kind)
-                    .push_bind(&item.fetch_failure);
+                    .push_bind(item.content_kind_text())
+                    .push_bind(item.fetch_failure_text())
+                    .push_bind(item.content_state.as_str());
             });
             q.push(
                 " ON CONFLICT (library_id, remote_id) DO UPDATE SET \
@@ -205,7 +206,8 @@ where
                  remote_hash = excluded.remote_hash, version = excluded.version, \
                  content_hash = excluded.content_hash, seen_listing = excluded.seen_listing, \
                  updated_at = excluded.updated_at, path_lower = excluded.path_lower, \
-                 content_kind = excluded.content_kind, fetch_failure = excluded.fetch_failure",
+                 content_kind = excluded.content_kind, fetch_failure = excluded.fetch_failure, \
+                 content_state = excluded.content_state",
             );
             q.build().execute(&mut *tx).await?;
         }
