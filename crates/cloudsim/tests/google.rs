@@ -236,6 +236,72 @@ async fn consent_page_when_auto_approve_is_off() {
     assert_eq!(param(&url, "state").as_deref(), Some("abc"));
 }
 
+#[tokio::test]
+async fn the_consent_page_lets_the_person_choose_another_account() {
+    let s = Sim2::start().await;
+    s.google_account("alice@example.test").await;
+    s.post(
+        "/accounts",
+        json!({"provider": "google", "email": "bob@example.test", "displayName": "Bob"}),
+    )
+    .await;
+    s.control(
+        reqwest::Method::PATCH,
+        "/settings",
+        json!({"autoApprove": false}),
+    )
+    .await;
+    let challenge = challenge(VERIFIER);
+    let query = [
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("scope", "drive"),
+        ("state", "abc"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let page = s
+        .http
+        .get(s.url("/o/oauth2/v2/auth"))
+        .query(&query)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<option value=\"alice@example.test\" selected>"),
+        "the first account is the one signed in: {page}"
+    );
+    assert!(
+        page.contains("<option value=\"bob@example.test\">Bob (bob@example.test)</option>"),
+        "{page}"
+    );
+
+    let mut form: Vec<(&str, &str)> = query.to_vec();
+    form.push(("login_hint", "bob@example.test"));
+    form.push(("decision", "allow"));
+    let resp = s
+        .http
+        .post(s.url("/o/oauth2/v2/auth"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let url = reqwest::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+    let tok = s.exchange(&param(&url, "code").unwrap()).await;
+    let (_, about) = s
+        .get_json(
+            tok["access_token"].as_str().unwrap(),
+            "/drive/v3/about?fields=user(emailAddress)",
+        )
+        .await;
+    assert_eq!(about["user"]["emailAddress"], "bob@example.test");
+}
+
 // ----- files.list ------------------------------------------------------------
 
 #[tokio::test]

@@ -176,11 +176,17 @@ impl Folio {
         Ok(text.len())
     }
 
+    /// The admin's API token.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.process.base_url)
     }
 
-    async fn api(
+    /// One API call with the admin's token; its JSON answer.
+    pub async fn api(
         &self,
         method: reqwest::Method,
         path: &str,

@@ -13,6 +13,16 @@ pub struct Report {
 }
 
 impl Report {
+    /// The latency at quantile `q` (0.5, 0.99...), milliseconds.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        self.histogram.value_at_quantile(q) as f64 / 1000.0
+    }
+
+    /// Requests that failed or answered other than 200.
+    pub fn errors(&self) -> u64 {
+        self.errors
+    }
+
     pub fn print(&self, label: &str) {
         let ms = |q: f64| self.histogram.value_at_quantile(q) as f64 / 1000.0;
         println!(
@@ -35,17 +45,34 @@ pub async fn run(
     rate: u32,
     duration: Duration,
 ) -> anyhow::Result<Report> {
+    let headers: Vec<(reqwest::header::HeaderName, String)> = token
+        .map(|token| (reqwest::header::AUTHORIZATION, format!("Bearer {token}")))
+        .into_iter()
+        .collect();
+    run_with_headers(base_url, path, &headers, rate, duration).await
+}
+
+/// [`run`] with request headers of the caller's choice (a session cookie,
+/// as a browser sends it).
+pub async fn run_with_headers(
+    base_url: &str,
+    path: &str,
+    headers: &[(reqwest::header::HeaderName, String)],
+    rate: u32,
+    duration: Duration,
+) -> anyhow::Result<Report> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()?;
     let url = format!("{base_url}{path}");
+    let request = |client: &reqwest::Client| {
+        headers
+            .iter()
+            .fold(client.get(&url), |r, (name, value)| r.header(name, value))
+    };
     // Warm the connection pool and the server's caches.
     for _ in 0..200 {
-        let mut request = client.get(&url);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await?.error_for_status()?;
+        request(&client).send().await?.error_for_status()?;
     }
     let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
         1, 60_000_000, 3,
@@ -58,10 +85,7 @@ pub async fn run(
     for i in 0..total {
         let due = start + interval * u32::try_from(i)?;
         tokio::time::sleep_until(due.into()).await;
-        let mut request = client.get(&url);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
+        let request = request(&client);
         let histogram = histogram.clone();
         let errors = errors.clone();
         tasks.push(tokio::spawn(async move {

@@ -9,14 +9,15 @@
 //! starts a normal session; a second visit is a 401.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::auth::{SESSION_COOKIE, hash_secret, new_secret};
+use crate::auth::{hash_secret, new_secret};
 use crate::error::{ApiError, ApiResult};
+use crate::sessions;
 use crate::state::AppState;
 
 /// The route of the link.
@@ -76,26 +77,7 @@ pub async fn login_once(
     if !state.store.delete_session(&hash).await? {
         return Err(refused());
     }
-    let session = new_secret("");
-    let ttl = state.config.session_ttl;
-    let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
-    state
-        .store
-        .create_session(user.id, &hash_secret(&session), expires_at)
-        .await?;
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        ttl.as_secs()
-    );
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
+    headers.insert(header::SET_COOKIE, sessions::start(&state, user.id).await?);
     Ok((headers, Redirect::to("/")))
 }

@@ -7,7 +7,8 @@
 //! Reading order: [`app`] (the router, its layers, serving), [`state`]
 //! (the application context plus the HTTP settings), [`error`] (the one
 //! error body, and how each service failure is worded), [`auth`] and
-//! [`extract`] ([`auth_once`]: one-time login links, for `folio demo`),
+//! [`extract`], [`sessions`] (signing in, the session cookie; [`auth_once`]:
+//! one-time login links, for `folio demo`),
 //! then [`routes`], one module per resource, [`readiness`] (the checks
 //! behind `/readyz`), [`openapi`] and [`metrics`]. The scheduler and the
 //! storage sweep, started by `folio serve`, are `folio-app`'s
@@ -25,6 +26,7 @@ pub mod openapi;
 mod process_metrics;
 pub mod readiness;
 pub mod routes;
+pub mod sessions;
 pub mod state;
 
 pub use app::{Application, router};

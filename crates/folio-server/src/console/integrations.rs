@@ -7,8 +7,8 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use folio_app::integrations::{IntegrationChanges, IntegrationDraft};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::data::{Data, Integration, ProviderDefaults};
@@ -119,41 +119,57 @@ impl Fields {
         matches!(self.integration_type.as_str(), "onedrive" | "sharepoint")
     }
 
-    /// The API body: the provider's defaults are left out (so they stay
-    /// defaults), the secret only when typed.
-    fn body(&self, creating: bool) -> Value {
-        let defaults: ProviderDefaults = Data::provider_defaults(&self.integration_type);
-        let mut body = Map::new();
-        if creating {
-            body.insert("type".into(), self.integration_type.clone().into());
+    /// A new integration from the form: the fields left at the provider's
+    /// defaults are not given (so they follow the defaults), the secret
+    /// only when typed.
+    fn draft(&self) -> IntegrationDraft {
+        let defaults = Data::provider_defaults(&self.integration_type);
+        IntegrationDraft {
+            integration_type: Some(self.integration_type.clone()),
+            name: Some(self.name.trim().to_owned()),
+            client_id: Some(self.client_id.trim().to_owned()),
+            client_secret: self.typed_secret(),
+            auth_uri: own_value(&self.auth_uri, &defaults.auth_uri),
+            token_uri: own_value(&self.token_uri, &defaults.token_uri),
+            scope: own_value(&self.scope, &defaults.scope),
+            api_uri: own_value(&self.api_uri, &defaults.api_uri),
+            tenant: self.tenant_change(&defaults).flatten(),
         }
-        body.insert("name".into(), self.name.trim().into());
-        body.insert("clientId".into(), self.client_id.trim().into());
-        if !self.client_secret.is_empty() {
-            body.insert("clientSecret".into(), self.client_secret.clone().into());
-        }
-        let tenant_default = defaults.tenant.clone().unwrap_or_default();
-        for (name, value, default) in [
-            ("authUri", &self.auth_uri, &defaults.auth_uri),
-            ("tokenUri", &self.token_uri, &defaults.token_uri),
-            ("apiUri", &self.api_uri, &defaults.api_uri),
-            ("scope", &self.scope, &defaults.scope),
-            ("tenant", &self.tenant, &tenant_default),
-        ] {
-            if name == "tenant" && !self.is_microsoft() {
-                continue;
-            }
-            let value = value.trim();
-            if value.is_empty() || value == default.trim() {
-                if !creating {
-                    body.insert(name.into(), Value::Null);
-                }
-            } else {
-                body.insert(name.into(), value.into());
-            }
-        }
-        Value::Object(body)
     }
+
+    /// The changes the edit form makes: a field left empty or at the
+    /// provider's default goes back to following the default; the type
+    /// never changes; the secret only when typed.
+    fn changes(&self) -> IntegrationChanges {
+        let defaults = Data::provider_defaults(&self.integration_type);
+        IntegrationChanges {
+            integration_type: None,
+            name: Some(self.name.trim().to_owned()),
+            client_id: Some(self.client_id.trim().to_owned()),
+            client_secret: self.typed_secret(),
+            auth_uri: Some(own_value(&self.auth_uri, &defaults.auth_uri)),
+            token_uri: Some(own_value(&self.token_uri, &defaults.token_uri)),
+            scope: Some(own_value(&self.scope, &defaults.scope)),
+            api_uri: Some(own_value(&self.api_uri, &defaults.api_uri)),
+            tenant: self.tenant_change(&defaults),
+        }
+    }
+
+    fn typed_secret(&self) -> Option<String> {
+        (!self.client_secret.is_empty()).then(|| self.client_secret.clone())
+    }
+
+    /// Only Microsoft's integrations have a tenant (`None`: not touched).
+    fn tenant_change(&self, defaults: &ProviderDefaults) -> Option<Option<String>> {
+        self.is_microsoft()
+            .then(|| own_value(&self.tenant, defaults.tenant.as_deref().unwrap_or_default()))
+    }
+}
+
+/// A field's own value: `None` when it is empty or the provider's default.
+fn own_value(value: &str, default: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty() && value != default.trim()).then(|| value.to_owned())
 }
 
 #[derive(Template)]
@@ -233,7 +249,7 @@ pub async fn create(
         return refused;
     }
     match data
-        .create_integration(&viewer.session, fields.body(true))
+        .create_integration(&viewer.session, fields.draft())
         .await
     {
         Ok(_) => Redirect::to("/integrations").into_response(),
@@ -289,7 +305,7 @@ pub async fn update(
         ..fields
     };
     match data
-        .update_integration(&viewer.session, id, fields.body(false))
+        .update_integration(&viewer.session, id, fields.changes())
         .await
     {
         Ok(()) => Redirect::to("/integrations").into_response(),

@@ -7,7 +7,7 @@
 //! form works without it. Reading order: [`data`] (the one door to Folio's
 //! logic), [`security`] (CSRF, headers), [`page`] (what every page shares),
 //! [`notices`] (the sentences shown after an action), then one module per page: [`session`] (sign in, set-up, sign out),
-//! [`libraries`], [`library`], [`folders`], [`files`], [`integrations`],
+//! [`libraries`], [`library`] (its forms: [`library_forms`]), [`folders`], [`files`], [`integrations`],
 //! [`callback`] (the OAuth callback's failures as pages), [`assets`].
 
 pub mod assets;
@@ -18,6 +18,7 @@ pub mod folders;
 pub mod integrations;
 pub mod libraries;
 pub mod library;
+pub mod library_forms;
 pub mod notices;
 pub mod page;
 pub mod security;
@@ -38,21 +39,24 @@ pub fn router(data: Data, upload_limit: usize) -> Router {
         .route("/libraries/{id}", get(library::show))
         .route(
             "/libraries/{id}/integration",
-            post(library::choose_integration),
+            post(library_forms::choose_integration),
         )
-        .route("/libraries/{id}/connect", post(library::connect))
+        .route("/libraries/{id}/connect", post(library_forms::connect))
         .route(
             "/libraries/{id}/disconnect",
-            get(library::confirm_disconnect).post(library::disconnect),
+            get(library_forms::confirm_disconnect).post(library_forms::disconnect),
         )
-        .route("/libraries/{id}/sync", post(library::sync_now))
+        .route("/libraries/{id}/sync", post(library_forms::sync_now))
         .route(
             "/libraries/{id}/purge",
-            get(library::confirm_purge).post(library::purge),
+            get(library_forms::confirm_purge).post(library_forms::purge),
         )
-        .route("/libraries/{id}/schedule", post(library::schedule))
-        .route("/libraries/{id}/shares", post(library::share))
-        .route("/libraries/{id}/shares/remove", post(library::unshare))
+        .route("/libraries/{id}/schedule", post(library_forms::schedule))
+        .route("/libraries/{id}/shares", post(library_forms::share))
+        .route(
+            "/libraries/{id}/shares/remove",
+            post(library_forms::unshare),
+        )
         .route(
             "/libraries/{id}/folders",
             get(folders::browse).post(folders::choose),

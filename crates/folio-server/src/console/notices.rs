@@ -27,7 +27,7 @@ pub fn notice(code: &str) -> Option<(&'static str, &'static str)> {
         ),
         "other-account" => (
             "error",
-            "You signed in at the provider with a different account than the one this library is connected with. Choose Connect again and sign in with the same account, or disconnect the library first to switch accounts.",
+            "You signed in at the provider as a different account than the one this library is connected with, so nothing changed: the library stays connected to its own account. To go on with that account, reconnect and pick it at the provider's page. To make the library mirror the other account instead, choose Switch account, pick that account there, then Purge and sync to replace the files with that account's.",
         ),
         "failed" => (
             "error",

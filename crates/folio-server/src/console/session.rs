@@ -101,9 +101,7 @@ pub async fn login(State(data): State<Data>, Form(form): Form<LoginForm>) -> Res
     match data.login(&form.username, &form.password).await {
         Ok(cookie) => {
             let mut headers = HeaderMap::new();
-            if let Ok(value) = cookie.parse() {
-                headers.insert(header::SET_COOKIE, value);
-            }
+            headers.insert(header::SET_COOKIE, cookie);
             (headers, Redirect::to(&next)).into_response()
         }
         Err(failure) => {
@@ -139,11 +137,7 @@ pub async fn logout(
         return refused;
     }
     let mut headers = HeaderMap::new();
-    if let Some(value) = data
-        .logout(&viewer.session)
-        .await
-        .and_then(|c| c.parse().ok())
-    {
+    if let Some(value) = data.logout(&viewer.session).await {
         headers.insert(header::SET_COOKIE, value);
     }
     (headers, Redirect::to("/login")).into_response()

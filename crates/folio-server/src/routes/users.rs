@@ -5,7 +5,7 @@
 //! cannot be confused.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use folio_domain::Username;
@@ -17,12 +17,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::auth::{
-    AuthUser, SESSION_COOKIE, TOKEN_PREFIX, hash_secret, new_password_hash, new_secret,
-    session_cookie, verify_password,
+    AuthUser, TOKEN_PREFIX, hash_secret, new_password_hash, new_secret, session_cookie,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::paging::{decode_cursor, encode_cursor, page_limit};
+use crate::sessions;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -126,38 +126,9 @@ async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Login>,
 ) -> ApiResult<impl IntoResponse> {
-    let user = state.store.get_user_by_username(&body.username).await?;
-    let verified = user.filter(|u| {
-        u.password_hash
-            .as_deref()
-            .is_some_and(|hash| verify_password(&body.password, hash))
-    });
-    let Some(user) = verified else {
-        return Err(ApiError::Unauthorized(
-            "wrong username or password".to_owned(),
-        ));
-    };
-    let session = new_secret("");
-    let ttl = state.config.session_ttl;
-    let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(ApiError::internal)?;
-    state
-        .store
-        .create_session(user.id, &hash_secret(&session), expires_at)
-        .await?;
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-        ttl.as_secs()
-    );
+    let user = sessions::check_password(&state, &body.username, &body.password).await?;
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
+    headers.insert(header::SET_COOKIE, sessions::start(&state, user.id).await?);
     Ok((headers, axum::Json(UserBody::from(user))))
 }
 
@@ -173,17 +144,13 @@ async fn logout(
             "no session to log out of".to_owned(),
         ));
     };
-    if !state.store.delete_session(&hash_secret(&session)).await? {
+    if !sessions::end(&state, &session).await? {
         return Err(ApiError::Unauthorized(
             "the session has expired or was already logged out".to_owned(),
         ));
     }
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     let mut headers = HeaderMap::new();
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(ApiError::internal)?,
-    );
+    headers.insert(header::SET_COOKIE, sessions::cleared_cookie());
     Ok((StatusCode::NO_CONTENT, headers))
 }
 

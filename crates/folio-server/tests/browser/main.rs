@@ -324,6 +324,52 @@ async fn reconnecting_after_the_provider_revoked_the_tokens() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnecting_as_another_account_says_so_and_offers_the_switch() {
+    let world = World::start("google-drive").await;
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    world
+        .sim
+        .add_account(world.provider, "b@example.com", "Bea Example")
+        .await;
+    world.connected_library("switched").await;
+    world.consent_page_on().await;
+    world
+        .sim
+        .post("/_sim/google/tokens/revoke", json!({}))
+        .await;
+    world
+        .sim
+        .post("/_sim/google/tokens/expire", json!({}))
+        .await;
+    let base = world.app.base_url.clone();
+    browser.sign_in(&base, "admin", ADMIN_PASSWORD).await;
+    browser.goto(&format!("{base}/libraries/switched")).await;
+    browser.click_button("Reconnect").await;
+    // cloudsim's account chooser: the second account, not the connected one.
+    browser.select("Account", "b@example.com").await;
+    browser.click_button("Allow").await;
+    browser
+        .wait_for_text("as a different account than the one this library is connected with, so nothing changed")
+        .await;
+    assert_eq!(
+        browser.path().await,
+        "/libraries/switched?done=other-account"
+    );
+    assert!(!browser.text().await.contains("statusCode"), "no JSON");
+    browser.check_accessibility("other-account").await;
+    browser.screenshot("other-account").await;
+
+    browser.click_button("Switch account").await;
+    browser.select("Account", "b@example.com").await;
+    browser.click_button("Allow").await;
+    browser.wait_for_text("Connected as b@example.com").await;
+    assert!(!browser.text().await.contains("Reconnect needed."));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purge_and_sync_says_what_it_deletes_before_it_runs() {
     let world = World::start("dropbox").await;
     let Some(browser) = Browser::start().await else {

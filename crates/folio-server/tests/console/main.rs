@@ -1,10 +1,12 @@
 //! The web console over plain HTTP (no browser): its security headers, the
 //! CSRF refusals, signing in and the set-up link, the OAuth callback's
-//! failures as pages, and the not-found page strangers get. Real server,
-//! real store (SQLite, or PostgreSQL with FOLIO_TEST_DATABASE_URL).
+//! failures as pages (a consent for another account among them), and the
+//! not-found page strangers get. Real server, real store (SQLite, or
+//! PostgreSQL with FOLIO_TEST_DATABASE_URL).
 
 mod callback;
 mod csrf;
+mod other_account;
 mod pages;
 mod session;
 

@@ -201,12 +201,19 @@ fn authorize(state: &AppState, provider: Provider, p: Params) -> Response {
 }
 
 fn consent_page(state: &AppState, provider: Provider, p: &Params, account: &str) -> Response {
-    let email = state
-        .read(|w| w.account(account).map(|a| a.email.clone()))
-        .unwrap_or_default();
+    let (email, choices) = state.read(|w| {
+        let email = w.account(account).map(|a| a.email.clone());
+        let choices: Vec<(String, String)> = w
+            .accounts_of(provider)
+            .into_iter()
+            .map(|a| (a.email.clone(), a.display_name.clone()))
+            .collect();
+        (email.unwrap_or_default(), choices)
+    });
     let client = p.get("client_id").cloned().unwrap_or_default();
     let mut fields = String::new();
-    for (k, v) in p {
+    // The account is the chooser's; every other parameter goes back as is.
+    for (k, v) in p.iter().filter(|(k, _)| k.as_str() != "login_hint") {
         fields.push_str(&format!(
             "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
             escape(k),
@@ -214,18 +221,37 @@ fn consent_page(state: &AppState, provider: Provider, p: &Params, account: &str)
         ));
     }
     let body = format!(
-        "<!doctype html><html><head><title>Sign in - {provider} (cloudsim)</title></head><body>\
+        "<!doctype html><html lang=\"en\"><head><title>Sign in - {provider} (cloudsim)</title></head><body>\
          <h1>{app} wants to access your {provider} account</h1><p>Signed in as <b>{email}</b></p>\
          <p>Scopes: {scope}</p><form method=\"post\">{fields}\
-         <input type=\"hidden\" name=\"login_hint\" value=\"{email}\">\
+         <p><label for=\"account\">Account</label> {chooser}</p>\
          <button type=\"submit\" name=\"decision\" value=\"allow\" id=\"allow\">Allow</button> \
          <button type=\"submit\" name=\"decision\" value=\"deny\" id=\"deny\">Cancel</button>\
          </form></body></html>",
         app = escape(&client),
         email = escape(&email),
         scope = escape(p.get("scope").map(String::as_str).unwrap_or("")),
+        chooser = account_chooser(&email, &choices),
     );
     Html(body).into_response()
+}
+
+/// The provider's account chooser: every account of the provider, the
+/// signed-in one (`login_hint`'s, or the first) selected; Allow grants
+/// the one chosen, as picking another account at the real consent does.
+fn account_chooser(signed_in: &str, choices: &[(String, String)]) -> String {
+    let options: String = choices
+        .iter()
+        .map(|(email, name)| {
+            format!(
+                "<option value=\"{e}\"{selected}>{n} ({e})</option>",
+                e = escape(email),
+                n = escape(name),
+                selected = if email == signed_in { " selected" } else { "" },
+            )
+        })
+        .collect();
+    format!("<select id=\"account\" name=\"login_hint\">{options}</select>")
 }
 
 fn decide(state: &AppState, provider: Provider, p: Params) -> Response {

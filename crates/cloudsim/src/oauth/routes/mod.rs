@@ -4,8 +4,8 @@
 //! mismatch shows an error page, never a redirect); then the account is
 //! `login_hint` (email or account id) or the provider's first account.
 //! With auto-approve (default) the browser is redirected at once with
-//! `code` and `state`; otherwise a consent page with Allow/Deny buttons
-//! posts back to the same path.
+//! `code` and `state`; otherwise a consent page with an account chooser
+//! and Allow/Deny buttons posts back to the same path.
 //!
 //! The routers are here; the flows in [`authorize`] (the browser's side:
 //! checks, consent page, redirect with a code) and [`token`] (the client's
