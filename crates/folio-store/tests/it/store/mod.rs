@@ -11,35 +11,7 @@ use folio_store::{FileRecord, LibraryPatch, NewLibrary, NewUser, Store, StoreErr
 use tempfile::TempDir;
 use uuid::Uuid;
 
-fn postgres_url() -> Option<String> {
-    std::env::var("FOLIO_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-}
-
-async fn fresh_store(dir: &TempDir) -> Store {
-    let store = match postgres_url() {
-        Some(url) => {
-            Store::connect_postgres_schema(&url, &format!("t_{}", Uuid::new_v4().simple()))
-                .await
-                .expect("connect to PostgreSQL")
-        }
-        None => {
-            static NOTE: std::sync::Once = std::sync::Once::new();
-            NOTE.call_once(|| {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "folio-store tests: SQLite only. PostgreSQL suite NOT RUN: set FOLIO_TEST_DATABASE_URL"
-                );
-            });
-            Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-                .await
-                .expect("connect to SQLite")
-        }
-    };
-    store.migrate().await.expect("migrate");
-    store
-}
+use crate::support::{fresh_store, postgres_url};
 
 async fn user(store: &Store, name: &str) -> Uuid {
     store

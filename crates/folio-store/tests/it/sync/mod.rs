@@ -15,23 +15,7 @@ use folio_store::{FileRecord, NewLibrary, NewUser, Store, StoreError};
 use tempfile::TempDir;
 use uuid::Uuid;
 
-async fn fresh_store(dir: &TempDir) -> Store {
-    let store = match std::env::var("FOLIO_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(url) => {
-            Store::connect_postgres_schema(&url, &format!("t_{}", Uuid::new_v4().simple()))
-                .await
-                .expect("connect to PostgreSQL")
-        }
-        None => Store::connect(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .expect("connect to SQLite"),
-    };
-    store.migrate().await.expect("migrate");
-    store
-}
+use crate::support::fresh_store;
 
 async fn library(store: &Store) -> Uuid {
     let owner = store
