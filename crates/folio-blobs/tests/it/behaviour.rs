@@ -3,14 +3,13 @@
 //! always, `s3::*` when `FOLIO_TEST_S3_URL` names a bucket (see
 //! `.ci/s3-server.sh`), each test under its own directory or prefix.
 
-mod support;
-
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use folio_blobs::{BlobError, BlobInfo, BlobStore, ByteStream};
 use futures::{StreamExt, TryStreamExt, stream};
-use support::{
+
+use crate::support::{
     Backend, Harness, body_of, generated_body, generated_hash, hash_stream, read_all, sha256_hex,
 };
 

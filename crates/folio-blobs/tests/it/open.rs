@@ -1,11 +1,10 @@
 //! Opening a store: what succeeds, and that misconfiguration fails at once
 //! with an error that says where.
 
-mod support;
-
 use folio_blobs::{BlobConfig, BlobError, BlobStore};
 use futures::StreamExt;
-use support::S3_URL_VAR;
+
+use crate::support::S3_URL_VAR;
 
 #[tokio::test]
 async fn fs_open_creates_the_directory() {
@@ -74,7 +73,7 @@ async fn fs_open_fails_when_the_root_is_a_file() {
 #[tokio::test]
 async fn s3_open_fails_for_a_missing_bucket() {
     let Some(url) = std::env::var(S3_URL_VAR).ok().filter(|v| !v.is_empty()) else {
-        support::say_s3_not_run("s3_open_fails_for_a_missing_bucket");
+        crate::support::say_s3_not_run("s3_open_fails_for_a_missing_bucket");
         return;
     };
     let BlobConfig::S3 {

@@ -1,5 +1,5 @@
 //! What the behaviour suite needs: a store per backend and test, and
-//! generated bodies. Each test binary uses a part of it.
+//! generated bodies. `tests/it` and `tests/memory.rs` each use a part of it.
 #![allow(dead_code)]
 
 use std::io::Write as _;
