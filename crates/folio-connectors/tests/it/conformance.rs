@@ -3,13 +3,12 @@
 //! is instantiated per provider by `for_all!`, gated by `Capability` where
 //! the provider lacks the feature.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use folio_connectors::{ConnectorError, PageState, ProviderKind, RemoteChange};
 use serde_json::json;
-use support::{Fixture, drain, fetch, find, removes, upserts};
+
+use crate::support::{Fixture, drain, fetch, find, removes, upserts};
 
 macro_rules! for_all {
     ($($test:ident),* $(,)?) => {

@@ -1,10 +1,9 @@
 //! Dropbox specifics against cloudsim: a path source, paths relative to it,
 //! folder deletes as one path, revoke.
 
-mod support;
-
 use folio_connectors::{ConnectorError, ProviderKind, RemoteChange, Source, connector_for};
-use support::{Fixture, drain, fetch, find, upserts};
+
+use crate::support::{Fixture, drain, fetch, find, upserts};
 
 #[tokio::test]
 async fn path_source_reports_paths_relative_to_it() {

@@ -2,11 +2,10 @@
 //! fallback over the export size limit), forms that cannot be exported,
 //! shortcuts, duplicate and hostile names, trash, shared drives.
 
-mod support;
-
 use folio_connectors::{ConnectorError, ProviderKind, RemoteChange, Source, connector_for};
 use serde_json::json;
-use support::{Fixture, drain, fetch, find, upserts};
+
+use crate::support::{Fixture, drain, fetch, find, upserts};
 
 const DOC: &str = "application/vnd.google-apps.document";
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";

@@ -2,15 +2,14 @@
 //! spaces calls out; a 429 with a long Retry-After is capped by the policy;
 //! without the retry layer a 429 surfaces as RateLimited with its wait.
 
-mod support;
-
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use folio_connectors::layers::{RateLimit, Retry, RetryPolicy};
 use folio_connectors::{Connector, ConnectorError, ProviderKind, bare_connector};
 use serde_json::json;
-use support::Fixture;
+
+use crate::support::Fixture;
 
 #[tokio::test]
 async fn rate_limit_spaces_calls() {

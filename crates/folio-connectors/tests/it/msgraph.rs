@@ -2,10 +2,9 @@
 //! resolved right before downloading, SharePoint sources and library
 //! discovery, folder deletes.
 
-mod support;
-
 use folio_connectors::{ConnectorError, ProviderKind, Source, connector_for};
-use support::{Fixture, drain, fetch, find, removes, upserts};
+
+use crate::support::{Fixture, drain, fetch, find, removes, upserts};
 
 #[tokio::test]
 async fn download_url_is_resolved_right_before_the_download() {

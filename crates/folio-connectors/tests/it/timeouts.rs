@@ -5,13 +5,12 @@
 //! get a client with a 200 ms read timeout and cloudsim a `latency` fault
 //! of a second; the retries are counted by cloudsim.
 
-mod support;
-
 use std::time::Duration;
 
 use folio_connectors::{Connector, ConnectorError, ProviderKind, connector_for};
 use serde_json::{Value, json};
-use support::{Fixture, drain, fast_retry, upserts};
+
+use crate::support::{Fixture, drain, fast_retry, upserts};
 
 /// Attempts the retry layer makes: the first and `fast_retry`'s retries.
 const ATTEMPTS: u64 = 5;
