@@ -3,12 +3,11 @@
 //! blob storage in a temporary directory. No HTTP route yet: the executor
 //! is called directly.
 
-mod support;
-
 use folio_connectors::ProviderKind;
 use folio_sync::executor::SyncOptions;
 use serde_json::json;
-use support::setup;
+
+use crate::support::setup;
 
 async fn full_then_incremental(kind: ProviderKind) {
     let lib = setup(kind).await;

@@ -11,12 +11,11 @@
 //! timing: a faulted sync must cost exactly the fault count more requests
 //! than the same sync without faults.
 
-mod support;
-
 use folio_connectors::ProviderKind;
 use folio_sync::executor::{SyncError, SyncOptions};
 use serde_json::{Value, json};
-use support::{Lib, download_key, setup};
+
+use crate::support::{Lib, download_key, setup};
 
 /// The fault endpoint of a provider's full listing.
 fn listing_endpoint(kind: ProviderKind) -> &'static str {

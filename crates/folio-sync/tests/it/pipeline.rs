@@ -4,12 +4,11 @@
 //! Each runs twice: with pages gathered into commits (the default) and
 //! with every page committed on its own (`commit_rows: 1`).
 
-mod support;
-
 use folio_connectors::ProviderKind;
 use folio_sync::executor::{SyncError, SyncOptions};
 use serde_json::json;
-use support::{Lib, setup};
+
+use crate::support::{Lib, setup};
 
 /// The options of the failing runs: default, or one commit per page.
 fn committing_every(commit_rows: Option<usize>) -> SyncOptions {

@@ -5,11 +5,10 @@
 //! longer matches, a leftover of an item the provider no longer has) it
 //! repairs exactly what differs.
 
-mod support;
-
 use folio_connectors::ProviderKind;
 use folio_store::sync::SyncBatch;
-use support::{Lib, setup};
+
+use crate::support::{Lib, setup};
 
 async fn four_files(kind: ProviderKind) -> Lib {
     let lib = setup(kind).await;

@@ -6,10 +6,9 @@
 //! a folder with children inside the source moves the library paths
 //! without a download (counted by cloudsim).
 
-mod support;
-
 use folio_connectors::{ProviderKind, Source};
-use support::{Lib, setup};
+
+use crate::support::{Lib, setup};
 
 /// A library scoped to the remote folder `lib`, with `lib/a.txt`,
 /// `lib/keep.txt`, `lib/sub/{b,c}.txt` inside and `out/d.txt`,

@@ -6,7 +6,7 @@
 //! what cloudsim counted.
 #![allow(dead_code)]
 
-#[path = "../../../folio-connectors/tests/support/mod.rs"]
+#[path = "../../../../folio-connectors/tests/it/support/mod.rs"]
 pub mod sim;
 
 use std::collections::HashSet;
