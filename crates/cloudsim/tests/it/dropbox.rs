@@ -4,12 +4,11 @@
 //! Dropbox-API-Result and Range, content_hash over the real bytes, faults,
 //! and auth, argument and path errors.
 
-mod provider_support;
-
 use cloudsim::hashes;
-use provider_support::{Env, REDIRECT_URI};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::provider_support::{Env, REDIRECT_URI};
 
 const APP: &str = "dropbox-app";
 

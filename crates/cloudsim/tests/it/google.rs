@@ -2,10 +2,9 @@
 //! Drive files.list (paging, q, trashed, shared drives), changes, alt=media
 //! with Range and md5, export and its limit, and Google-shaped errors.
 
-mod google_support;
-
-use google_support::*;
 use serde_json::{Value, json};
+
+use crate::google_support::*;
 
 // ----- OAuth ---------------------------------------------------------------
 

@@ -3,12 +3,11 @@
 //! 410 resync, items, children, content with the 302 download URL, hashes,
 //! SharePoint sites, faults, and auth and path errors.
 
-mod provider_support;
-
 use cloudsim::hashes;
-use provider_support::{Env, REDIRECT_URI};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use crate::provider_support::{Env, REDIRECT_URI};
 
 const CLIENT: &str = "graph-app";
 
