@@ -28,14 +28,7 @@ async fn sync_route_answers_the_contract_shape_and_records_history() {
     let drive = world.connect_library("docs").await.account_id;
     world.put_file(&drive, "a.txt", b"alpha").await;
     world.put_file(&drive, "sub/b.txt", b"bravo").await;
-    let (status, result) = world
-        .app
-        .call(
-            Method::POST,
-            "/api/libraries/docs/_sync",
-            Some(json!({"progress": "p-1"})),
-        )
-        .await;
+    let (status, result) = world.app.sync("docs", json!({"progress": "p-1"})).await;
     assert_eq!(status, 200, "{result}");
     assert_eq!(
         result,
@@ -51,10 +44,7 @@ async fn sync_route_answers_the_contract_shape_and_records_history() {
         (Some("done"), Some(2))
     );
 
-    let (status, again) = world
-        .app
-        .call(Method::POST, "/api/libraries/docs/_sync", Some(json!({})))
-        .await;
+    let (status, again) = world.app.sync("docs", json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(again["addedFiles"], 0);
 
@@ -69,14 +59,7 @@ async fn sync_route_answers_the_contract_shape_and_records_history() {
     assert_eq!(items[1]["status"], "done");
     assert_eq!(items[1]["addedFiles"], 2);
 
-    let (status, body) = world
-        .app
-        .call(
-            Method::POST,
-            "/api/libraries/docs/_sync",
-            Some(json!({"purge": "yes"})),
-        )
-        .await;
+    let (status, body) = world.app.sync("docs", json!({"purge": "yes"})).await;
     assert_eq!(status, 400, "{body}");
 }
 
@@ -94,11 +77,7 @@ async fn a_second_sync_gets_409_with_the_running_progress_id_and_a_revoked_grant
         tokio::spawn(async move {
             world
                 .app
-                .call(
-                    Method::POST,
-                    "/api/libraries/docs/_sync",
-                    Some(json!({"progress": "long-one"})),
-                )
+                .sync("docs", json!({"progress": "long-one"}))
                 .await
         })
     };
