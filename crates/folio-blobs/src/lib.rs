@@ -17,7 +17,7 @@
 //! 6. `backend.rs`: how a config becomes an OpenDAL operator, and the layers;
 //! 7. [`error`], with [`BlobError`].
 //!
-//! The behaviour suite in `tests/behaviour.rs` runs the same tests against
+//! The behaviour suite in `tests/it/behaviour.rs` runs the same tests against
 //! every backend.
 
 mod backend;

@@ -2,7 +2,11 @@
 //! default (it moves 1 GiB); run it with
 //! `cargo test -p folio-blobs --release --test memory -- --ignored --nocapture`.
 //! With `FOLIO_TEST_S3_URL` set it also runs against S3 (256 MiB).
+//!
+//! A test binary of its own, not a module of `tests/it`: it measures this
+//! process's peak memory, which the other tests would raise.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use bytes::{BufMut, Bytes, BytesMut};

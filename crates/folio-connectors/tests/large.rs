@@ -1,7 +1,11 @@
 //! A generated 2 GiB file streamed through a connector and verified by its
 //! provider hash while streaming, with the process's peak memory checked
 //! to stay flat (cloudsim runs in the same process and streams too).
+//!
+//! A test binary of its own, not a module of `tests/it`: it measures this
+//! process's peak memory, which the other tests would raise.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use folio_connectors::{ProviderKind, RemoteHashExt};

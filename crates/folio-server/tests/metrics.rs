@@ -6,6 +6,9 @@
 //!
 //! The metrics are process-wide, so the tests of this file take turns
 //! ([`TURN`]) and compare the counters before and after what they do.
+//! For the same reason this file is a test binary of its own, not a module
+//! of `tests/it`: the other tests' syncs and requests would move the
+//! counters between the two scrapes.
 
 use std::collections::HashMap;
 use std::time::Duration;

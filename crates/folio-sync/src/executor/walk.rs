@@ -137,7 +137,7 @@ impl Executor<'_> {
             // tokens can be positional, so items deleted or moved since
             // would shift unchanged ones past the token, lost for good (the
             // change feed never reports them). Files already stored are not
-            // downloaded again. tests/crash.rs in crates/folio shows it.
+            // downloaded again. tests/it/crash.rs in crates/folio shows it.
             _ => (None, Some(Listing { id: Uuid::new_v4() })),
         })
     }
