@@ -2,6 +2,7 @@
 //! FOLIO_TEST_DATABASE_URL is set (each test in its own schema).
 
 mod connections;
+mod plans;
 
 use std::io::Write;
 
