@@ -77,7 +77,7 @@ pub enum TokenError {
     InvalidState,
     /// Reconnected as another provider account without `switchAccount`: 409.
     #[error(
-        "the library is connected to {provider} account '{expected}', but you signed in as '{got}'; sign in as '{expected}', or start again with ?switchAccount=true to switch accounts (the library will then mirror the other account)"
+        "the library is connected to {provider} account '{expected}', but you signed in as '{got}'; sign in as '{expected}', or start again with ?switchAccount=true to switch accounts, then sync with purge so the library holds that account's files and none of the old one's"
     )]
     DifferentAccount {
         provider: &'static str,
